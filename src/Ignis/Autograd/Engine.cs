@@ -1,0 +1,111 @@
+namespace Ignis.Autograd;
+
+/// <summary>Records operations and runs reverse-mode differentiation over the recorded graph.</summary>
+internal static class Engine
+{
+    /// <summary>Attaches a gradient function to <paramref name="result"/> when grad mode is on and an input requires grad.</summary>
+    public static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        if (!GradMode.IsEnabled) return result;
+        bool any = false;
+        foreach (var t in inputs) any |= t.RequiresGrad;
+        if (!any) return result;
+        if (!result.DType.IsFloatingPoint()) return result;
+        result.gradFn = new Node(name, inputs, backward);
+        result.SetRequiresGradInternal();
+        return result;
+    }
+
+    public static void Backward(Tensor root, Tensor? gradient, bool retainGraph)
+    {
+        if (!root.RequiresGrad)
+            throw new InvalidOperationException("element 0 of tensors does not require grad and does not have a grad_fn");
+        if (gradient is null)
+        {
+            if (root.Numel != 1) throw new InvalidOperationException("grad can be implicitly created only for scalar outputs");
+            gradient = Torch.OnesLike(root);
+        }
+        else if (!gradient.shape.SequenceEqual(root.shape))
+            throw new ArgumentException($"Mismatch in shape: grad_output[0] has a shape of {Tensor.ShapeStr(gradient.shape)} and output[0] has a shape of {Tensor.ShapeStr(root.shape)}.");
+
+        using var _ = GradMode.Set(false);
+        var leafGrads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        if (root.IsLeaf)
+        {
+            Accumulate(leafGrads, root, gradient);
+        }
+        else
+        {
+            var order = TopologicalOrder(root.gradFn!);
+            var grads = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.gradFn!] = gradient };
+            var retained = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
+            if (root.retainsGrad) retained[root.gradFn!] = root;
+            foreach (var node in order)
+            {
+                if (!grads.Remove(node, out var g)) continue;
+                var inputGrads = node.Apply(g);
+                if (!retainGraph) node.Release();
+                for (int i = 0; i < node.Inputs.Length; i++)
+                {
+                    var input = node.Inputs[i];
+                    var gi = i < inputGrads.Length ? inputGrads[i] : null;
+                    if (gi is null || !input.RequiresGrad) continue;
+                    gi = Conform(gi, input);
+                    if (input.gradFn is null) Accumulate(leafGrads, input, gi);
+                    else
+                    {
+                        grads[input.gradFn] = grads.TryGetValue(input.gradFn, out var prev) ? prev.Add(gi) : gi;
+                        if (input.retainsGrad) leafGrads[input] = grads[input.gradFn];
+                    }
+                }
+            }
+        }
+        foreach (var (t, g) in leafGrads)
+        {
+            if (!t.IsLeaf)
+            {
+                t.Grad = t.Grad is null ? g.ContiguousRaw() : t.Grad.Add(g);
+                continue;
+            }
+            // Gradients may be shared between inputs (AddBackward passes one tensor to both), so a leaf gets its own copy.
+            if (t.Grad is null) t.Grad = g.CopyRaw();
+            else t.Grad.Add_(g);
+        }
+    }
+
+    static void Accumulate(Dictionary<Tensor, Tensor> leafGrads, Tensor t, Tensor g)
+    {
+        leafGrads[t] = leafGrads.TryGetValue(t, out var prev) ? prev.Add(g) : g;
+    }
+
+    /// <summary>Sums a broadcast gradient back to the input's shape and casts it to the input's dtype.</summary>
+    static Tensor Conform(Tensor g, Tensor input)
+    {
+        if (!g.shape.SequenceEqual(input.shape)) g = g.SumToShape(input.shape);
+        if (g.DType != input.DType) g = g.ToDTypeRaw(input.DType);
+        return g;
+    }
+
+    /// <summary>Nodes ordered so that every node comes before the nodes it feeds gradients to.</summary>
+    static List<Node> TopologicalOrder(Node root)
+    {
+        var visited = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var post = new List<Node>();
+        var stack = new Stack<(Node node, int next)>();
+        stack.Push((root, 0));
+        visited.Add(root);
+        while (stack.Count > 0)
+        {
+            var (node, next) = stack.Pop();
+            if (next < node.Inputs.Length)
+            {
+                stack.Push((node, next + 1));
+                var child = node.Inputs[next].gradFn;
+                if (child != null && visited.Add(child)) stack.Push((child, 0));
+            }
+            else post.Add(node);
+        }
+        post.Reverse();
+        return post;
+    }
+}

@@ -1,0 +1,40 @@
+namespace Ignis.Autograd;
+
+/// <summary>
+/// A recorded operation in the autograd graph (<c>grad_fn</c>). Its backward closure maps the gradient of
+/// the output to gradients of each input; the engine reduces broadcast gradients and casts dtypes.
+/// </summary>
+public sealed class Node
+{
+    Func<Tensor, Tensor?[]>? backward;
+
+    internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    {
+        Name = name;
+        Inputs = inputs;
+        this.backward = backward;
+    }
+
+    /// <summary>PyTorch's class name for this function, e.g. <c>MulBackward0</c>.</summary>
+    public string Name { get; }
+
+    internal Tensor[] Inputs { get; }
+
+    /// <summary>Gradient functions of the inputs (<c>next_functions</c>); null entries are leaves or constants.</summary>
+    public IReadOnlyList<Node?> NextFunctions => Inputs.Select(t => t.GradFn).ToArray();
+
+    internal Tensor?[] Apply(Tensor grad)
+    {
+        var f = backward ?? throw new InvalidOperationException(
+            "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). " +
+            "Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). " +
+            "Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.");
+        return f(grad);
+    }
+
+    /// <summary>Drops the saved tensors held by the backward closure.</summary>
+    internal void Release() => backward = null;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"<{Name}>";
+}

@@ -1,0 +1,45 @@
+using Ignis.Backends.Cpu;
+
+namespace Ignis.Backends;
+
+/// <summary>Thrown when a tensor is placed on a device this machine or build cannot serve.</summary>
+public sealed class DeviceUnavailableException : InvalidOperationException
+{
+    /// <summary>Creates the exception with a message that says why and what to install.</summary>
+    public DeviceUnavailableException(string message) : base(message) { }
+}
+
+/// <summary>Maps device types to backends. GPU backends live in their own assemblies and register here at run time.</summary>
+public static class BackendRegistry
+{
+    static readonly Dictionary<DeviceType, IBackend> Backends = new() { [DeviceType.Cpu] = CpuBackend.Instance };
+    static readonly object Gate = new();
+
+    /// <summary>Registers (or replaces) the backend for its device type, e.g. a faster CPU engine or a CUDA backend.</summary>
+    public static void Register(IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        lock (Gate) Backends[backend.DeviceType] = backend;
+    }
+
+    /// <summary>The registered backend for a device type, or null.</summary>
+    public static IBackend? TryGet(DeviceType type)
+    {
+        lock (Gate) return Backends.TryGetValue(type, out var b) ? b : null;
+    }
+
+    /// <summary>The backend for a device, or a <see cref="DeviceUnavailableException"/> that explains what is missing.</summary>
+    public static IBackend Get(Device device)
+    {
+        var b = TryGet(device.Type);
+        if (b is { IsAvailable: true }) return b;
+        throw new DeviceUnavailableException(device.Type switch
+        {
+            DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +
+                "Reference the Ignis.Cuda package and install an NVIDIA driver (libcuda.so.1) to use CUDA; " +
+                "Torch.Cuda.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
+            DeviceType.Mps => $"Device '{device}' is not available: Ignis has no Metal (MPS) backend on this machine; use 'cpu'.",
+            _ => $"Device '{device}' is not available.",
+        });
+    }
+}

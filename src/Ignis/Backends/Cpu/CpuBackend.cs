@@ -1,0 +1,226 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ignis.Backends.Cpu;
+
+/// <summary>The portable managed CPU backend: generic kernels over strided managed arrays.</summary>
+public sealed class CpuBackend : IBackend
+{
+    /// <summary>The shared instance.</summary>
+    public static readonly CpuBackend Instance = new();
+
+    CpuBackend() { }
+
+    /// <inheritdoc/>
+    public DeviceType DeviceType => DeviceType.Cpu;
+
+    /// <inheritdoc/>
+    public bool IsAvailable => true;
+
+    internal static T[] Data<T>(Tensor t) => ((CpuStorage)t.storage).As<T>();
+
+    /// <inheritdoc/>
+    public Storage Allocate(Device device, DType dtype, long length)
+    {
+        if (length > Array.MaxLength)
+            throw new OutOfMemoryException($"Cannot allocate {length} elements of {dtype.TorchName()} on the CPU: more than a managed array holds.");
+        int n = (int)length;
+        Array data = dtype switch
+        {
+            DType.Float32 => new float[n],
+            DType.Float64 => new double[n],
+            DType.Int64 => new long[n],
+            DType.Int32 => new int[n],
+            _ => new byte[n],
+        };
+        return new CpuStorage(data, dtype);
+    }
+
+    /// <inheritdoc/>
+    public Storage FromHost(Device device, Array data, DType dtype) => new CpuStorage((Array)data.Clone(), dtype);
+
+    /// <inheritdoc/>
+    public Array ToHost(Tensor t)
+    {
+        var dst = new Tensor(Allocate(t.Device, t.DType, t.Numel), t.shape, Tensor.ContiguousStrides(t.shape), 0, t.DType);
+        Copy(t, dst);
+        return ((CpuStorage)dst.storage).Data;
+    }
+
+    /// <inheritdoc/>
+    public void Copy(Tensor src, Tensor dst)
+    {
+        switch (src.DType)
+        {
+            case DType.Float32: CopyFrom<float>(src, dst); break;
+            case DType.Float64: CopyFrom<double>(src, dst); break;
+            case DType.Int64: CopyFrom<long>(src, dst); break;
+            case DType.Int32: CopyFrom<int>(src, dst); break;
+            default: CopyFrom<byte>(src, dst); break;
+        }
+    }
+
+    static void CopyFrom<TS>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS>
+    {
+        switch (dst.DType)
+        {
+            case DType.Float32: Convert<TS, float>(src, dst); break;
+            case DType.Float64: Convert<TS, double>(src, dst); break;
+            case DType.Int64: Convert<TS, long>(src, dst); break;
+            case DType.Int32: Convert<TS, int>(src, dst); break;
+            case DType.UInt8: Convert<TS, byte>(src, dst); break;
+            default: UnaryKernels.Test<TS, NonZero<TS>>(default, src, dst); break;
+        }
+    }
+
+    struct NonZero<T> : IPredicate<T> where T : INumber<T> { public bool Test(T x) => x != T.Zero; }
+
+    static void Convert<TS, TD>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS> where TD : unmanaged, INumber<TD>
+    {
+        TS[] s = Data<TS>(src);
+        TD[] d = Data<TD>(dst);
+        bool same = typeof(TS) == typeof(TD);
+        StridedLoop.Run(dst.shape, [src.strides, dst.strides], [src.offset, dst.offset], (o, st, n) =>
+        {
+            if (st[0] == 1 && st[1] == 1)
+            {
+                if (same) s.AsSpan((int)o[0], n).CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<TD, TS>(d.AsSpan((int)o[1], n)));
+                else for (int i = 0; i < n; i++) d[o[1] + i] = TD.CreateTruncating(s[o[0] + i]);
+                return;
+            }
+            if (st[0] == 0)
+            {
+                TD v = TD.CreateTruncating(s[o[0]]);
+                if (st[1] == 1) { d.AsSpan((int)o[1], n).Fill(v); return; }
+                for (long i = 0, j = o[1]; i < n; i++, j += st[1]) d[j] = v;
+                return;
+            }
+            long si = o[0], di = o[1];
+            for (int i = 0; i < n; i++, si += st[0], di += st[1]) d[di] = TD.CreateTruncating(s[si]);
+        });
+    }
+
+    /// <inheritdoc/>
+    public void Fill(Tensor dst, double value)
+    {
+        var scalar = new Tensor(Allocate(dst.Device, DType.Float64, 1), [], [], 0, DType.Float64);
+        Data<double>(scalar)[0] = value;
+        Copy(scalar.Expand(dst.shape), dst);
+    }
+
+    /// <inheritdoc/>
+    public void Unary(UnaryOp op, Tensor x, Tensor dst, double a = 0, double b = 0)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: UnaryKernels.Float<float>(op, x, dst, a, b); break;
+            case DType.Float64: UnaryKernels.Float<double>(op, x, dst, a, b); break;
+            case DType.Int64: UnaryKernels.Integer<long>(op, x, dst, a, b); break;
+            case DType.Int32: UnaryKernels.Integer<int>(op, x, dst, a, b); break;
+            default: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: BinaryKernels.Float<float>(op, a, b, dst); break;
+            case DType.Float64: BinaryKernels.Float<double>(op, a, b, dst); break;
+            case DType.Int64: BinaryKernels.Integer<long>(op, a, b, dst); break;
+            case DType.Int32: BinaryKernels.Integer<int>(op, a, b, dst); break;
+            default: BinaryKernels.Integer<byte>(op, a, b, dst); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Where(Tensor cond, Tensor a, Tensor b, Tensor dst)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: WhereT<float>(cond, a, b, dst); break;
+            case DType.Float64: WhereT<double>(cond, a, b, dst); break;
+            case DType.Int64: WhereT<long>(cond, a, b, dst); break;
+            case DType.Int32: WhereT<int>(cond, a, b, dst); break;
+            default: WhereT<byte>(cond, a, b, dst); break;
+        }
+    }
+
+    static void WhereT<T>(Tensor cond, Tensor a, Tensor b, Tensor dst)
+    {
+        byte[] c = Data<byte>(cond);
+        T[] xa = Data<T>(a), xb = Data<T>(b), xd = Data<T>(dst);
+        StridedLoop.Run(dst.shape, [cond.strides, a.strides, b.strides, dst.strides],
+            [cond.offset, a.offset, b.offset, dst.offset], (o, s, n) =>
+            {
+                long ic = o[0], ia = o[1], ib = o[2], id = o[3];
+                for (int i = 0; i < n; i++, ic += s[0], ia += s[1], ib += s[2], id += s[3])
+                    xd[id] = c[ic] != 0 ? xa[ia] : xb[ib];
+            });
+    }
+
+    /// <inheritdoc/>
+    public void Reduce(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg = 0)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: ReduceKernels.Float<float>(op, x, dst, indices, arg); break;
+            case DType.Float64: ReduceKernels.Float<double>(op, x, dst, indices, arg); break;
+            case DType.Int64: ReduceKernels.Integer<long>(op, x, dst, indices); break;
+            case DType.Int32: ReduceKernels.Integer<int>(op, x, dst, indices); break;
+            default: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Cumsum(Tensor x, Tensor dst)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: ReduceKernels.Cumsum<float>(x, dst); break;
+            case DType.Float64: ReduceKernels.Cumsum<double>(x, dst); break;
+            case DType.Int64: ReduceKernels.Cumsum<long>(x, dst); break;
+            default: throw new NotSupportedException($"cumsum kernel for {x.DType.TorchName()}");
+        }
+    }
+
+    /// <inheritdoc/>
+    public void MatMul(Tensor a, Tensor b, Tensor dst)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: MatMulKernels.Float<float>(a, b, dst); break;
+            case DType.Float64: MatMulKernels.Float<double>(a, b, dst); break;
+            case DType.Int64: MatMulKernels.Integer<long>(a, b, dst); break;
+            case DType.Int32: MatMulKernels.Integer<int>(a, b, dst); break;
+            default: MatMulKernels.Integer<byte>(a, b, dst); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Gather(Tensor x, int dim, Tensor index, Tensor dst)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: IndexKernels.Gather<float>(x, dim, index, dst); break;
+            case DType.Float64: IndexKernels.Gather<double>(x, dim, index, dst); break;
+            case DType.Int64: IndexKernels.Gather<long>(x, dim, index, dst); break;
+            case DType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
+            default: IndexKernels.Gather<byte>(x, dim, index, dst); break;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src)
+    {
+        switch (dst.DType)
+        {
+            case DType.Float32: IndexKernels.ScatterAdd<float>(dst, dim, index, src); break;
+            case DType.Float64: IndexKernels.ScatterAdd<double>(dst, dim, index, src); break;
+            case DType.Int64: IndexKernels.ScatterAdd<long>(dst, dim, index, src); break;
+            case DType.Int32: IndexKernels.ScatterAdd<int>(dst, dim, index, src); break;
+            default: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
+        }
+    }
+}

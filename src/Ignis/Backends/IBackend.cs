@@ -1,0 +1,160 @@
+namespace Ignis.Backends;
+
+/// <summary>Elementwise one-input kernels. <c>a</c>/<c>b</c> parameters are documented per member.</summary>
+public enum UnaryOp
+{
+    /// <summary>-x</summary>
+    Neg,
+    /// <summary>|x|</summary>
+    Abs,
+    /// <summary>sign(x): -1, 0 or 1 (NaN stays NaN)</summary>
+    Sign,
+    /// <summary>e^x</summary>
+    Exp,
+    /// <summary>ln x</summary>
+    Log,
+    /// <summary>ln(1+x)</summary>
+    Log1p,
+    /// <summary>√x</summary>
+    Sqrt,
+    /// <summary>1/√x</summary>
+    Rsqrt,
+    /// <summary>sin x</summary>
+    Sin,
+    /// <summary>cos x</summary>
+    Cos,
+    /// <summary>tanh x</summary>
+    Tanh,
+    /// <summary>1/(1+e^-x)</summary>
+    Sigmoid,
+    /// <summary>max(x, 0), NaN propagates</summary>
+    Relu,
+    /// <summary>min(max(x, a), b); a NaN bound means "no bound"</summary>
+    Clamp,
+    /// <summary>x^a</summary>
+    PowScalar,
+    /// <summary>a^x</summary>
+    ScalarPow,
+    /// <summary>x == 0 → bool</summary>
+    LogicalNot,
+    /// <summary>1/x</summary>
+    Reciprocal,
+    /// <summary>floor x</summary>
+    Floor,
+    /// <summary>ceil x</summary>
+    Ceil,
+    /// <summary>isnan x → bool</summary>
+    IsNan,
+    /// <summary>isfinite x → bool</summary>
+    IsFinite,
+}
+
+/// <summary>Elementwise two-input kernels; comparisons and logical ops write bool.</summary>
+public enum BinaryOp
+{
+    /// <summary>a + b</summary>
+    Add,
+    /// <summary>a - b</summary>
+    Sub,
+    /// <summary>a * b</summary>
+    Mul,
+    /// <summary>a / b (true division for floats, truncating for integers)</summary>
+    Div,
+    /// <summary>floor(a / b)</summary>
+    FloorDiv,
+    /// <summary>a - floor(a / b) * b (Python's modulo)</summary>
+    Remainder,
+    /// <summary>a ^ b</summary>
+    Pow,
+    /// <summary>max(a, b), NaN propagates</summary>
+    Maximum,
+    /// <summary>min(a, b), NaN propagates</summary>
+    Minimum,
+    /// <summary>a == b</summary>
+    Eq,
+    /// <summary>a != b</summary>
+    Ne,
+    /// <summary>a &lt; b</summary>
+    Lt,
+    /// <summary>a &lt;= b</summary>
+    Le,
+    /// <summary>a &gt; b</summary>
+    Gt,
+    /// <summary>a &gt;= b</summary>
+    Ge,
+    /// <summary>a ≠ 0 and b ≠ 0</summary>
+    LogicalAnd,
+    /// <summary>a ≠ 0 or b ≠ 0</summary>
+    LogicalOr,
+    /// <summary>(a ≠ 0) xor (b ≠ 0)</summary>
+    LogicalXor,
+}
+
+/// <summary>Reductions over the last dimension of a 2-D [rows, k] input.</summary>
+public enum ReduceOp
+{
+    /// <summary>Σ</summary>
+    Sum,
+    /// <summary>Π</summary>
+    Prod,
+    /// <summary>maximum value (and its first index), NaN propagates</summary>
+    Max,
+    /// <summary>minimum value (and its first index), NaN propagates</summary>
+    Min,
+    /// <summary>variance with correction <c>arg</c> (0 = biased, 1 = unbiased)</summary>
+    Var,
+}
+
+/// <summary>
+/// The narrow contract every compute backend implements. The tensor API decides shapes, dtypes,
+/// broadcasting and autograd; a backend only runs these primitives over strided memory it owns.
+/// A faster CPU engine or a GPU backend plugs in by implementing this interface and registering in
+/// <see cref="BackendRegistry"/>.
+/// </summary>
+public interface IBackend
+{
+    /// <summary>Device type served by this backend.</summary>
+    DeviceType DeviceType { get; }
+
+    /// <summary>True when the backend can run on this machine.</summary>
+    bool IsAvailable { get; }
+
+    /// <summary>Allocates zero-filled storage.</summary>
+    Storage Allocate(Device device, DType dtype, long length);
+
+    /// <summary>Copies a host array (of the dtype's CLR type) into new storage.</summary>
+    Storage FromHost(Device device, Array data, DType dtype);
+
+    /// <summary>Copies a tensor's elements, in row-major order, into a new host array of its CLR type.</summary>
+    Array ToHost(Tensor t);
+
+    /// <summary>dst ← src, same shape (src may have zero strides), converting dtype.</summary>
+    void Copy(Tensor src, Tensor dst);
+
+    /// <summary>dst ← value.</summary>
+    void Fill(Tensor dst, double value);
+
+    /// <summary>dst ← op(x); x and dst share a shape; dst is x's dtype or bool for predicates.</summary>
+    void Unary(UnaryOp op, Tensor x, Tensor dst, double a = 0, double b = 0);
+
+    /// <summary>dst ← a op b; a and b are already expanded to dst's shape and share a dtype.</summary>
+    void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst);
+
+    /// <summary>dst ← cond ? a : b, all expanded to dst's shape; a and b share dst's dtype.</summary>
+    void Where(Tensor cond, Tensor a, Tensor b, Tensor dst);
+
+    /// <summary>Reduces each row of a contiguous 2-D [rows, k] x into dst [rows]; optional int64 indices for Max/Min.</summary>
+    void Reduce(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg = 0);
+
+    /// <summary>Inclusive prefix sum along the last dimension of a contiguous 2-D x into dst.</summary>
+    void Cumsum(Tensor x, Tensor dst);
+
+    /// <summary>Batched matrix product of contiguous [B,M,K] and [B,K,N] into contiguous [B,M,N].</summary>
+    void MatMul(Tensor a, Tensor b, Tensor dst);
+
+    /// <summary><c>dst[i][j][k] = x[i][index[i][j][k]][k]</c> along <paramref name="dim"/> (index may have zero strides).</summary>
+    void Gather(Tensor x, int dim, Tensor index, Tensor dst);
+
+    /// <summary><c>dst[i][index[i][j][k]][k] += src[i][j][k]</c> along <paramref name="dim"/>.</summary>
+    void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src);
+}

@@ -1,0 +1,39 @@
+using System.Globalization;
+
+namespace Ignis;
+
+/// <summary>Python-compatible text for numbers, so programs print what their PyTorch originals print.</summary>
+public static class Py
+{
+    /// <summary>Python's <c>repr(float(x))</c> of a float32 value widened to double (e.g. <c>0.5</c>, <c>1e-05</c>, <c>-0.08499</c>).</summary>
+    public static string Repr(float value) => Repr((double)value);
+
+    /// <summary>Python's <c>repr(x)</c> for a double: shortest round-trip digits, Python's exponent style.</summary>
+    public static string Repr(double value)
+    {
+        if (double.IsNaN(value)) return "nan";
+        if (double.IsInfinity(value)) return value > 0 ? "inf" : "-inf";
+        if (value == 0) return double.IsNegative(value) ? "-0.0" : "0.0";
+        string r = value.ToString("R", CultureInfo.InvariantCulture);
+        // Python switches to exponent notation when the exponent is < -4 or >= 16.
+        string e = value.ToString("E16", CultureInfo.InvariantCulture);
+        int exp = int.Parse(e[(e.IndexOf('E') + 1)..], CultureInfo.InvariantCulture);
+        string digits = r.Replace("-", "").Replace(".", "");
+        int ei = digits.IndexOf('E');
+        if (ei >= 0) digits = digits[..ei];
+        digits = digits.TrimStart('0').TrimEnd('0');
+        if (digits.Length == 0) digits = "0";
+        string sign = value < 0 ? "-" : "";
+        if (exp < -4 || exp >= 16)
+        {
+            string mant = digits.Length == 1 ? digits : digits[0] + "." + digits[1..];
+            return $"{sign}{mant}e{(exp < 0 ? "-" : "+")}{Math.Abs(exp):00}";
+        }
+        if (exp >= 0)
+        {
+            if (digits.Length <= exp + 1) return sign + digits + new string('0', exp + 1 - digits.Length) + ".0";
+            return sign + digits[..(exp + 1)] + "." + digits[(exp + 1)..];
+        }
+        return sign + "0." + new string('0', -exp - 1) + digits;
+    }
+}

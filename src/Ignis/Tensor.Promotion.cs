@@ -1,0 +1,78 @@
+namespace Ignis;
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// <c>torch.result_type</c>: dimensioned tensors decide first; zero-dim tensors and then C# scalars
+    /// only raise the result when they are of a higher category (bool &lt; integer &lt; floating point).
+    /// </summary>
+    internal static DType ResultType(params Tensor[] operands)
+    {
+        DType? dimR = null, zeroR = null, wrapR = null;
+        foreach (var t in operands)
+        {
+            if (t.isWrappedNumber)
+            {
+                var d = t.DType.IsFloatingPoint() ? Torch.DefaultDType : t.DType;
+                wrapR = wrapR is null ? d : DTypeInfo.Promote(wrapR.Value, d);
+            }
+            else if (t.Dim == 0) zeroR = zeroR is null ? t.DType : DTypeInfo.Promote(zeroR.Value, t.DType);
+            else dimR = dimR is null ? t.DType : DTypeInfo.Promote(dimR.Value, t.DType);
+        }
+        return Combine(dimR, Combine(zeroR, wrapR)) ?? Torch.DefaultDType;
+    }
+
+    static DType? Combine(DType? higher, DType? lower)
+    {
+        if (higher is null) return lower;
+        if (lower is null) return higher;
+        if (higher.Value.IsFloatingPoint()) return higher;
+        if (higher == DType.Bool || lower.Value.IsFloatingPoint()) return DTypeInfo.Promote(higher.Value, lower.Value);
+        return higher;
+    }
+
+    /// <summary>Wraps a C# number as a zero-dim tensor that promotes like a Python scalar.</summary>
+    internal static Tensor Wrap(double value, Device device)
+    {
+        var t = Torch.Full([], value, DType.Float64, device);
+        t.isWrappedNumber = true;
+        return t;
+    }
+
+    internal static Tensor Wrap(long value, Device device)
+    {
+        var t = Torch.Full([], value, DType.Int64, device);
+        t.isWrappedNumber = true;
+        return t;
+    }
+
+    internal static Tensor Wrap(bool value, Device device)
+    {
+        var t = Torch.Full([], value ? 1 : 0, DType.Bool, device);
+        t.isWrappedNumber = true;
+        return t;
+    }
+
+    static void CheckSameDevice(Tensor a, Tensor b)
+    {
+        if (a.Device != b.Device)
+            throw new ArgumentException($"Expected all tensors to be on the same device, but found at least two devices, {a.Device} and {b.Device}!");
+    }
+
+    /// <summary>Runs a binary kernel after promotion to <paramref name="compute"/> and broadcasting.</summary>
+    internal static Tensor BinaryRaw(Backends.BinaryOp op, Tensor a, Tensor b, DType compute, DType outType)
+    {
+        if (b.isWrappedNumber && b.Device != a.Device) b = b.To(a.Device);
+        if (a.isWrappedNumber && a.Device != b.Device) a = a.To(b.Device);
+        CheckSameDevice(a, b);
+        var shape = BroadcastShapes(a.shape, b.shape);
+        var ac = a.DType == compute ? a : a.ToDTypeRaw(compute);
+        var bc = b.DType == compute ? b : b.ToDTypeRaw(compute);
+        var dst = Empty(shape, outType, a.Device);
+        a.Backend.Binary(op, ac.ExpandRaw(shape), bc.ExpandRaw(shape), dst);
+        return dst;
+    }
+
+    /// <summary>Floating dtype used when an integer input meets a floating-point-only op.</summary>
+    internal Tensor AsFloating() => DType.IsFloatingPoint() ? this : ToDTypeRaw(Torch.DefaultDType);
+}

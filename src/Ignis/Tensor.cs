@@ -1,0 +1,323 @@
+using Ignis.Autograd;
+using Ignis.Backends;
+
+namespace Ignis;
+
+/// <summary>
+/// An n-dimensional array with autograd (<c>torch.Tensor</c>): a strided view (shape, strides, offset)
+/// over a backend-owned <see cref="Backends.Storage"/>. Views share storage; operations dispatch to the
+/// backend of the tensor's device and record gradient functions when gradients are required.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly Storage storage;
+    internal readonly long[] shape;
+    internal readonly long[] strides;
+    internal readonly long offset;
+    bool requiresGrad;
+    internal Node? gradFn;
+    internal bool retainsGrad;
+    /// <summary>True for tensors made from C# scalars: they take part in type promotion like Python numbers.</summary>
+    internal bool isWrappedNumber;
+
+    internal Tensor(Storage storage, long[] shape, long[] strides, long offset, DType dtype)
+    {
+        this.storage = storage;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+        DType = dtype;
+    }
+
+    /// <summary>Element type (<c>dtype</c>).</summary>
+    public DType DType { get; }
+
+    /// <summary>Device holding the elements (<c>device</c>).</summary>
+    public Device Device => storage.Device;
+
+    /// <summary>The underlying storage, shared by views.</summary>
+    public Storage Storage => storage;
+
+    /// <summary>Sizes of each dimension (<c>shape</c>); a copy.</summary>
+    public long[] Shape => (long[])shape.Clone();
+
+    /// <summary>Strides of each dimension in elements (<c>stride()</c>); a copy.</summary>
+    public long[] Strides => (long[])strides.Clone();
+
+    /// <summary>Offset of the first element in the storage (<c>storage_offset()</c>).</summary>
+    public long StorageOffset => offset;
+
+    /// <summary>Number of dimensions (<c>dim()</c>).</summary>
+    public int Dim => shape.Length;
+
+    /// <summary>Number of elements (<c>numel()</c>).</summary>
+    public long Numel
+    {
+        get
+        {
+            long n = 1;
+            foreach (long s in shape) n *= s;
+            return n;
+        }
+    }
+
+    /// <summary>Size of one dimension; negative indices count from the end (<c>size(dim)</c>).</summary>
+    public long Size(int dim) => shape[NormDim(dim, Dim)];
+
+    /// <summary>Stride of one dimension (<c>stride(dim)</c>).</summary>
+    public long Stride(int dim) => strides[NormDim(dim, Dim)];
+
+    internal IBackend Backend => BackendRegistry.Get(Device);
+
+    /// <summary>True when elements are laid out row-major without gaps (<c>is_contiguous()</c>).</summary>
+    public bool IsContiguous
+    {
+        get
+        {
+            long expected = 1;
+            for (int d = Dim - 1; d >= 0; d--)
+            {
+                if (shape[d] == 1) continue;
+                if (strides[d] != expected) return false;
+                expected *= shape[d];
+            }
+            return true;
+        }
+    }
+
+    // ---------- autograd state ----------
+
+    /// <summary>
+    /// Whether gradients are recorded for this tensor (<c>requires_grad</c>). Only leaves may change it, and
+    /// only floating-point tensors can require gradients.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad;
+        set
+        {
+            if (!IsLeaf)
+                throw new InvalidOperationException("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
+            if (value && !DType.IsFloatingPoint())
+                throw new InvalidOperationException("only Tensors of floating point and complex dtype can require gradients");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor (<c>requires_grad_()</c>).</summary>
+    public Tensor RequiresGrad_(bool requiresGrad = true)
+    {
+        RequiresGrad = requiresGrad;
+        return this;
+    }
+
+    /// <summary>Accumulated gradient (<c>.grad</c>); populated on leaves (and on tensors that called <see cref="RetainGrad"/>).</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The function that produced this tensor (<c>grad_fn</c>), or null for leaves.</summary>
+    public Node? GradFn => gradFn;
+
+    /// <summary>True when the tensor was not produced by a recorded operation (<c>is_leaf</c>).</summary>
+    public bool IsLeaf => gradFn is null;
+
+    /// <summary>Asks backward to keep this non-leaf tensor's gradient in <see cref="Grad"/> (<c>retain_grad()</c>).</summary>
+    public void RetainGrad()
+    {
+        if (!requiresGrad) throw new InvalidOperationException("can't retain_grad on Tensor that has requires_grad=False");
+        if (!IsLeaf) retainsGrad = true;
+    }
+
+    /// <summary>
+    /// Computes gradients of this tensor with respect to graph leaves (<c>backward()</c>). A non-scalar tensor
+    /// needs <paramref name="gradient"/>. The graph is freed unless <paramref name="retainGraph"/>.
+    /// </summary>
+    public void Backward(Tensor? gradient = null, bool retainGraph = false) => Engine.Backward(this, gradient, retainGraph);
+
+    /// <summary>A tensor sharing storage but detached from the graph (<c>detach()</c>).</summary>
+    public Tensor Detach() => new(storage, shape, strides, offset, DType);
+
+    /// <summary>Detaches in place (<c>detach_()</c>).</summary>
+    public Tensor Detach_()
+    {
+        gradFn = null;
+        requiresGrad = false;
+        return this;
+    }
+
+    // ---------- construction helpers ----------
+
+    internal static long[] ContiguousStrides(long[] shape)
+    {
+        var st = new long[shape.Length];
+        long s = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
+        {
+            st[d] = s;
+            s *= Math.Max(shape[d], 1);
+        }
+        return st;
+    }
+
+    internal static Tensor Empty(long[] shape, DType dtype, Device device)
+    {
+        foreach (long s in shape)
+            if (s < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {s}: [{string.Join(", ", shape)}]");
+        long n = 1;
+        foreach (long s in shape) n *= s;
+        var backend = BackendRegistry.Get(device);
+        return new Tensor(backend.Allocate(device, dtype, n), (long[])shape.Clone(), ContiguousStrides(shape), 0, dtype);
+    }
+
+    internal Tensor NewEmpty(long[] shape, DType? dtype = null) => Empty(shape, dtype ?? DType, Device);
+
+    /// <summary>A view over the same storage with no autograd record.</summary>
+    internal Tensor AsStridedRaw(long[] newShape, long[] newStrides, long newOffset) => new(storage, newShape, newStrides, newOffset, DType);
+
+    internal static int NormDim(int dim, int ndim)
+    {
+        int n = Math.Max(ndim, 1);
+        if (dim < -n || dim >= n)
+            throw new IndexOutOfRangeException($"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})");
+        return dim < 0 ? dim + n : dim;
+    }
+
+    internal static string ShapeStr(long[] s) => "[" + string.Join(", ", s) + "]";
+
+    // ---------- data access ----------
+
+    /// <summary>The value of a one-element tensor (<c>item()</c>), converted to <typeparamref name="T"/>.</summary>
+    public T Item<T>() where T : struct
+    {
+        if (Numel != 1)
+            throw new InvalidOperationException($"a Tensor with {Numel} elements cannot be converted to Scalar");
+        double v = ItemAsDouble();
+        object r = typeof(T) == typeof(float) ? (float)v
+            : typeof(T) == typeof(double) ? v
+            : typeof(T) == typeof(long) ? (long)ItemAsLong()
+            : typeof(T) == typeof(int) ? (int)ItemAsLong()
+            : typeof(T) == typeof(byte) ? (byte)ItemAsLong()
+            : typeof(T) == typeof(bool) ? v != 0
+            : throw new NotSupportedException($"Item<{typeof(T).Name}>() is not supported.");
+        return (T)r;
+    }
+
+    internal double ItemAsDouble()
+    {
+        Array a = Backend.ToHost(this);
+        return a switch
+        {
+            float[] f => f[0],
+            double[] d => d[0],
+            long[] l => l[0],
+            int[] i => i[0],
+            byte[] b => b[0],
+            _ => throw new NotSupportedException(),
+        };
+    }
+
+    long ItemAsLong() => Backend.ToHost(this) switch
+    {
+        long[] l => l[0],
+        int[] i => i[0],
+        byte[] b => b[0],
+        float[] f => (long)f[0],
+        double[] d => (long)d[0],
+        _ => throw new NotSupportedException(),
+    };
+
+    /// <summary>Copies the elements in row-major order into a new array, converting to <typeparamref name="T"/> (<c>tolist()</c>, flattened).</summary>
+    public T[] ToArray<T>()
+    {
+        var want = DTypeInfo.FromClr(typeof(T));
+        if (want == DType.Bool)
+        {
+            var bytes = (byte[])To(DType.Bool).Backend.ToHost(To(DType.Bool));
+            return (T[])(object)bytes.Select(b => b != 0).ToArray();
+        }
+        var src = DType == want || (DType == DType.Bool && want == DType.UInt8) ? this : ToDTypeRaw(want);
+        return (T[])src.Backend.ToHost(src);
+    }
+
+    // ---------- conversion ----------
+
+    internal Tensor ToDTypeRaw(DType dtype)
+    {
+        var dst = NewEmpty(shape, dtype);
+        Backend.Copy(this, dst);
+        return dst;
+    }
+
+    /// <summary>Converts to another dtype (<c>to(dtype)</c>); returns this tensor when nothing changes.</summary>
+    public Tensor To(DType dtype)
+    {
+        if (dtype == DType) return this;
+        var r = ToDTypeRaw(dtype);
+        var src = DType;
+        return dtype.IsFloatingPoint()
+            ? Engine.Record(r, "ToCopyBackward0", [this], g => [g.To(src)])
+            : r;
+    }
+
+    /// <summary>Moves to another device (<c>to(device)</c>); throws <see cref="DeviceUnavailableException"/> if the device cannot be used.</summary>
+    public Tensor To(Device device)
+    {
+        if (device.Type == Device.Type && (device.Index ?? 0) == (Device.Index ?? 0)) return this;
+        var target = BackendRegistry.Get(device);
+        var host = Backend.ToHost(this);
+        var r = new Tensor(target.FromHost(device, host, DType), (long[])shape.Clone(), ContiguousStrides(shape), 0, DType);
+        var from = Device;
+        return Engine.Record(r, "ToCopyBackward0", [this], g => [g.To(from)]);
+    }
+
+    /// <summary>Moves to a device given as a string such as <c>"cuda:0"</c>.</summary>
+    public Tensor To(string device) => To(Device.Parse(device));
+
+    /// <summary><c>cpu()</c>.</summary>
+    public Tensor Cpu() => To(Device.Cpu);
+
+    /// <summary><c>float()</c>.</summary>
+    public Tensor Float() => To(DType.Float32);
+
+    /// <summary><c>double()</c>.</summary>
+    public Tensor Double() => To(DType.Float64);
+
+    /// <summary><c>long()</c>.</summary>
+    public Tensor Long() => To(DType.Int64);
+
+    /// <summary><c>int()</c>.</summary>
+    public Tensor Int() => To(DType.Int32);
+
+    /// <summary><c>bool()</c>.</summary>
+    public Tensor Bool() => To(DType.Bool);
+
+    /// <summary>A contiguous tensor with the same values (<c>contiguous()</c>); this tensor when already contiguous.</summary>
+    public Tensor Contiguous() => IsContiguous ? this : Clone();
+
+    /// <summary>A copy with its own storage (<c>clone()</c>).</summary>
+    public Tensor Clone()
+    {
+        var r = NewEmpty(shape);
+        Backend.Copy(this, r);
+        return Engine.Record(r, "CloneBackward0", [this], g => [g]);
+    }
+
+    internal void SetRequiresGradInternal() => requiresGrad = true;
+
+    internal Tensor CopyRaw()
+    {
+        var r = NewEmpty(shape);
+        Backend.Copy(this, r);
+        return r;
+    }
+
+    internal Tensor ContiguousRaw()
+    {
+        if (IsContiguous) return this;
+        var r = NewEmpty(shape);
+        Backend.Copy(this, r);
+        return r;
+    }
+
+    /// <summary>Prints as PyTorch's <c>repr</c> does, e.g. <c>tensor([[0.4963, 0.7682]])</c>.</summary>
+    public override string ToString() => Formatting.TensorFormatter.Format(this);
+}
