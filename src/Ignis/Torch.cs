@@ -158,17 +158,22 @@ public static partial class Torch
         if (steps == 0) return r;
         if (steps == 1) { r[0] = start; return r; }
         T step = (end - start) / T.CreateTruncating(steps - 1);
+        double s0 = double.CreateTruncating(start), e0 = double.CreateTruncating(end), st = double.CreateTruncating(step);
         long half = steps / 2;
-        T At(long i) => i < half ? start + step * T.CreateTruncating(i) : end - step * T.CreateTruncating(steps - i - 1);
-        // ATen vectorises the fill: each block of V starts from the formula and adds j*step.
-        int V = typeof(T) == typeof(float) ? 8 : 4;
+        // Each block's first value is computed in double from the nearer end point.
+        T At(long i) => T.CreateTruncating(i < half ? s0 + st * i : e0 - st * (steps - i - 1));
+        // ATen fills in pairs of vectors (8 floats or 4 doubles on AVX2), adding j*step within a vector,
+        // and finishes the tail one element at a time.
+        int v = typeof(T) == typeof(float) ? 8 : 4;
         long idx = 0;
-        for (; idx + 2 * V <= steps; idx += V)
-        {
-            T b = At(idx);
-            r[idx] = b;
-            for (int j = 1; j < V; j++) r[idx + j] = b + T.CreateTruncating(j) * step;
-        }
+        for (; idx + 2 * v <= steps; idx += 2 * v)
+            for (int half2 = 0; half2 < 2; half2++)
+            {
+                long b0 = idx + half2 * v;
+                T b = At(b0);
+                r[b0] = b;
+                for (int j = 1; j < v; j++) r[b0 + j] = b + T.CreateTruncating(j) * step;
+            }
         for (; idx < steps; idx++) r[idx] = At(idx);
         return r;
     }

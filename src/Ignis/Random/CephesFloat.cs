@@ -7,6 +7,9 @@ namespace Ignis;
 /// </summary>
 internal static class CephesFloat
 {
+    /// <summary>a × b + c with one rounding: the compiler fused these multiply–add pairs in PyTorch's build.</summary>
+    static float F(float a, float b, float c) => MathF.FusedMultiplyAdd(a, b, c);
+
     public static float Log(float x)
     {
         if (x <= 0) return float.NaN;
@@ -23,20 +26,19 @@ internal static class CephesFloat
         x += tmp;
         float z = x * x;
         float y = 7.0376836292E-2f;
-        y = y * x + -1.1514610310E-1f;
-        y = y * x + 1.1676998740E-1f;
-        y = y * x + -1.2420140846E-1f;
-        y = y * x + 1.4249322787E-1f;
-        y = y * x + -1.6668057665E-1f;
-        y = y * x + 2.0000714765E-1f;
-        y = y * x + -2.4999993993E-1f;
-        y = y * x + 3.3333331174E-1f;
+        y = F(y, x, -1.1514610310E-1f);
+        y = F(y, x, 1.1676998740E-1f);
+        y = F(y, x, -1.2420140846E-1f);
+        y = F(y, x, 1.4249322787E-1f);
+        y = F(y, x, -1.6668057665E-1f);
+        y = F(y, x, 2.0000714765E-1f);
+        y = F(y, x, -2.4999993993E-1f);
+        y = F(y, x, 3.3333331174E-1f);
         y *= x;
-        y *= z;
-        y += e * -2.12194440e-4f;
-        y -= z * 0.5f;
+        y = F(y, z, e * -2.12194440e-4f);
+        y = F(-z, 0.5f, y);
         x += y;
-        x += e * 0.693359375f;
+        x = F(e, 0.693359375f, x);
         return x;
     }
 
@@ -50,28 +52,22 @@ internal static class CephesFloat
         y = j;
         bool swapSin = (j & 4) != 0;
         bool polyMask = (j & 2) == 0;
-        x += y * -0.78515625f;
-        x += y * -2.4187564849853515625e-4f;
-        x += y * -3.77489497744594108e-8f;
+        x = F(y, -0.78515625f, x);
+        x = F(y, -2.4187564849853515625e-4f, x);
+        x = F(y, -3.77489497744594108e-8f, x);
         bool cosNeg = ((~(j - 2)) & 4) != 0;
         float z = x * x;
         float yc = 2.443315711809948E-005f;
+        yc = F(yc, z, -1.388731625493765E-003f);
+        yc = F(yc, z, 4.166664568298827E-002f);
         yc *= z;
-        yc += -1.388731625493765E-003f;
-        yc *= z;
-        yc += 4.166664568298827E-002f;
-        yc *= z;
-        yc *= z;
-        yc -= z * 0.5f;
+        yc = F(yc, z, -(z * 0.5f));
         yc += 1f;
         float ys = -1.9515295891E-4f;
+        ys = F(ys, z, 8.3321608736E-3f);
+        ys = F(ys, z, -1.6666654611E-1f);
         ys *= z;
-        ys += 8.3321608736E-3f;
-        ys *= z;
-        ys += -1.6666654611E-1f;
-        ys *= z;
-        ys *= x;
-        ys += x;
+        ys = F(ys, x, x);
         float s = polyMask ? ys : yc;
         float c = polyMask ? yc : ys;
         if (negative ^ swapSin) s = -s;

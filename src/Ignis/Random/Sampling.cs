@@ -3,10 +3,12 @@ namespace Ignis;
 /// <summary>Fills host arrays with PyTorch's CPU sampling algorithms, element order and arithmetic included.</summary>
 internal static class Sampling
 {
+    /// <summary>ATen's float path: 24 random bits scaled in double, the range (to − from) rounded in float.</summary>
     public static void Uniform(Generator g, float[] a, float from, float to)
     {
+        double range = to - from;
         lock (g.Lock)
-            for (int i = 0; i < a.Length; i++) a[i] = g.NextFloat() * (to - from) + from;
+            for (int i = 0; i < a.Length; i++) a[i] = (float)((g.Random() & ((1u << 24) - 1)) * (1.0 / (1 << 24)) * range + from);
     }
 
     public static void Uniform(Generator g, double[] a, double from, double to)

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Ignis;
+using Xunit;
+
+namespace Ignis.Tests;
+
+/// <summary>Loads the PyTorch reference files written by tools/fixtures/make_fixtures.py.</summary>
+internal static class Fixture
+{
+    static readonly Dictionary<string, JsonElement> Cache = new();
+
+    public static JsonElement Cases(string file)
+    {
+        lock (Cache)
+        {
+            if (!Cache.TryGetValue(file, out var e))
+            {
+                var path = Path.Combine(AppContext.BaseDirectory, "Fixtures", file + ".json");
+                e = JsonDocument.Parse(File.ReadAllText(path)).RootElement.GetProperty("cases");
+                Cache[file] = e;
+            }
+            return e;
+        }
+    }
+
+    public static JsonElement Case(string file, string name) =>
+        Cases(file).EnumerateArray().First(c => c.GetProperty("name").GetString() == name);
+
+    public static IEnumerable<object[]> Names(string file) =>
+        Cases(file).EnumerateArray().Select(c => new object[] { c.GetProperty("name").GetString()! });
+
+    static double Num(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => v.GetString() switch { "nan" => double.NaN, "inf" => double.PositiveInfinity, _ => double.NegativeInfinity },
+        JsonValueKind.True => 1,
+        JsonValueKind.False => 0,
+        _ => v.GetDouble(),
+    };
+
+    public static DType ParseDType(string s) => s switch
+    {
+        "float32" => DType.Float32,
+        "float64" => DType.Float64,
+        "int64" => DType.Int64,
+        "int32" => DType.Int32,
+        "uint8" => DType.UInt8,
+        _ => DType.Bool,
+    };
+
+    public static Tensor ToTensor(JsonElement e)
+    {
+        var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+        var dtype = ParseDType(e.GetProperty("dtype").GetString()!);
+        var data = e.GetProperty("data").EnumerateArray().ToArray();
+        return dtype switch
+        {
+            DType.Float32 => Torch.From(data.Select(v => (float)Num(v)).ToArray(), shape),
+            DType.Float64 => Torch.From(data.Select(Num).ToArray(), shape),
+            DType.Int64 => Torch.From(data.Select(v => v.GetInt64()).ToArray(), shape),
+            DType.Int32 => Torch.From(data.Select(v => v.GetInt32()).ToArray(), shape),
+            DType.UInt8 => Torch.From(data.Select(v => v.GetByte()).ToArray(), shape),
+            _ => Torch.From(data.Select(v => v.GetBoolean()).ToArray(), shape),
+        };
+    }
+
+    /// <summary>Asserts same shape, dtype and values: exact for integers/bool, rtol/atol for floats (NaN equals NaN).</summary>
+    public static void AssertClose(Tensor expected, Tensor actual, string context, double rtol = 1e-5, double atol = 1e-6)
+    {
+        Assert.True(expected.Shape.SequenceEqual(actual.Shape),
+            $"{context}: shape {Tensor.ShapeStr(actual.Shape)} != expected {Tensor.ShapeStr(expected.Shape)}");
+        Assert.True(expected.DType == actual.DType, $"{context}: dtype {actual.DType} != expected {expected.DType}");
+        var e = expected.ToArray<double>();
+        var a = actual.ToArray<double>();
+        for (int i = 0; i < e.Length; i++)
+        {
+            bool ok = double.IsNaN(e[i]) ? double.IsNaN(a[i])
+                : double.IsInfinity(e[i]) ? e[i] == a[i]
+                : Math.Abs(e[i] - a[i]) <= atol + rtol * Math.Abs(e[i]);
+            Assert.True(ok, $"{context}: element {i} is {a[i]:R}, expected {e[i]:R}");
+        }
+    }
+}
