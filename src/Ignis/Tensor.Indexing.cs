@@ -27,7 +27,7 @@ public sealed partial class Tensor
     {
         int consuming = indices.Count(i => i.K is TensorIndex.Kind.Single or TensorIndex.Kind.Slice);
         if (indices.Count(i => i.K == TensorIndex.Kind.Ellipsis) > 1) throw new ArgumentException("an index can only have a single ellipsis ('...')");
-        if (consuming > Dim) throw new IndexOutOfRangeException($"too many indices for tensor of dimension {Dim}");
+        if (consuming > Dim) throw new ArgumentOutOfRangeException(null, $"too many indices for tensor of dimension {Dim}");
         var t = this;
         int d = 0;
         foreach (var ix in indices)

@@ -153,7 +153,7 @@ public sealed partial class Tensor
     {
         int d = NormDim(dim, Dim);
         if (Dim > 0 && shape[d] == 0)
-            throw new IndexOutOfRangeException($"{fn}(): Expected reduction dim {d} to have non-zero size.");
+            throw new ArgumentOutOfRangeException(null, $"{fn}(): Expected reduction dim {d} to have non-zero size.");
         int[] dims = Dim == 0 ? [] : [d];
         var r = ReduceRaw(op, dims, keepDim, DType, out var idx, wantIndices: true);
         var inShape = shape;

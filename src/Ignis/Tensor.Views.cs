@@ -220,7 +220,7 @@ public sealed partial class Tensor
         int d = NormDim(dim, Dim);
         long size = shape[d];
         if (start < -size || start > size)
-            throw new IndexOutOfRangeException($"start out of range (expected to be in range of [{-size}, {size}], but got {start})");
+            throw new ArgumentOutOfRangeException(null, $"start out of range (expected to be in range of [{-size}, {size}], but got {start})");
         if (start < 0) start += size;
         if (length < 0 || start + length > size)
             throw new ArgumentException($"start ({start}) + length ({length}) exceeds dimension size ({size}).");
@@ -247,11 +247,11 @@ public sealed partial class Tensor
     /// <summary>The slice at <paramref name="index"/> along <paramref name="dim"/>, removing that dimension (<c>select</c>).</summary>
     public Tensor Select(int dim, long index)
     {
-        if (Dim == 0) throw new IndexOutOfRangeException("select() cannot be applied to a 0-dim tensor.");
+        if (Dim == 0) throw new ArgumentOutOfRangeException(null, "select() cannot be applied to a 0-dim tensor.");
         int d = NormDim(dim, Dim);
         long size = shape[d];
         if (index < -size || index >= size)
-            throw new IndexOutOfRangeException($"index {index} is out of bounds for dimension {d} with size {size}");
+            throw new ArgumentOutOfRangeException(null, $"index {index} is out of bounds for dimension {d} with size {size}");
         if (index < 0) index += size;
         var ns = shape.Where((_, i) => i != d).ToArray();
         var nst = strides.Where((_, i) => i != d).ToArray();

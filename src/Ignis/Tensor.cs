@@ -99,7 +99,7 @@ public sealed partial class Tensor
             if (!IsLeaf)
                 throw new InvalidOperationException("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach().");
             if (value && !DType.IsFloatingPoint())
-                throw new InvalidOperationException("only Tensors of floating point and complex dtype can require gradients");
+                throw new InvalidOperationException("only Tensors of floating point dtype can require gradients");
             requiresGrad = value;
         }
     }
@@ -177,7 +177,7 @@ public sealed partial class Tensor
     {
         int n = Math.Max(ndim, 1);
         if (dim < -n || dim >= n)
-            throw new IndexOutOfRangeException($"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})");
+            throw new ArgumentOutOfRangeException(null, $"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})");
         return dim < 0 ? dim + n : dim;
     }
 
@@ -189,7 +189,7 @@ public sealed partial class Tensor
     public T Item<T>() where T : struct
     {
         if (Numel != 1)
-            throw new InvalidOperationException($"a Tensor with {Numel} elements cannot be converted to Scalar");
+            throw new InvalidOperationException("only one element tensors can be converted to Python scalars");
         double v = ItemAsDouble();
         object r = typeof(T) == typeof(float) ? (float)v
             : typeof(T) == typeof(double) ? v

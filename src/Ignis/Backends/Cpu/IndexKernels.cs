@@ -31,7 +31,7 @@ internal static class IndexKernels
     static long Checked(long i, long size, int dim)
     {
         if (i < -size || i >= size)
-            throw new IndexOutOfRangeException($"index {i} is out of bounds for dimension {dim} with size {size}");
+            throw new ArgumentOutOfRangeException(null, $"index {i} is out of bounds for dimension {dim} with size {size}");
         return i < 0 ? i + size : i;
     }
 
