@@ -88,7 +88,7 @@ public sealed partial class Tensor
         var dt = ResultType(this, other);
         var r = BinaryRaw(BinaryOp.Remainder, this, other, dt, dt);
         var a = this;
-        return Engine.Record(r, "RemainderBackward0", [this, other], g => [g, g.Neg().Mul(a.Div(other, "floor"))]);
+        return Engine.Record(r, "RemainderBackward1", [this, other], g => [g, g.Neg().Mul(a.Div(other, "floor"))]);
     }
 
     /// <summary>this ^ exponent, elementwise (<c>pow(Tensor)</c>).</summary>
