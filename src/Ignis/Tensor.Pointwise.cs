@@ -331,19 +331,12 @@ public sealed partial class Tensor
     public Tensor Div(long other) => Div(Wrap(other, Device));
 
     /// <summary>scalar − tensor (<c>rsub</c>).</summary>
-    public Tensor RSub(double other)
-    {
-        var w = Wrap(other, Device);
-        var dt = ResultType(this, w);
-        var r = BinaryRaw(BinaryOp.Sub, w, this, dt, dt);
-        return Engine.Record(r, "RsubBackward1", [this], g => [g.Neg()]);
-    }
+    public Tensor RSub(double other) => RSub(Wrap(other, Device));
 
-    Tensor RSubLong(long other)
+    Tensor RSub(Tensor wrapped)
     {
-        var w = Wrap(other, Device);
-        var dt = ResultType(this, w);
-        var r = BinaryRaw(BinaryOp.Sub, w, this, dt, dt);
+        var dt = ResultType(this, wrapped);
+        var r = BinaryRaw(BinaryOp.Sub, wrapped, this, dt, dt);
         return Engine.Record(r, "RsubBackward1", [this], g => [g.Neg()]);
     }
 
@@ -384,7 +377,7 @@ public sealed partial class Tensor
     /// <summary>tensor − integer.</summary>
     public static Tensor operator -(Tensor a, long b) => a.Sub(b);
     /// <summary>integer − tensor.</summary>
-    public static Tensor operator -(long a, Tensor b) => b.RSubLong(a);
+    public static Tensor operator -(long a, Tensor b) => b.RSub(Wrap(a, b.Device));
     /// <summary>tensor × integer.</summary>
     public static Tensor operator *(Tensor a, long b) => a.Mul(b);
     /// <summary>integer × tensor.</summary>

@@ -231,8 +231,8 @@ public sealed partial class Tensor
         var want = DTypeInfo.FromClr(typeof(T));
         if (want == DType.Bool)
         {
-            var bytes = (byte[])To(DType.Bool).Backend.ToHost(To(DType.Bool));
-            return (T[])(object)bytes.Select(b => b != 0).ToArray();
+            var asBool = DType == DType.Bool ? this : ToDTypeRaw(DType.Bool);
+            return (T[])(object)((byte[])asBool.Backend.ToHost(asBool)).Select(b => b != 0).ToArray();
         }
         var src = DType == want || (DType == DType.Bool && want == DType.UInt8) ? this : ToDTypeRaw(want);
         return (T[])src.Backend.ToHost(src);

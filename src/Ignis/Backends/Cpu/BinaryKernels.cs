@@ -12,6 +12,12 @@ internal interface IBinaryKernel<T>
     void Apply(T a, ReadOnlySpan<T> b, Span<T> d);
 }
 
+/// <summary>An elementwise binary map with only a scalar form (no vectorised library routine exists).</summary>
+internal interface IBinaryScalar<T>
+{
+    T Apply(T a, T b);
+}
+
 /// <summary>A binary predicate (comparison or logical op) written as bool.</summary>
 internal interface IBinaryPredicate<T>
 {
@@ -32,6 +38,16 @@ internal static class BinaryKernels
                 if (s[0] == 1 && s[1] == 0) { op.Apply(xa.AsSpan((int)o[0], n), xb[o[1]], d); return; }
                 if (s[0] == 0 && s[1] == 1) { op.Apply(xa[o[0]], xb.AsSpan((int)o[1], n), d); return; }
             }
+            long ia = o[0], ib = o[1], id = o[2];
+            for (int i = 0; i < n; i++, ia += s[0], ib += s[1], id += s[2]) xd[id] = op.Apply(xa[ia], xb[ib]);
+        });
+    }
+
+    public static void MapScalar<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryScalar<T>
+    {
+        T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
+        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], (o, s, n) =>
+        {
             long ia = o[0], ib = o[1], id = o[2];
             for (int i = 0; i < n; i++, ia += s[0], ib += s[1], id += s[2]) xd[id] = op.Apply(xa[ia], xb[ib]);
         });
@@ -77,8 +93,8 @@ internal static class BinaryKernels
             case BinaryOp.Maximum: Map<T, Max<T>>(default, a, b, dst); break;
             case BinaryOp.Minimum: Map<T, Min<T>>(default, a, b, dst); break;
             case BinaryOp.Pow: Map<T, Pow<T>>(default, a, b, dst); break;
-            case BinaryOp.FloorDiv: Map<T, FloorDivF<T>>(default, a, b, dst); break;
-            case BinaryOp.Remainder: Map<T, RemF<T>>(default, a, b, dst); break;
+            case BinaryOp.FloorDiv: MapScalar<T, FloorDivF<T>>(default, a, b, dst); break;
+            case BinaryOp.Remainder: MapScalar<T, RemF<T>>(default, a, b, dst); break;
             default: throw new NotSupportedException(op.ToString());
         }
     }
@@ -93,9 +109,9 @@ internal static class BinaryKernels
             case BinaryOp.Mul: Map<T, MulI<T>>(default, a, b, dst); break;
             case BinaryOp.Maximum: Map<T, MaxI<T>>(default, a, b, dst); break;
             case BinaryOp.Minimum: Map<T, MinI<T>>(default, a, b, dst); break;
-            case BinaryOp.Div or BinaryOp.FloorDiv: Map<T, FloorDivI<T>>(default, a, b, dst); break;
-            case BinaryOp.Remainder: Map<T, RemI<T>>(default, a, b, dst); break;
-            case BinaryOp.Pow: Map<T, PowI<T>>(default, a, b, dst); break;
+            case BinaryOp.Div or BinaryOp.FloorDiv: MapScalar<T, FloorDivI<T>>(default, a, b, dst); break;
+            case BinaryOp.Remainder: MapScalar<T, RemI<T>>(default, a, b, dst); break;
+            case BinaryOp.Pow: MapScalar<T, PowI<T>>(default, a, b, dst); break;
             default: throw new NotSupportedException(op.ToString());
         }
     }
@@ -150,7 +166,7 @@ internal static class BinaryKernels
         public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Pow(a, b, d);
     }
 
-    struct FloorDivF<T> : IBinaryKernel<T> where T : IFloatingPointIeee754<T>
+    struct FloorDivF<T> : IBinaryScalar<T> where T : IFloatingPointIeee754<T>
     {
         // ATen's div_floor_floating: floor of the exact quotient, via fmod, so results agree with Python's //.
         public T Apply(T a, T b)
@@ -164,11 +180,8 @@ internal static class BinaryKernels
             if (div - f > T.CreateTruncating(0.5)) f += T.One;
             return f;
         }
-        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
     }
-    struct RemF<T> : IBinaryKernel<T> where T : IFloatingPointIeee754<T>
+    struct RemF<T> : IBinaryScalar<T> where T : IFloatingPointIeee754<T>
     {
         public T Apply(T a, T b)
         {
@@ -176,9 +189,6 @@ internal static class BinaryKernels
             if (mod != T.Zero && (b < T.Zero) != (mod < T.Zero)) mod += b;
             return mod;
         }
-        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
     }
 
     /// <summary>C's fmod: remainder with the sign of the dividend (C#'s % on floating point).</summary>
@@ -219,7 +229,7 @@ internal static class BinaryKernels
         public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) => TensorPrimitives.Min(a, b, d);
         public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Min(b, a, d);
     }
-    struct FloorDivI<T> : IBinaryKernel<T> where T : IBinaryInteger<T>
+    struct FloorDivI<T> : IBinaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T a, T b)
         {
@@ -228,11 +238,8 @@ internal static class BinaryKernels
             if ((a % b != T.Zero) && ((a < T.Zero) != (b < T.Zero))) q -= T.One;
             return q;
         }
-        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
     }
-    struct RemI<T> : IBinaryKernel<T> where T : IBinaryInteger<T>
+    struct RemI<T> : IBinaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T a, T b)
         {
@@ -241,16 +248,10 @@ internal static class BinaryKernels
             if (r != T.Zero && ((r < T.Zero) != (b < T.Zero))) r += b;
             return r;
         }
-        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
     }
-    struct PowI<T> : IBinaryKernel<T> where T : IBinaryInteger<T>
+    struct PowI<T> : IBinaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T a, T b) => UnaryKernels.IntPow(a, long.CreateTruncating(b));
-        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b[i]); }
-        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a[i], b); }
-        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) { for (int i = 0; i < d.Length; i++) d[i] = Apply(a, b[i]); }
     }
 
     struct Eq<T> : IBinaryPredicate<T> where T : INumber<T> { public bool Test(T a, T b) => a == b; }

@@ -105,7 +105,7 @@ public sealed class CpuBackend : IBackend
     {
         var scalar = new Tensor(Allocate(dst.Device, DType.Float64, 1), [], [], 0, DType.Float64);
         Data<double>(scalar)[0] = value;
-        Copy(scalar.Expand(dst.shape), dst);
+        Copy(scalar.ExpandRaw(dst.shape), dst);
     }
 
     /// <inheritdoc/>

@@ -6,8 +6,11 @@ namespace Ignis.Backends.Cpu;
 /// <summary>Row reductions over a contiguous [rows, k] input; rows run in parallel when large.</summary>
 internal static class ReduceKernels
 {
-    public static void Float<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Reduces one row to a value; <paramref name="index"/> receives the arg-index for max/min.</summary>
+    delegate T RowReducer<T>(ReadOnlySpan<T> row, out long index);
+
+    /// <summary>Runs <paramref name="reduce"/> over each row of a contiguous [rows, k] input, rows in parallel.</summary>
+    static void ForEachRow<T>(Tensor x, Tensor dst, Tensor? indices, RowReducer<T> reduce)
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long[]? ix = indices is null ? null : CpuBackend.Data<long>(indices);
@@ -19,22 +22,23 @@ internal static class ReduceKernels
         {
             for (long r = r0; r < r1; r++)
             {
-                var row = new ReadOnlySpan<T>(xs, (int)(xo + r * k), k);
-                T v;
-                switch (op)
-                {
-                    case ReduceOp.Sum: v = PairwiseSum(row); break;
-                    case ReduceOp.Prod: v = k == 0 ? T.One : TensorPrimitives.Product(row); break;
-                    case ReduceOp.Var: v = Variance(row, arg); break;
-                    default:
-                        long best = ArgBest(row, op == ReduceOp.Max);
-                        v = row[(int)best];
-                        if (ix != null) ix[iOff + r * iS] = best;
-                        break;
-                }
-                ds[dOff + r * dS] = v;
+                ds[dOff + r * dS] = reduce(new ReadOnlySpan<T>(xs, (int)(xo + r * k), k), out long best);
+                if (ix != null) ix[iOff + r * iS] = best;
             }
         });
+    }
+
+    public static void Float<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        RowReducer<T> f = op switch
+        {
+            ReduceOp.Sum => (ReadOnlySpan<T> row, out long i) => { i = 0; return PairwiseSum(row); },
+            ReduceOp.Prod => (ReadOnlySpan<T> row, out long i) => { i = 0; return row.IsEmpty ? T.One : TensorPrimitives.Product(row); },
+            ReduceOp.Var => (ReadOnlySpan<T> row, out long i) => { i = 0; return Variance(row, arg); },
+            _ => (ReadOnlySpan<T> row, out long i) => { i = ArgBest(row, op == ReduceOp.Max); return row[(int)i]; },
+        };
+        ForEachRow(x, dst, indices, f);
     }
 
     /// <summary>Blocked pairwise summation: vectorised blocks, combined in a tree, so error grows like log n.</summary>
@@ -79,32 +83,14 @@ internal static class ReduceKernels
 
     public static void Integer<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices) where T : unmanaged, IBinaryInteger<T>
     {
-        T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
-        long[]? ix = indices is null ? null : CpuBackend.Data<long>(indices);
-        long rows = x.shape[0];
-        int k = (int)x.shape[1];
-        long xo = x.offset, dOff = dst.offset, dS = dst.strides.Length > 0 ? dst.strides[0] : 0;
-        long iOff = indices?.offset ?? 0, iS = indices is { strides.Length: > 0 } ? indices.strides[0] : 0;
-        StridedLoop.ParallelRange(rows, k, (r0, r1) =>
+        RowReducer<T> f = op switch
         {
-            for (long r = r0; r < r1; r++)
-            {
-                var row = new ReadOnlySpan<T>(xs, (int)(xo + r * k), k);
-                T v;
-                switch (op)
-                {
-                    case ReduceOp.Sum: v = T.Zero; foreach (var e in row) v += e; break;
-                    case ReduceOp.Prod: v = T.One; foreach (var e in row) v *= e; break;
-                    case ReduceOp.Max or ReduceOp.Min:
-                        long best = ArgBest(row, op == ReduceOp.Max);
-                        v = row[(int)best];
-                        if (ix != null) ix[iOff + r * iS] = best;
-                        break;
-                    default: throw new NotSupportedException($"{op} over integers");
-                }
-                ds[dOff + r * dS] = v;
-            }
-        });
+            ReduceOp.Sum => (ReadOnlySpan<T> row, out long i) => { i = 0; T v = T.Zero; foreach (var e in row) v += e; return v; },
+            ReduceOp.Prod => (ReadOnlySpan<T> row, out long i) => { i = 0; T v = T.One; foreach (var e in row) v *= e; return v; },
+            ReduceOp.Max or ReduceOp.Min => (ReadOnlySpan<T> row, out long i) => { i = ArgBest(row, op == ReduceOp.Max); return row[(int)i]; },
+            _ => throw new NotSupportedException($"{op} over integers"),
+        };
+        ForEachRow(x, dst, indices, f);
     }
 
     /// <summary>Prefix sums accumulated in double for floating point (as ATen's CPU cumsum) and in long for integers.</summary>

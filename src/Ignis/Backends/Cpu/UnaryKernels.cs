@@ -10,6 +10,12 @@ internal interface IUnaryKernel<T>
     void Apply(ReadOnlySpan<T> x, Span<T> y);
 }
 
+/// <summary>An elementwise map with only a scalar form.</summary>
+internal interface IUnaryScalar<T>
+{
+    T Apply(T x);
+}
+
 /// <summary>A predicate written as a bool (byte) result.</summary>
 internal interface IPredicate<T>
 {
@@ -28,6 +34,16 @@ internal static class UnaryKernels
                 op.Apply(xs.AsSpan((int)o[0], n), ys.AsSpan((int)o[1], n));
                 return;
             }
+            long xi = o[0], yi = o[1];
+            for (int i = 0; i < n; i++, xi += s[0], yi += s[1]) ys[yi] = op.Apply(xs[xi]);
+        });
+    }
+
+    public static void MapScalar<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IUnaryScalar<T>
+    {
+        T[] xs = CpuBackend.Data<T>(x), ys = CpuBackend.Data<T>(dst);
+        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], (o, s, n) =>
+        {
             long xi = o[0], yi = o[1];
             for (int i = 0; i < n; i++, xi += s[0], yi += s[1]) ys[yi] = op.Apply(xs[xi]);
         });
@@ -52,10 +68,10 @@ internal static class UnaryKernels
         {
             case UnaryOp.Neg: Map<T, Neg<T>>(default, x, dst); break;
             case UnaryOp.Abs: Map<T, Abs<T>>(default, x, dst); break;
-            case UnaryOp.Sign: Map<T, Sign<T>>(default, x, dst); break;
+            case UnaryOp.Sign: MapScalar<T, Sign<T>>(default, x, dst); break;
             case UnaryOp.Exp: Map<T, Exp<T>>(default, x, dst); break;
             case UnaryOp.Log: Map<T, Log<T>>(default, x, dst); break;
-            case UnaryOp.Log1p: Map<T, Log1p<T>>(default, x, dst); break;
+            case UnaryOp.Log1p: MapScalar<T, Log1p<T>>(default, x, dst); break;
             case UnaryOp.Sqrt: Map<T, Sqrt<T>>(default, x, dst); break;
             case UnaryOp.Rsqrt: Map<T, Rsqrt<T>>(default, x, dst); break;
             case UnaryOp.Sin: Map<T, Sin<T>>(default, x, dst); break;
@@ -69,7 +85,7 @@ internal static class UnaryKernels
             case UnaryOp.Ceil: Map<T, Ceil<T>>(default, x, dst); break;
             case UnaryOp.PowScalar:
                 if (a == 2) Map<T, Square<T>>(default, x, dst);
-                else if (a == 3) Map<T, Cube<T>>(default, x, dst);
+                else if (a == 3) MapScalar<T, Cube<T>>(default, x, dst);
                 else if (a == 0.5) Map<T, Sqrt<T>>(default, x, dst);
                 else if (a == -0.5) Map<T, Rsqrt<T>>(default, x, dst);
                 else if (a == -1) Map<T, Reciprocal<T>>(default, x, dst);
@@ -89,15 +105,15 @@ internal static class UnaryKernels
         switch (op)
         {
             case UnaryOp.Neg: Map<T, NegI<T>>(default, x, dst); break;
-            case UnaryOp.Abs: Map<T, AbsI<T>>(default, x, dst); break;
-            case UnaryOp.Sign: Map<T, SignI<T>>(default, x, dst); break;
+            case UnaryOp.Abs: MapScalar<T, AbsI<T>>(default, x, dst); break;
+            case UnaryOp.Sign: MapScalar<T, SignI<T>>(default, x, dst); break;
             case UnaryOp.Relu: Map<T, ClampI<T>>(new(T.Zero, T.MaxValue), x, dst); break;
             case UnaryOp.Floor or UnaryOp.Ceil: Map<T, ClampI<T>>(new(T.MinValue, T.MaxValue), x, dst); break;
             case UnaryOp.Clamp:
                 Map<T, ClampI<T>>(new(double.IsNaN(a) ? T.MinValue : T.CreateSaturating(Math.Ceiling(a)),
                                       double.IsNaN(b) ? T.MaxValue : T.CreateSaturating(Math.Floor(b))), x, dst);
                 break;
-            case UnaryOp.PowScalar: Map<T, PowI<T>>(new((long)a), x, dst); break;
+            case UnaryOp.PowScalar: MapScalar<T, PowI<T>>(new((long)a), x, dst); break;
             case UnaryOp.LogicalNot: Test<T, IsZeroI<T>>(default, x, dst); break;
             case UnaryOp.IsNan: Test<T, Never<T>>(default, x, dst); break;
             case UnaryOp.IsFinite: Test<T, Always<T>>(default, x, dst); break;
@@ -110,17 +126,16 @@ internal static class UnaryKernels
     { public T Apply(T x) => -x; public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Negate(x, y); }
     struct Abs<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => T.Abs(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Abs(x, y); }
-    struct Sign<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
+    struct Sign<T> : IUnaryScalar<T> where T : IFloatingPointIeee754<T>
     {
         public T Apply(T x) => x > T.Zero ? T.One : x < T.Zero ? -T.One : T.Zero;
-        public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = Apply(x[i]); }
     }
     struct Exp<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => T.Exp(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Exp(x, y); }
     struct Log<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => T.Log(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Log(x, y); }
-    struct Log1p<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
-    { public T Apply(T x) => T.LogP1(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = T.LogP1(x[i]); } }
+    struct Log1p<T> : IUnaryScalar<T> where T : IFloatingPointIeee754<T>
+    { public T Apply(T x) => T.LogP1(x); }
     struct Sqrt<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => T.Sqrt(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Sqrt(x, y); }
     struct Rsqrt<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
@@ -144,8 +159,8 @@ internal static class UnaryKernels
     { public T Apply(T x) => T.Ceiling(x); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Ceiling(x, y); }
     struct Square<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => x * x; public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Multiply(x, x, y); }
-    struct Cube<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
-    { public T Apply(T x) => x * x * x; public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = x[i] * x[i] * x[i]; } }
+    struct Cube<T> : IUnaryScalar<T> where T : IFloatingPointIeee754<T>
+    { public T Apply(T x) => x * x * x; }
     readonly struct PowS<T>(T e) : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     { public T Apply(T x) => T.Pow(x, e); public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Pow(x, e, y); }
     readonly struct SPow<T>(T b) : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
@@ -177,25 +192,22 @@ internal static class UnaryKernels
     // Integer kernels (bool is stored as byte and routed here too).
     struct NegI<T> : IUnaryKernel<T> where T : IBinaryInteger<T>
     { public T Apply(T x) => T.Zero - x; public void Apply(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Subtract(T.Zero, x, y); }
-    struct AbsI<T> : IUnaryKernel<T> where T : IBinaryInteger<T>
+    struct AbsI<T> : IUnaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T x) => x < T.Zero ? T.Zero - x : x;
-        public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = Apply(x[i]); }
     }
-    struct SignI<T> : IUnaryKernel<T> where T : IBinaryInteger<T>
+    struct SignI<T> : IUnaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T x) => x > T.Zero ? T.One : x < T.Zero ? T.Zero - T.One : T.Zero;
-        public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = Apply(x[i]); }
     }
     readonly struct ClampI<T>(T lo, T hi) : IUnaryKernel<T> where T : IBinaryInteger<T>
     {
         public T Apply(T x) => x < lo ? lo : x > hi ? hi : x;
         public void Apply(ReadOnlySpan<T> x, Span<T> y) { TensorPrimitives.Max(x, lo, y); TensorPrimitives.Min(y, hi, y); }
     }
-    readonly struct PowI<T>(long e) : IUnaryKernel<T> where T : IBinaryInteger<T>
+    readonly struct PowI<T>(long e) : IUnaryScalar<T> where T : IBinaryInteger<T>
     {
         public T Apply(T x) => IntPow(x, e);
-        public void Apply(ReadOnlySpan<T> x, Span<T> y) { for (int i = 0; i < x.Length; i++) y[i] = IntPow(x[i], e); }
     }
     struct IsZeroI<T> : IPredicate<T> where T : IBinaryInteger<T> { public bool Test(T x) => x == T.Zero; }
     struct Never<T> : IPredicate<T> { public bool Test(T x) => false; }
