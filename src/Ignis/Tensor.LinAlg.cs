@@ -13,13 +13,11 @@ public sealed partial class Tensor
             throw new ArgumentException($"expected scalar type {DType.ScalarTypeName()} but found {other.DType.ScalarTypeName()}");
     }
 
-    /// <summary>Batched product of contiguous [B,M,K] × [B,K,N] operands, no autograd.</summary>
+    /// <summary>Batched product of strided [B,M,K] × [B,K,N] operands, no autograd; transposes are read in place.</summary>
     static Tensor BmmRaw(Tensor a, Tensor b)
     {
-        var ac = a.ContiguousRaw();
-        var bc = b.ContiguousRaw();
         var dst = Empty([a.shape[0], a.shape[1], b.shape[2]], a.DType, a.Device);
-        if (dst.Numel > 0) a.Backend.MatMul(ac, bc, dst);
+        if (dst.Numel > 0) a.Backend.MatMul(a, b, dst);
         return dst;
     }
 

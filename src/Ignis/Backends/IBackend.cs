@@ -149,7 +149,10 @@ public interface IBackend
     /// <summary>Inclusive prefix sum along the last dimension of a contiguous 2-D x into dst.</summary>
     void Cumsum(Tensor x, Tensor dst);
 
-    /// <summary>Batched matrix product of contiguous [B,M,K] and [B,K,N] into contiguous [B,M,N].</summary>
+    /// <summary>
+    /// Batched matrix product of [B,M,K] and [B,K,N] into contiguous [B,M,N]. Operands may have any strides
+    /// (transposed matrices, batch stride 0 for broadcasting); the backend handles layouts without copies where it can.
+    /// </summary>
     void MatMul(Tensor a, Tensor b, Tensor dst);
 
     /// <summary><c>dst[i][j][k] = x[i][index[i][j][k]][k]</c> along <paramref name="dim"/> (index may have zero strides).</summary>

@@ -190,11 +190,11 @@ public sealed class CpuBackend : IBackend
     {
         switch (a.DType)
         {
-            case DType.Float32: MatMulKernels.Float<float>(a, b, dst); break;
-            case DType.Float64: MatMulKernels.Float<double>(a, b, dst); break;
-            case DType.Int64: MatMulKernels.Integer<long>(a, b, dst); break;
-            case DType.Int32: MatMulKernels.Integer<int>(a, b, dst); break;
-            default: MatMulKernels.Integer<byte>(a, b, dst); break;
+            case DType.Float32: MatMulKernels.Run<float>(a, b, dst); break;
+            case DType.Float64: MatMulKernels.Run<double>(a, b, dst); break;
+            case DType.Int64: MatMulKernels.Run<long>(a, b, dst); break;
+            case DType.Int32: MatMulKernels.Run<int>(a, b, dst); break;
+            default: MatMulKernels.Run<byte>(a, b, dst); break;
         }
     }
 

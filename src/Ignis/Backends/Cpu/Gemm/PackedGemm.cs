@@ -1,0 +1,236 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace Ignis.Backends.Cpu.Gemm;
+
+/// <summary>One GEMM operand: a row-major or transposed matrix view into a managed array.</summary>
+internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStride, long ColStride)
+{
+    public T this[long r, long c] => Data[Offset + r * RowStride + c * ColStride];
+}
+
+/// <summary>
+/// Cache-blocked GEMM, C = alpha·A·B + beta·C, after Goto/BLIS: B is packed into KC×NR column slivers that
+/// stay in L1, A into MC×KC row slivers of MR rows that stay in L2, and a register-tiled micro-kernel keeps an
+/// MR×NR block of C in 2·MR vector registers. Packing reads any strides, so transposed operands are never
+/// materialised. Work is split across threads by (row block, column chunk) tiles.
+/// </summary>
+internal static unsafe class PackedGemm
+{
+    const int MR = 6;
+    const int KC = 256;
+    const int MC = 96;
+    const int NC = 2048;
+
+    public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
+        where T : unmanaged, INumber<T>
+    {
+        if (m == 0 || n == 0) return;
+        if (typeof(T) == typeof(float))
+            RunFloat(m, n, k, Unsafe.As<T, float>(ref alpha), Unsafe.As<MatrixView<T>, MatrixView<float>>(ref a),
+                Unsafe.As<MatrixView<T>, MatrixView<float>>(ref b), Unsafe.As<T, float>(ref beta), (float[])(object)c, cOff, ldc);
+        else if (typeof(T) == typeof(double))
+            RunDouble(m, n, k, Unsafe.As<T, double>(ref alpha), Unsafe.As<MatrixView<T>, MatrixView<double>>(ref a),
+                Unsafe.As<MatrixView<T>, MatrixView<double>>(ref b), Unsafe.As<T, double>(ref beta), (double[])(object)c, cOff, ldc);
+        else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+    }
+
+    static void RunFloat(int m, int n, int k, float alpha, MatrixView<float> a, MatrixView<float> b, float beta, float[] c, long cOff, long ldc)
+    {
+        if (Vector512.IsHardwareAccelerated) Blocked<float, Vector512<float>, V512F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else if (Vector256.IsHardwareAccelerated) Blocked<float, Vector256<float>, V256F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else if (Vector128.IsHardwareAccelerated) Blocked<float, Vector128<float>, V128F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+    }
+
+    static void RunDouble(int m, int n, int k, double alpha, MatrixView<double> a, MatrixView<double> b, double beta, double[] c, long cOff, long ldc)
+    {
+        if (Vector512.IsHardwareAccelerated) Blocked<double, Vector512<double>, V512D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else if (Vector256.IsHardwareAccelerated) Blocked<double, Vector256<double>, V256D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else if (Vector128.IsHardwareAccelerated) Blocked<double, Vector128<double>, V128D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+    }
+
+    /// <summary>The reference: plain triple loop with the same alpha/beta rules (beta = 0 never reads C).</summary>
+    public static void Scalar<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
+        where T : unmanaged, INumber<T>
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                T acc = T.Zero;
+                for (int p = 0; p < k; p++) acc += a[i, p] * b[p, j];
+                ref T dst = ref c[cOff + i * ldc + j];
+                dst = beta == T.Zero ? alpha * acc : alpha * acc + beta * dst;
+            }
+    }
+
+    static void Blocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int nr = 2 * TOps.Width;
+        if (k == 0)
+        {
+            ScaleC(m, n, beta, c, cOff, ldc);
+            return;
+        }
+        int threads = Math.Min(Environment.ProcessorCount, StridedLoop.ThreadLimit);
+        var packB = ArrayPool<T>.Shared.Rent(KC * (NC + nr));
+        try
+        {
+            for (int jc = 0; jc < n; jc += NC)
+            {
+                int nc = Math.Min(NC, n - jc);
+                int slivers = (nc + nr - 1) / nr;
+                for (int pc = 0; pc < k; pc += KC)
+                {
+                    int kc = Math.Min(KC, k - pc);
+                    PackB(b, pc, kc, jc, nc, nr, packB);
+                    T betaEff = pc == 0 ? beta : T.One;
+                    int rowBlocks = (m + MC - 1) / MC;
+                    long flops = (long)m * nc * kc;
+                    int colChunks = flops < (1 << 18) || threads == 1 ? 1 : BalancedChunks(rowBlocks, slivers, threads);
+                    int tasks = rowBlocks * colChunks;
+                    int jcLocal = jc, pcLocal = pc;
+                    void Tile(int t)
+                    {
+                        int ib = t / colChunks, cb = t % colChunks;
+                        int ic = ib * MC, mc = Math.Min(MC, m - ic);
+                        int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
+                        var packA = ArrayPool<T>.Shared.Rent(KC * (MC + MR));
+                        try
+                        {
+                            PackA(a, ic, mc, pcLocal, kc, packA);
+                            T* tile = stackalloc T[MR * 2 * TOps.Width];
+                            fixed (T* pa = packA, pb = packB, pcM = c)
+                            {
+                                for (int s = s0; s < s1; s++)
+                                {
+                                    int j0 = s * nr, nrEff = Math.Min(nr, nc - j0);
+                                    for (int ir = 0; ir < mc; ir += MR)
+                                    {
+                                        int mrEff = Math.Min(MR, mc - ir);
+                                        T* cTile = pcM + cOff + (long)(ic + ir) * ldc + jcLocal + j0;
+                                        MicroKernel<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, tile, alpha);
+                                        MergeTile(tile, nr, cTile, ldc, betaEff, mrEff, nrEff);
+                                    }
+                                }
+                            }
+                        }
+                        finally { ArrayPool<T>.Shared.Return(packA); }
+                    }
+                    if (tasks == 1 || threads == 1 || flops < (1 << 18)) for (int t = 0; t < tasks; t++) Tile(t);
+                    else Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Tile);
+                }
+            }
+        }
+        finally { ArrayPool<T>.Shared.Return(packB); }
+    }
+
+    /// <summary>Column chunks per row block so that the tile count divides evenly among threads (or is large).</summary>
+    static int BalancedChunks(int rowBlocks, int slivers, int threads)
+    {
+        for (int c = 1; c <= slivers; c++)
+            if ((rowBlocks * c) % threads == 0 || rowBlocks * c >= 8 * threads) return c;
+        return slivers;
+    }
+
+    static void ScaleC<T>(int m, int n, T beta, T[] c, long cOff, long ldc) where T : INumber<T>
+    {
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                ref T v = ref c[cOff + i * ldc + j];
+                v = beta == T.Zero ? T.Zero : beta * v;
+            }
+    }
+
+    /// <summary>Packs B[pc..pc+kc, jc..jc+nc] into slivers of nr columns, k-major inside a sliver, zero-padded.</summary>
+    static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, T[] dst) where T : unmanaged, INumber<T>
+    {
+        int slivers = (nc + nr - 1) / nr;
+        T[] src = b.Data;
+        for (int s = 0; s < slivers; s++)
+        {
+            int j0 = jc + s * nr, width = Math.Min(nr, jc + nc - j0);
+            int baseIdx = s * nr * kc;
+            for (int p = 0; p < kc; p++)
+            {
+                long row = b.Offset + (pc + p) * b.RowStride + j0 * b.ColStride;
+                int d = baseIdx + p * nr;
+                if (b.ColStride == 1) Array.Copy(src, row, dst, d, width);
+                else for (int j = 0; j < width; j++) dst[d + j] = src[row + j * b.ColStride];
+                for (int j = width; j < nr; j++) dst[d + j] = T.Zero;
+            }
+        }
+    }
+
+    /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of MR rows, k-major inside a sliver, zero-padded.</summary>
+    static void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, T[] dst) where T : unmanaged, INumber<T>
+    {
+        T[] src = a.Data;
+        for (int ir = 0; ir < mc; ir += MR)
+        {
+            int rows = Math.Min(MR, mc - ir);
+            int baseIdx = ir * kc;
+            for (int i = 0; i < MR; i++)
+            {
+                if (i >= rows)
+                {
+                    for (int p = 0; p < kc; p++) dst[baseIdx + p * MR + i] = T.Zero;
+                    continue;
+                }
+                long row = a.Offset + (ic + ir + i) * a.RowStride + pc * a.ColStride;
+                for (int p = 0; p < kc; p++) dst[baseIdx + p * MR + i] = src[row + p * a.ColStride];
+            }
+        }
+    }
+
+    /// <summary>tile[MR × 2·width] = alpha · Apanel · Bpanel, a 6 × (2·width) register block over kc steps.</summary>
+    /// <remarks>Kept free of stackalloc and branches so the JIT holds all twelve accumulators in registers.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MicroKernel<T, TV, TOps>(int kc, T* a, T* b, T* tile, T alpha)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int w = TOps.Width;
+        TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TV c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TV av = TOps.Broadcast(a[0]); c00 = TOps.Fma(av, b0, c00); c01 = TOps.Fma(av, b1, c01);
+            av = TOps.Broadcast(a[1]); c10 = TOps.Fma(av, b0, c10); c11 = TOps.Fma(av, b1, c11);
+            av = TOps.Broadcast(a[2]); c20 = TOps.Fma(av, b0, c20); c21 = TOps.Fma(av, b1, c21);
+            av = TOps.Broadcast(a[3]); c30 = TOps.Fma(av, b0, c30); c31 = TOps.Fma(av, b1, c31);
+            av = TOps.Broadcast(a[4]); c40 = TOps.Fma(av, b0, c40); c41 = TOps.Fma(av, b1, c41);
+            av = TOps.Broadcast(a[5]); c50 = TOps.Fma(av, b0, c50); c51 = TOps.Fma(av, b1, c51);
+            a += MR;
+            b += 2 * w;
+        }
+        int ld = 2 * w;
+        TV va = TOps.Broadcast(alpha);
+        TOps.Store(tile, TOps.Mul(c00, va)); TOps.Store(tile + w, TOps.Mul(c01, va));
+        TOps.Store(tile + ld, TOps.Mul(c10, va)); TOps.Store(tile + ld + w, TOps.Mul(c11, va));
+        TOps.Store(tile + 2 * ld, TOps.Mul(c20, va)); TOps.Store(tile + 2 * ld + w, TOps.Mul(c21, va));
+        TOps.Store(tile + 3 * ld, TOps.Mul(c30, va)); TOps.Store(tile + 3 * ld + w, TOps.Mul(c31, va));
+        TOps.Store(tile + 4 * ld, TOps.Mul(c40, va)); TOps.Store(tile + 4 * ld + w, TOps.Mul(c41, va));
+        TOps.Store(tile + 5 * ld, TOps.Mul(c50, va)); TOps.Store(tile + 5 * ld + w, TOps.Mul(c51, va));
+    }
+
+    /// <summary>C[0..mr, 0..nr] = tile + beta · C (beta = 0 never reads C).</summary>
+    static void MergeTile<T>(T* tile, int ld, T* c, long ldc, T beta, int mr, int nr) where T : unmanaged, INumber<T>
+    {
+        bool zeroBeta = beta == T.Zero, oneBeta = beta == T.One;
+        for (int i = 0; i < mr; i++)
+        {
+            var crow = new Span<T>(c + i * ldc, nr);
+            var trow = new ReadOnlySpan<T>(tile + i * ld, nr);
+            if (zeroBeta) trow.CopyTo(crow);
+            else if (oneBeta) TensorPrimitives.Add(trow, crow, crow);
+            else TensorPrimitives.MultiplyAdd(crow, beta, trow, crow);
+        }
+    }
+}
