@@ -105,6 +105,27 @@ public enum ReduceOp
     Var,
 }
 
+/// <summary>Convolution hyper-parameters (<c>stride</c>, <c>padding</c>, <c>dilation</c>, <c>groups</c>).</summary>
+public readonly record struct Conv2dGeometry(int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, int Groups)
+{
+    /// <summary>Output size of one spatial dimension.</summary>
+    public static long OutSize(long input, long kernel, int stride, int pad, int dilation) =>
+        (input + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+}
+
+/// <summary>Pooling window (<c>kernel_size</c>, <c>stride</c>, <c>padding</c>, <c>dilation</c>, <c>ceil_mode</c>).</summary>
+public readonly record struct Pool2dGeometry(int KernelH, int KernelW, int StrideH, int StrideW, int PadH, int PadW, int DilationH, int DilationW, bool CeilMode)
+{
+    /// <summary>PyTorch's pooling output size, with ceil mode's rule that the last window must start inside the input or left padding.</summary>
+    public static long OutSize(long input, int kernel, int stride, int pad, int dilation, bool ceil)
+    {
+        long num = input + 2 * pad - dilation * (kernel - 1) - 1;
+        long o = (ceil ? (num + stride - 1) / stride : num / stride) + 1;
+        if (ceil && (o - 1) * stride >= input + pad) o--;
+        return o;
+    }
+}
+
 /// <summary>
 /// The narrow contract every compute backend implements. The tensor API decides shapes, dtypes,
 /// broadcasting and autograd; a backend only runs these primitives over strided memory it owns.
@@ -160,4 +181,37 @@ public interface IBackend
 
     /// <summary><c>dst[i][index[i][j][k]][k] += src[i][j][k]</c> along <paramref name="dim"/>.</summary>
     void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src);
+
+    /// <summary>2-D convolution of contiguous NCHW input with [Cout, Cin/groups, KH, KW] weight into contiguous output.</summary>
+    void Conv2d(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output);
+
+    /// <summary>Gradient of <see cref="Conv2d"/> with respect to its input (written, not accumulated).</summary>
+    void Conv2dBackwardInput(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput);
+
+    /// <summary>Gradient of <see cref="Conv2d"/> with respect to its weight (written, not accumulated).</summary>
+    void Conv2dBackwardWeight(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight);
+
+    /// <summary>Max pooling over contiguous NCHW planes; indices are flat positions within each input plane.</summary>
+    void MaxPool2d(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices);
+
+    /// <summary>Scatters output gradients to the recorded argmax positions (gradInput is zero-filled first).</summary>
+    void MaxPool2dBackward(Tensor gradOutput, Tensor indices, Tensor gradInput);
+
+    /// <summary>Average pooling (PyTorch's padding and divisor rules); adaptive when <paramref name="adaptive"/> is set.</summary>
+    void AvgPool2d(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output);
+
+    /// <summary>Gradient of <see cref="AvgPool2d"/>.</summary>
+    void AvgPool2dBackward(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput);
+
+    /// <summary>
+    /// Batch normalisation over contiguous [N, C, S] input. In training it computes per-channel mean and inverse
+    /// std (biased variance) into <paramref name="saveMean"/>/<paramref name="saveInvStd"/> and updates running stats
+    /// with the unbiased variance; in evaluation it uses the running stats.
+    /// </summary>
+    void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
+        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd);
+
+    /// <summary>Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null).</summary>
+    void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
+        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias);
 }

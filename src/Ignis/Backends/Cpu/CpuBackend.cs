@@ -223,4 +223,53 @@ public sealed class CpuBackend : IBackend
             default: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
         }
     }
+
+    static void Floating(Tensor t, string op, Action f32, Action f64)
+    {
+        if (t.DType == DType.Float32) f32();
+        else if (t.DType == DType.Float64) f64();
+        else throw new NotSupportedException($"\"{op}\" not implemented for '{t.DType.ScalarTypeName()}'");
+    }
+
+    /// <inheritdoc/>
+    public void Conv2d(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output) =>
+        Floating(input, "conv2d", () => ConvKernels.Forward<float>(input, weight, bias, g, output), () => ConvKernels.Forward<double>(input, weight, bias, g, output));
+
+    /// <inheritdoc/>
+    public void Conv2dBackwardInput(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput) =>
+        Floating(weight, "conv2d_backward", () => ConvKernels.BackwardInput<float>(gradOutput, weight, g, gradInput), () => ConvKernels.BackwardInput<double>(gradOutput, weight, g, gradInput));
+
+    /// <inheritdoc/>
+    public void Conv2dBackwardWeight(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight) =>
+        Floating(input, "conv2d_backward", () => ConvKernels.BackwardWeight<float>(gradOutput, input, g, gradWeight), () => ConvKernels.BackwardWeight<double>(gradOutput, input, g, gradWeight));
+
+    /// <inheritdoc/>
+    public void MaxPool2d(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices) =>
+        Floating(input, "max_pool2d", () => PoolKernels.MaxForward<float>(input, g, output, indices), () => PoolKernels.MaxForward<double>(input, g, output, indices));
+
+    /// <inheritdoc/>
+    public void MaxPool2dBackward(Tensor gradOutput, Tensor indices, Tensor gradInput) =>
+        Floating(gradOutput, "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput));
+
+    /// <inheritdoc/>
+    public void AvgPool2d(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output) =>
+        Floating(input, "avg_pool2d", () => PoolKernels.AvgForward<float>(input, g, countIncludePad, adaptive, output), () => PoolKernels.AvgForward<double>(input, g, countIncludePad, adaptive, output));
+
+    /// <inheritdoc/>
+    public void AvgPool2dBackward(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput) =>
+        Floating(gradOutput, "avg_pool2d_backward", () => PoolKernels.AvgBackward<float>(gradOutput, g, countIncludePad, adaptive, gradInput), () => PoolKernels.AvgBackward<double>(gradOutput, g, countIncludePad, adaptive, gradInput));
+
+    /// <inheritdoc/>
+    public void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
+        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) =>
+        Floating(input, "batch_norm",
+            () => NormKernels.BatchNorm<float>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd),
+            () => NormKernels.BatchNorm<double>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd));
+
+    /// <inheritdoc/>
+    public void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
+        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) =>
+        Floating(input, "batch_norm_backward",
+            () => NormKernels.BatchNormBackward<float>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
+            () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias));
 }

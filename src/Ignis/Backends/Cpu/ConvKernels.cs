@@ -1,0 +1,317 @@
+using System.Buffers;
+using System.Numerics;
+using System.Numerics.Tensors;
+using Ignis.Backends.Cpu.Gemm;
+
+namespace Ignis.Backends.Cpu;
+
+/// <summary>
+/// 2-D convolution, forward and both gradients, choosing per shape: a direct kernel for depthwise
+/// convolution (one input and one output channel per group), a plain GEMM for 1×1 stride-1 unpadded
+/// convolution (the input already is the column matrix), and im2col + packed GEMM otherwise.
+/// </summary>
+internal static class ConvKernels
+{
+    readonly record struct Dims(int N, int Cin, int H, int W, int Cout, int KH, int KW, int OH, int OW, Conv2dGeometry G)
+    {
+        public int CinG => Cin / G.Groups;
+        public int CoutG => Cout / G.Groups;
+        public int ColRows => CinG * KH * KW;
+        public int OHW => OH * OW;
+        public bool Depthwise => G.Groups == Cin && Cout == Cin;
+        public bool Pointwise => KH == 1 && KW == 1 && G.StrideH == 1 && G.StrideW == 1 && G.PadH == 0 && G.PadW == 0;
+    }
+
+    static Dims Shape(Tensor input, Tensor weight, Tensor output, Conv2dGeometry g) => new(
+        (int)input.shape[0], (int)input.shape[1], (int)input.shape[2], (int)input.shape[3],
+        (int)weight.shape[0], (int)weight.shape[2], (int)weight.shape[3], (int)output.shape[2], (int)output.shape[3], g);
+
+    // ---------- forward ----------
+
+    public static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = Shape(input, weight, output, g);
+        T[] x = CpuBackend.Data<T>(input), w = CpuBackend.Data<T>(weight), y = CpuBackend.Data<T>(output);
+        T[]? b = bias is null ? null : CpuBackend.Data<T>(bias);
+        long xo = input.offset, wo = weight.offset, yo = output.offset, bo = bias?.offset ?? 0;
+        if (d.Depthwise)
+        {
+            StridedLoop.ParallelRange((long)d.N * d.Cin, (long)d.OHW * d.KH * d.KW, (p0, p1) =>
+            {
+                for (long p = p0; p < p1; p++)
+                    DepthwisePlane(d, x, xo + p * d.H * d.W, w, wo + (p % d.Cin) * d.KH * d.KW, y, yo + p * d.OHW,
+                        b is null ? T.Zero : b[bo + p % d.Cin]);
+            });
+            return;
+        }
+        T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
+        try
+        {
+            for (int n = 0; n < d.N; n++)
+                for (int gi = 0; gi < g.Groups; gi++)
+                {
+                    long xPlane = xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
+                    MatrixView<T> colView;
+                    if (col is null) colView = new MatrixView<T>(x, xPlane, d.OHW, 1);
+                    else
+                    {
+                        Im2Col(d, x, xPlane, col);
+                        colView = new MatrixView<T>(col, 0, d.OHW, 1);
+                    }
+                    long yBlock = yo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
+                    PackedGemm.Run(d.CoutG, d.OHW, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
+                        colView, T.Zero, y, yBlock, d.OHW);
+                    if (b is not null)
+                        for (int co = 0; co < d.CoutG; co++)
+                            TensorPrimitives.Add(new ReadOnlySpan<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW), b[bo + gi * d.CoutG + co],
+                                new Span<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW));
+                }
+        }
+        finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+    }
+
+    /// <summary>One channel of a depthwise convolution; stride-1 rows become vectorised multiply-adds.</summary>
+    static void DepthwisePlane<T>(in Dims d, T[] x, long xOff, T[] w, long wOff, T[] y, long yOff, T bias)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = d.G;
+        new Span<T>(y, (int)yOff, d.OHW).Fill(bias);
+        for (int oh = 0; oh < d.OH; oh++)
+        {
+            var yRow = new Span<T>(y, (int)(yOff + (long)oh * d.OW), d.OW);
+            for (int kh = 0; kh < d.KH; kh++)
+            {
+                int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                if ((uint)ih >= (uint)d.H) continue;
+                long xRow = xOff + (long)ih * d.W;
+                for (int kw = 0; kw < d.KW; kw++)
+                {
+                    T wv = w[wOff + kh * d.KW + kw];
+                    int shift = kw * g.DilationW - g.PadW;
+                    ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
+                    if (ow0 >= ow1) continue;
+                    if (g.StrideW == 1)
+                    {
+                        var xs = new ReadOnlySpan<T>(x, (int)(xRow + ow0 + shift), ow1 - ow0);
+                        var ys = yRow[ow0..ow1];
+                        TensorPrimitives.MultiplyAdd(xs, wv, ys, ys);
+                    }
+                    else
+                        for (int ow = ow0; ow < ow1; ow++) yRow[ow] += wv * x[xRow + ow * g.StrideW + shift];
+                }
+            }
+        }
+    }
+
+    /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
+    static void ValidRange(int outW, int width, int stride, int shift, out int ow0, out int ow1)
+    {
+        ow0 = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
+        ow1 = width - shift <= 0 ? 0 : Math.Min(outW, (width - shift - 1) / stride + 1);
+    }
+
+    /// <summary>Unfolds one group of one image into [Cin_g·KH·KW, OH·OW], zero where the window leaves the input.</summary>
+    static void Im2Col<T>(in Dims d, T[] x, long xOff, T[] col) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var dd = d;
+        StridedLoop.ParallelRange(d.ColRows, d.OHW, (r0, r1) =>
+        {
+            var g = dd.G;
+            for (long r = r0; r < r1; r++)
+            {
+                int c = (int)(r / (dd.KH * dd.KW)), kh = (int)(r / dd.KW % dd.KH), kw = (int)(r % dd.KW);
+                var dst = new Span<T>(col, (int)(r * dd.OHW), dd.OHW);
+                int shift = kw * g.DilationW - g.PadW;
+                ValidRange(dd.OW, dd.W, g.StrideW, shift, out int ow0, out int ow1);
+                for (int oh = 0; oh < dd.OH; oh++)
+                {
+                    var row = dst.Slice(oh * dd.OW, dd.OW);
+                    int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                    if ((uint)ih >= (uint)dd.H || ow0 >= ow1) { row.Clear(); continue; }
+                    long src = xOff + ((long)c * dd.H + ih) * dd.W + shift;
+                    row[..ow0].Clear();
+                    row[ow1..].Clear();
+                    if (g.StrideW == 1) new ReadOnlySpan<T>(x, (int)(src + ow0), ow1 - ow0).CopyTo(row[ow0..ow1]);
+                    else for (int ow = ow0; ow < ow1; ow++) row[ow] = x[src + ow * g.StrideW];
+                }
+            }
+        });
+    }
+
+    /// <summary>Adds the columns back into one group of one image's gradient (the adjoint of <see cref="Im2Col"/>).</summary>
+    static void Col2Im<T>(in Dims d, T[] col, T[] gx, long gxOff) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var dd = d;
+        // Parallel over input channels: rows of different channels never write the same input element.
+        StridedLoop.ParallelRange(d.CinG, (long)d.KH * d.KW * d.OHW, (c0, c1) =>
+        {
+            var g = dd.G;
+            for (long c = c0; c < c1; c++)
+                for (int kh = 0; kh < dd.KH; kh++)
+                    for (int kw = 0; kw < dd.KW; kw++)
+                    {
+                        long r = (c * dd.KH + kh) * dd.KW + kw;
+                        int shift = kw * g.DilationW - g.PadW;
+                        ValidRange(dd.OW, dd.W, g.StrideW, shift, out int ow0, out int ow1);
+                        if (ow0 >= ow1) continue;
+                        for (int oh = 0; oh < dd.OH; oh++)
+                        {
+                            int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                            if ((uint)ih >= (uint)dd.H) continue;
+                            long dst = gxOff + (c * dd.H + ih) * dd.W + shift;
+                            long src = r * dd.OHW + (long)oh * dd.OW;
+                            if (g.StrideW == 1)
+                            {
+                                var s = new ReadOnlySpan<T>(col, (int)(src + ow0), ow1 - ow0);
+                                var t = new Span<T>(gx, (int)(dst + ow0), ow1 - ow0);
+                                TensorPrimitives.Add(s, t, t);
+                            }
+                            else for (int ow = ow0; ow < ow1; ow++) gx[dst + ow * g.StrideW] += col[src + ow];
+                        }
+                    }
+        });
+    }
+
+    // ---------- gradient with respect to the input ----------
+
+    public static void BackwardInput<T>(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = Shape(gradInput, weight, gradOutput, g);
+        T[] gy = CpuBackend.Data<T>(gradOutput), w = CpuBackend.Data<T>(weight), gx = CpuBackend.Data<T>(gradInput);
+        long gyo = gradOutput.offset, wo = weight.offset, gxo = gradInput.offset;
+        new Span<T>(gx, (int)gxo, d.N * d.Cin * d.H * d.W).Clear();
+        if (d.Depthwise)
+        {
+            StridedLoop.ParallelRange((long)d.N * d.Cin, (long)d.OHW * d.KH * d.KW, (p0, p1) =>
+            {
+                for (long p = p0; p < p1; p++)
+                    DepthwiseBackwardInputPlane(d, gy, gyo + p * d.OHW, w, wo + (p % d.Cin) * d.KH * d.KW, gx, gxo + p * d.H * d.W);
+            });
+            return;
+        }
+        T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
+        try
+        {
+            for (int n = 0; n < d.N; n++)
+                for (int gi = 0; gi < g.Groups; gi++)
+                {
+                    long gxPlane = gxo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
+                    long gyBlock = gyo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
+                    // W_gᵀ [ColRows × CoutG] · dY [CoutG × OHW]
+                    var wT = new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows);
+                    var gyv = new MatrixView<T>(gy, gyBlock, d.OHW, 1);
+                    if (col is null) PackedGemm.Run(d.ColRows, d.OHW, d.CoutG, T.One, wT, gyv, T.Zero, gx, gxPlane, d.OHW);
+                    else
+                    {
+                        PackedGemm.Run(d.ColRows, d.OHW, d.CoutG, T.One, wT, gyv, T.Zero, col, 0, d.OHW);
+                        Col2Im(d, col, gx, gxPlane);
+                    }
+                }
+        }
+        finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+    }
+
+    static void DepthwiseBackwardInputPlane<T>(in Dims d, T[] gy, long gyOff, T[] w, long wOff, T[] gx, long gxOff)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = d.G;
+        for (int oh = 0; oh < d.OH; oh++)
+        {
+            long gyRow = gyOff + (long)oh * d.OW;
+            for (int kh = 0; kh < d.KH; kh++)
+            {
+                int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                if ((uint)ih >= (uint)d.H) continue;
+                long gxRow = gxOff + (long)ih * d.W;
+                for (int kw = 0; kw < d.KW; kw++)
+                {
+                    T wv = w[wOff + kh * d.KW + kw];
+                    int shift = kw * g.DilationW - g.PadW;
+                    ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
+                    if (ow0 >= ow1) continue;
+                    if (g.StrideW == 1)
+                    {
+                        var src = new ReadOnlySpan<T>(gy, (int)(gyRow + ow0), ow1 - ow0);
+                        var dst = new Span<T>(gx, (int)(gxRow + ow0 + shift), ow1 - ow0);
+                        TensorPrimitives.MultiplyAdd(src, wv, dst, dst);
+                    }
+                    else
+                        for (int ow = ow0; ow < ow1; ow++) gx[gxRow + ow * g.StrideW + shift] += wv * gy[gyRow + ow];
+                }
+            }
+        }
+    }
+
+    // ---------- gradient with respect to the weight ----------
+
+    public static void BackwardWeight<T>(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var d = Shape(input, gradWeight, gradOutput, g);
+        T[] gy = CpuBackend.Data<T>(gradOutput), x = CpuBackend.Data<T>(input), gw = CpuBackend.Data<T>(gradWeight);
+        long gyo = gradOutput.offset, xo = input.offset, gwo = gradWeight.offset;
+        if (d.Depthwise)
+        {
+            StridedLoop.ParallelRange(d.Cin, (long)d.N * d.OHW * d.KH * d.KW, (c0, c1) =>
+            {
+                for (long c = c0; c < c1; c++)
+                    DepthwiseBackwardWeight(d, (int)c, gy, gyo, x, xo, gw, gwo + c * d.KH * d.KW);
+            });
+            return;
+        }
+        T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
+        try
+        {
+            for (int n = 0; n < d.N; n++)
+                for (int gi = 0; gi < g.Groups; gi++)
+                {
+                    long xPlane = xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
+                    // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
+                    MatrixView<T> colT;
+                    if (col is null) colT = new MatrixView<T>(x, xPlane, 1, d.OHW);
+                    else
+                    {
+                        Im2Col(d, x, xPlane, col);
+                        colT = new MatrixView<T>(col, 0, 1, d.OHW);
+                    }
+                    PackedGemm.Run(d.CoutG, d.ColRows, d.OHW, T.One,
+                        new MatrixView<T>(gy, gyo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW, d.OHW, 1), colT,
+                        n == 0 ? T.Zero : T.One, gw, gwo + (long)gi * d.CoutG * d.ColRows, d.ColRows);
+                }
+        }
+        finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+    }
+
+    static void DepthwiseBackwardWeight<T>(in Dims d, int c, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwOff)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = d.G;
+        for (int kh = 0; kh < d.KH; kh++)
+            for (int kw = 0; kw < d.KW; kw++)
+            {
+                T acc = T.Zero;
+                int shift = kw * g.DilationW - g.PadW;
+                ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
+                if (ow0 < ow1)
+                    for (int n = 0; n < d.N; n++)
+                    {
+                        long xPlane = xo + ((long)n * d.Cin + c) * d.H * d.W;
+                        long gyPlane = gyo + ((long)n * d.Cout + c) * d.OHW;
+                        for (int oh = 0; oh < d.OH; oh++)
+                        {
+                            int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                            if ((uint)ih >= (uint)d.H) continue;
+                            long xRow = xPlane + (long)ih * d.W + shift;
+                            long gyRow = gyPlane + (long)oh * d.OW;
+                            if (g.StrideW == 1)
+                                acc += TensorPrimitives.Dot(new ReadOnlySpan<T>(x, (int)(xRow + ow0), ow1 - ow0), new ReadOnlySpan<T>(gy, (int)(gyRow + ow0), ow1 - ow0));
+                            else
+                                for (int ow = ow0; ow < ow1; ow++) acc += x[xRow + ow * g.StrideW] * gy[gyRow + ow];
+                        }
+                    }
+                gw[gwOff + kh * d.KW + kw] = acc;
+            }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace Ignis.Backends.Cpu;
+
+/// <summary>Batch normalisation over contiguous [N, C, S] data: per-channel statistics in double, channels in parallel.</summary>
+internal static class NormKernels
+{
+    public static void BatchNorm<T>(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
+        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = (int)input.shape[0], c = (int)input.shape[1], s = (int)(input.Numel / Math.Max(1, (long)n * c));
+        T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
+        T[] sm = CpuBackend.Data<T>(saveMean), si = CpuBackend.Data<T>(saveInvStd);
+        T[]? wv = weight is null ? null : CpuBackend.Data<T>(weight), bv = bias is null ? null : CpuBackend.Data<T>(bias);
+        T[]? rm = runningMean is null ? null : CpuBackend.Data<T>(runningMean), rv = runningVar is null ? null : CpuBackend.Data<T>(runningVar);
+        long xo = input.offset, yo = output.offset;
+        StridedLoop.ParallelRange(c, (long)n * s, (c0, c1) =>
+        {
+            for (int ch = (int)c0; ch < c1; ch++)
+            {
+                double mean, invStd;
+                if (training)
+                {
+                    double sum = 0;
+                    for (int i = 0; i < n; i++) sum += double.CreateTruncating(TensorPrimitives.Sum(Plane(x, xo, i, ch, c, s)));
+                    long count = (long)n * s;
+                    mean = sum / count;
+                    double m2 = 0;
+                    for (int i = 0; i < n; i++)
+                        foreach (T v in Plane(x, xo, i, ch, c, s))
+                        {
+                            double dv = double.CreateTruncating(v) - mean;
+                            m2 += dv * dv;
+                        }
+                    double varBiased = m2 / count;
+                    invStd = 1.0 / Math.Sqrt(varBiased + eps);
+                    if (rm is not null) rm[runningMean!.offset + ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rm[runningMean.offset + ch]) + momentum * mean);
+                    if (rv is not null)
+                    {
+                        double unbiased = count > 1 ? m2 / (count - 1) : double.NaN;
+                        rv[runningVar!.offset + ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rv[runningVar.offset + ch]) + momentum * unbiased);
+                    }
+                }
+                else
+                {
+                    mean = double.CreateTruncating(rm![runningMean!.offset + ch]);
+                    invStd = 1.0 / Math.Sqrt(double.CreateTruncating(rv![runningVar!.offset + ch]) + eps);
+                }
+                sm[saveMean.offset + ch] = T.CreateTruncating(mean);
+                si[saveInvStd.offset + ch] = T.CreateTruncating(invStd);
+                double gamma = wv is null ? 1 : double.CreateTruncating(wv[weight!.offset + ch]);
+                double beta = bv is null ? 0 : double.CreateTruncating(bv[bias!.offset + ch]);
+                // y = x·scale + shift with scale = γ·invstd, shift = β − mean·scale.
+                T scale = T.CreateTruncating(gamma * invStd), shift = T.CreateTruncating(beta - mean * gamma * invStd);
+                for (int i = 0; i < n; i++)
+                {
+                    var dst = new Span<T>(y, (int)(yo + ((long)i * c + ch) * s), s);
+                    TensorPrimitives.Multiply(Plane(x, xo, i, ch, c, s), scale, dst);
+                    TensorPrimitives.Add(dst, shift, dst);
+                }
+            }
+        });
+    }
+
+    static ReadOnlySpan<T> Plane<T>(T[] data, long off, int i, int ch, int c, int s) => new(data, (int)(off + ((long)i * c + ch) * s), s);
+
+    public static void BatchNormBackward<T>(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
+        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = (int)input.shape[0], c = (int)input.shape[1], s = (int)(input.Numel / Math.Max(1, (long)n * c));
+        T[] x = CpuBackend.Data<T>(input), gy = CpuBackend.Data<T>(gradOutput);
+        T[] sm = CpuBackend.Data<T>(saveMean), si = CpuBackend.Data<T>(saveInvStd);
+        T[]? wv = weight is null ? null : CpuBackend.Data<T>(weight);
+        T[]? gx = gradInput is null ? null : CpuBackend.Data<T>(gradInput);
+        T[]? gw = gradWeight is null ? null : CpuBackend.Data<T>(gradWeight), gb = gradBias is null ? null : CpuBackend.Data<T>(gradBias);
+        long xo = input.offset, gyo = gradOutput.offset, gxo = gradInput?.offset ?? 0;
+        StridedLoop.ParallelRange(c, (long)n * s, (c0, c1) =>
+        {
+            for (int ch = (int)c0; ch < c1; ch++)
+            {
+                double mean = double.CreateTruncating(sm[saveMean.offset + ch]);
+                double invStd = double.CreateTruncating(si[saveInvStd.offset + ch]);
+                double gamma = wv is null ? 1 : double.CreateTruncating(wv[weight!.offset + ch]);
+                // Σ dy and Σ dy·x̂ over the channel.
+                double sumDy = 0, sumDyXhat = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    var g = Plane(gy, gyo, i, ch, c, s);
+                    var xs = Plane(x, xo, i, ch, c, s);
+                    sumDy += double.CreateTruncating(TensorPrimitives.Sum(g));
+                    double dot = double.CreateTruncating(TensorPrimitives.Dot(g, xs));
+                    sumDyXhat += (dot - mean * double.CreateTruncating(TensorPrimitives.Sum(g))) * invStd;
+                }
+                if (gw is not null) gw[gradWeight!.offset + ch] = T.CreateTruncating(sumDyXhat);
+                if (gb is not null) gb[gradBias!.offset + ch] = T.CreateTruncating(sumDy);
+                if (gx is null) continue;
+                long count = (long)n * s;
+                // Training: dx = γ·invstd·(dy − mean(dy) − x̂·mean(dy·x̂)); evaluation: dx = γ·invstd·dy.
+                double k = gamma * invStd;
+                double a = training ? -k * sumDy / count + k * invStd * mean * sumDyXhat / count : 0;
+                double b = training ? -k * invStd * sumDyXhat / count : 0;
+                // dx = k·dy + b·x + (a) with x̂ = (x − mean)·invstd folded into the constants.
+                T tk = T.CreateTruncating(k), tb = T.CreateTruncating(b), ta = T.CreateTruncating(a);
+                for (int i = 0; i < n; i++)
+                {
+                    var dst = new Span<T>(gx, (int)(gxo + ((long)i * c + ch) * s), s);
+                    var g = Plane(gy, gyo, i, ch, c, s);
+                    var xs = Plane(x, xo, i, ch, c, s);
+                    TensorPrimitives.Multiply(xs, tb, dst);
+                    TensorPrimitives.Add(dst, ta, dst);
+                    TensorPrimitives.MultiplyAdd(g, tk, dst, dst);
+                }
+            }
+        });
+    }
+}
