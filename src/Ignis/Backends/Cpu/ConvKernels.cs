@@ -22,6 +22,8 @@ internal static class ConvKernels
         public bool Pointwise => KH == 1 && KW == 1 && G.StrideH == 1 && G.StrideW == 1 && G.PadH == 0 && G.PadW == 0;
     }
 
+    static DepthwiseKernels.Plane Plane(in Dims d) => new(d.H, d.W, d.KH, d.KW, d.OH, d.OW, d.G.StrideH, d.G.StrideW, d.G.PadH, d.G.PadW, d.G.DilationH, d.G.DilationW);
+
     static Dims Shape(Tensor input, Tensor weight, Tensor output, Conv2dGeometry g) => new(
         (int)input.shape[0], (int)input.shape[1], (int)input.shape[2], (int)input.shape[3],
         (int)weight.shape[0], (int)weight.shape[2], (int)weight.shape[3], (int)output.shape[2], (int)output.shape[3], g);
@@ -37,12 +39,7 @@ internal static class ConvKernels
         long xo = input.offset, wo = weight.offset, yo = output.offset, bo = bias?.offset ?? 0;
         if (d.Depthwise)
         {
-            StridedLoop.ParallelRange((long)d.N * d.Cin, (long)d.OHW * d.KH * d.KW, (p0, p1) =>
-            {
-                for (long p = p0; p < p1; p++)
-                    DepthwisePlane(d, x, xo + p * d.H * d.W, w, wo + (p % d.Cin) * d.KH * d.KW, y, yo + p * d.OHW,
-                        b is null ? T.Zero : b[bo + p % d.Cin]);
-            });
+            DepthwiseKernels.Forward(Plane(d), d.N * d.Cin, d.Cin, x, xo, w, wo, b, bo, y, yo);
             return;
         }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
@@ -69,39 +66,6 @@ internal static class ConvKernels
                 }
         }
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
-    }
-
-    /// <summary>One channel of a depthwise convolution; stride-1 rows become vectorised multiply-adds.</summary>
-    static void DepthwisePlane<T>(in Dims d, T[] x, long xOff, T[] w, long wOff, T[] y, long yOff, T bias)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var g = d.G;
-        new Span<T>(y, (int)yOff, d.OHW).Fill(bias);
-        for (int oh = 0; oh < d.OH; oh++)
-        {
-            var yRow = new Span<T>(y, (int)(yOff + (long)oh * d.OW), d.OW);
-            for (int kh = 0; kh < d.KH; kh++)
-            {
-                int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
-                if ((uint)ih >= (uint)d.H) continue;
-                long xRow = xOff + (long)ih * d.W;
-                for (int kw = 0; kw < d.KW; kw++)
-                {
-                    T wv = w[wOff + kh * d.KW + kw];
-                    int shift = kw * g.DilationW - g.PadW;
-                    ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
-                    if (ow0 >= ow1) continue;
-                    if (g.StrideW == 1)
-                    {
-                        var xs = new ReadOnlySpan<T>(x, (int)(xRow + ow0 + shift), ow1 - ow0);
-                        var ys = yRow[ow0..ow1];
-                        TensorPrimitives.MultiplyAdd(xs, wv, ys, ys);
-                    }
-                    else
-                        for (int ow = ow0; ow < ow1; ow++) yRow[ow] += wv * x[xRow + ow * g.StrideW + shift];
-                }
-            }
-        }
     }
 
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
@@ -184,11 +148,7 @@ internal static class ConvKernels
         new Span<T>(gx, (int)gxo, d.N * d.Cin * d.H * d.W).Clear();
         if (d.Depthwise)
         {
-            StridedLoop.ParallelRange((long)d.N * d.Cin, (long)d.OHW * d.KH * d.KW, (p0, p1) =>
-            {
-                for (long p = p0; p < p1; p++)
-                    DepthwiseBackwardInputPlane(d, gy, gyo + p * d.OHW, w, wo + (p % d.Cin) * d.KH * d.KW, gx, gxo + p * d.H * d.W);
-            });
+            DepthwiseKernels.BackwardInput(Plane(d), d.N * d.Cin, d.Cin, gy, gyo, w, wo, gx, gxo);
             return;
         }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
@@ -213,37 +173,6 @@ internal static class ConvKernels
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
     }
 
-    static void DepthwiseBackwardInputPlane<T>(in Dims d, T[] gy, long gyOff, T[] w, long wOff, T[] gx, long gxOff)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var g = d.G;
-        for (int oh = 0; oh < d.OH; oh++)
-        {
-            long gyRow = gyOff + (long)oh * d.OW;
-            for (int kh = 0; kh < d.KH; kh++)
-            {
-                int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
-                if ((uint)ih >= (uint)d.H) continue;
-                long gxRow = gxOff + (long)ih * d.W;
-                for (int kw = 0; kw < d.KW; kw++)
-                {
-                    T wv = w[wOff + kh * d.KW + kw];
-                    int shift = kw * g.DilationW - g.PadW;
-                    ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
-                    if (ow0 >= ow1) continue;
-                    if (g.StrideW == 1)
-                    {
-                        var src = new ReadOnlySpan<T>(gy, (int)(gyRow + ow0), ow1 - ow0);
-                        var dst = new Span<T>(gx, (int)(gxRow + ow0 + shift), ow1 - ow0);
-                        TensorPrimitives.MultiplyAdd(src, wv, dst, dst);
-                    }
-                    else
-                        for (int ow = ow0; ow < ow1; ow++) gx[gxRow + ow * g.StrideW + shift] += wv * gy[gyRow + ow];
-                }
-            }
-        }
-    }
-
     // ---------- gradient with respect to the weight ----------
 
     public static void BackwardWeight<T>(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight)
@@ -254,11 +183,7 @@ internal static class ConvKernels
         long gyo = gradOutput.offset, xo = input.offset, gwo = gradWeight.offset;
         if (d.Depthwise)
         {
-            StridedLoop.ParallelRange(d.Cin, (long)d.N * d.OHW * d.KH * d.KW, (c0, c1) =>
-            {
-                for (long c = c0; c < c1; c++)
-                    DepthwiseBackwardWeight(d, (int)c, gy, gyo, x, xo, gw, gwo + c * d.KH * d.KW);
-            });
+            DepthwiseKernels.BackwardWeight(Plane(d), d.N, d.Cin, gy, gyo, x, xo, gw, gwo);
             return;
         }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
@@ -284,34 +209,4 @@ internal static class ConvKernels
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
     }
 
-    static void DepthwiseBackwardWeight<T>(in Dims d, int c, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwOff)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var g = d.G;
-        for (int kh = 0; kh < d.KH; kh++)
-            for (int kw = 0; kw < d.KW; kw++)
-            {
-                T acc = T.Zero;
-                int shift = kw * g.DilationW - g.PadW;
-                ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
-                if (ow0 < ow1)
-                    for (int n = 0; n < d.N; n++)
-                    {
-                        long xPlane = xo + ((long)n * d.Cin + c) * d.H * d.W;
-                        long gyPlane = gyo + ((long)n * d.Cout + c) * d.OHW;
-                        for (int oh = 0; oh < d.OH; oh++)
-                        {
-                            int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
-                            if ((uint)ih >= (uint)d.H) continue;
-                            long xRow = xPlane + (long)ih * d.W + shift;
-                            long gyRow = gyPlane + (long)oh * d.OW;
-                            if (g.StrideW == 1)
-                                acc += TensorPrimitives.Dot(new ReadOnlySpan<T>(x, (int)(xRow + ow0), ow1 - ow0), new ReadOnlySpan<T>(gy, (int)(gyRow + ow0), ow1 - ow0));
-                            else
-                                for (int ow = ow0; ow < ow1; ow++) acc += x[xRow + ow * g.StrideW] * gy[gyRow + ow];
-                        }
-                    }
-                gw[gwOff + kh * d.KW + kw] = acc;
-            }
-    }
 }

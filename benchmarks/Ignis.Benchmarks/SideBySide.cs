@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using TorchSharp;
+using I = Ignis;
+using static TorchSharp.torch;
+
+namespace Ignis.Benchmarks;
+
+/// <summary>One workload measured on both engines: a setup that returns the timed action for each.</summary>
+internal sealed record Workload(string Name, double Flops, Func<Action> Ignis, Func<Action> LibTorch);
+
+/// <summary>
+/// Runs Ignis and libtorch (TorchSharp) in one process, interleaved A B A B so that machine noise hits both
+/// alike, and prints medians and the ratio Ignis/libtorch (below 1.0: Ignis is faster).
+/// </summary>
+internal static class SideBySide
+{
+    public const string MallocTuning = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=68719476736";
+
+    public static int Run(string[] args)
+    {
+        bool quick = args.Contains("--quick");
+        string? only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+        int threads = Environment.ProcessorCount;
+        I.Torch.SetNumThreads(threads);
+        torch.set_num_threads(threads);
+        Console.WriteLine($"# Ignis vs libtorch {torch.__version__} (TorchSharp), {threads} threads, {Environment.OSVersion}, {RuntimeInfo()}");
+        Console.WriteLine($"# GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}");
+        Console.WriteLine($"| workload | Ignis median | libtorch median | Ignis/libtorch | Ignis GFLOP/s | libtorch GFLOP/s |");
+        Console.WriteLine($"|---|---|---|---|---|---|");
+        foreach (var w in Workloads.All(quick))
+        {
+            if (only != null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            var (a, b) = Measure(w, quick);
+            string gf(double s) => w.Flops > 0 ? $"{w.Flops / s / 1e9:F1}" : "";
+            Console.WriteLine($"| {w.Name} | {Fmt(a)} | {Fmt(b)} | {a / b:F2} | {gf(a)} | {gf(b)} |");
+        }
+        return 0;
+    }
+
+    static string RuntimeInfo() => $".NET {Environment.Version}, AVX-512 {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}";
+
+    static string Fmt(double s) => s >= 1 ? $"{s:F2} s" : s >= 1e-3 ? $"{s * 1e3:F2} ms" : $"{s * 1e6:F0} µs";
+
+    static (double ignis, double libtorch) Measure(Workload w, bool quick)
+    {
+        var ai = w.Ignis();
+        var bi = w.LibTorch();
+        // Warm up both (JIT, caches, allocator), then time rounds alternating which goes first.
+        for (int i = 0; i < 2; i++) { ai(); bi(); }
+        double once = Time(ai) + Time(bi);
+        int rounds = (int)Math.Clamp((quick ? 2.0 : 8.0) / Math.Max(once, 1e-6), 3, quick ? 15 : 41);
+        var ta = new List<double>();
+        var tb = new List<double>();
+        for (int r = 0; r < rounds; r++)
+        {
+            if (r % 2 == 0) { ta.Add(Time(ai)); tb.Add(Time(bi)); }
+            else { tb.Add(Time(bi)); ta.Add(Time(ai)); }
+        }
+        return (Median(ta), Median(tb));
+    }
+
+    static double Time(Action a)
+    {
+        var sw = Stopwatch.StartNew();
+        a();
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    static double Median(List<double> v)
+    {
+        v.Sort();
+        return v.Count % 2 == 1 ? v[v.Count / 2] : (v[v.Count / 2 - 1] + v[v.Count / 2]) / 2;
+    }
+}

@@ -1,0 +1,112 @@
+using TorchSharp;
+using I = Ignis;
+using static TorchSharp.torch;
+
+namespace Ignis.Benchmarks;
+
+/// <summary>The workloads of the side-by-side comparison, each written once per engine.</summary>
+internal static class Workloads
+{
+    public static IEnumerable<Workload> All(bool quick)
+    {
+        foreach (int n in new[] { 256, 512, 1024, 2048 })
+            yield return Sgemm(n);
+        yield return PolynomialFit();
+        foreach (var c in ConvLayers()) yield return c;
+    }
+
+    static Workload Sgemm(int n) => new($"SGEMM n={n}", 2.0 * n * n * n,
+        () =>
+        {
+            var a = I.Torch.Randn(n, n);
+            var b = I.Torch.Randn(n, n);
+            return () => a.Mm(b);
+        },
+        () =>
+        {
+            var a = torch.randn(n, n);
+            var b = torch.randn(n, n);
+            return () => { using var c = a.mm(b); };
+        });
+
+    /// <summary>The 2000-iteration cubic fit of sin(x) with hand-written gradients.</summary>
+    static Workload PolynomialFit() => new("polynomial fit, 2000 iterations", 0,
+        () => () =>
+        {
+            var x = I.Torch.Linspace(-Math.PI, Math.PI, 2000);
+            var y = x.Sin();
+            var (a, b, c, d) = (I.Torch.Randn([]), I.Torch.Randn([]), I.Torch.Randn([]), I.Torch.Randn([]));
+            for (int t = 0; t < 2000; t++)
+            {
+                var yPred = a + b * x + c * x.Pow(2) + d * x.Pow(3);
+                _ = (yPred - y).Pow(2).Sum().Item<float>();
+                var g = 2.0 * (yPred - y);
+                a.Sub_(1e-6 * g.Sum());
+                b.Sub_(1e-6 * (g * x).Sum());
+                c.Sub_(1e-6 * (g * x.Pow(2)).Sum());
+                d.Sub_(1e-6 * (g * x.Pow(3)).Sum());
+            }
+        },
+        () => () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = torch.linspace(-Math.PI, Math.PI, 2000);
+            var y = x.sin();
+            var (a, b, c, d) = (torch.randn(1), torch.randn(1), torch.randn(1), torch.randn(1));
+            for (int t = 0; t < 2000; t++)
+            {
+                using var inner = torch.NewDisposeScope();
+                var yPred = a + b * x + c * x.pow(2) + d * x.pow(3);
+                _ = (yPred - y).pow(2).sum().item<float>();
+                var g = 2.0 * (yPred - y);
+                a.sub_(1e-6 * g.sum());
+                b.sub_(1e-6 * (g * x).sum());
+                c.sub_(1e-6 * (g * x.pow(2)).sum());
+                d.sub_(1e-6 * (g * x.pow(3)).sum());
+            }
+        });
+
+    /// <summary>Forward + backward of single convolution layers from resnet18 and mobilenet_v2 (batch 4, 56×56 / 28×28).</summary>
+    static IEnumerable<Workload> ConvLayers()
+    {
+        yield return Conv("conv fwd+bwd resnet18 layer1 3x3 64->64 @56", 4, 64, 56, 64, 3, 1, 1, 1);
+        yield return Conv("conv fwd+bwd resnet18 layer3 3x3 256->256 @14", 4, 256, 14, 256, 3, 1, 1, 1);
+        yield return Conv("conv fwd+bwd mobilenet_v2 depthwise 3x3 144 @56 s2", 4, 144, 56, 144, 3, 2, 1, 144);
+        yield return Conv("conv fwd+bwd mobilenet_v2 depthwise 3x3 192 @28", 4, 192, 28, 192, 3, 1, 1, 192);
+        yield return Conv("conv fwd+bwd mobilenet_v2 pointwise 1x1 32->192 @28", 4, 32, 28, 192, 1, 1, 0, 1);
+    }
+
+    static Workload Conv(string name, int n, int cin, int hw, int cout, int k, int stride, int pad, int groups)
+    {
+        long oh = (hw + 2 * pad - k) / stride + 1;
+        double flops = 3 * 2.0 * n * cout * oh * oh * (cin / groups) * k * k;
+        return new(name, flops,
+            () =>
+            {
+                var x = I.Torch.Randn([n, cin, hw, hw], requiresGrad: true);
+                var w = I.Torch.Randn([cout, cin / groups, k, k], requiresGrad: true);
+                return () =>
+                {
+                    var y = I.Torch.Conv2d(x, w, null, [stride], [pad], null, groups);
+                    y.Sum().Backward();
+                    x.Grad = null;
+                    w.Grad = null;
+                };
+            },
+            () =>
+            {
+                var x = torch.randn(new long[] { n, cin, hw, hw }, requires_grad: true);
+                var w = torch.randn(new long[] { cout, cin / groups, k, k }, requires_grad: true);
+                return () =>
+                {
+                    using var scope = torch.NewDisposeScope();
+                    var y = torch.nn.functional.conv2d(x, w, null, new long[] { stride }, new long[] { pad }, null, groups);
+                    y.sum().backward();
+                    x.grad?.Dispose();
+                    w.grad?.Dispose();
+                    x.grad = null;
+                    w.grad = null;
+                };
+            });
+    }
+}
