@@ -41,22 +41,34 @@ internal static class SideBySide
 
     static string Fmt(double s) => s >= 1 ? $"{s:F2} s" : s >= 1e-3 ? $"{s * 1e3:F2} ms" : $"{s * 1e6:F0} µs";
 
+    /// <summary>
+    /// Alternates blocks of back-to-back calls (A-block, B-block, B-block, A-block, …) and keeps every call but
+    /// the first of each block, so each engine is timed in its steady state (its own threads and caches warm,
+    /// the other engine's spinning workers settled) while slow drifts of the machine hit both engines alike.
+    /// </summary>
     static (double ignis, double libtorch) Measure(Workload w, bool quick)
     {
         var ai = w.Ignis();
         var bi = w.LibTorch();
-        // Warm up both (JIT, caches, allocator), then time rounds alternating which goes first.
         for (int i = 0; i < 2; i++) { ai(); bi(); }
         double once = Time(ai) + Time(bi);
-        int rounds = (int)Math.Clamp((quick ? 2.0 : 8.0) / Math.Max(once, 1e-6), 3, quick ? 15 : 41);
+        int blockLen = 4;
+        int blocks = (int)Math.Clamp((quick ? 3.0 : 12.0) / Math.Max(once * blockLen, 1e-6), 2, quick ? 6 : 20);
         var ta = new List<double>();
         var tb = new List<double>();
-        for (int r = 0; r < rounds; r++)
+        for (int r = 0; r < blocks; r++)
         {
-            if (r % 2 == 0) { ta.Add(Time(ai)); tb.Add(Time(bi)); }
-            else { tb.Add(Time(bi)); ta.Add(Time(ai)); }
+            bool aFirst = r % 2 == 0;
+            Block(aFirst ? ai : bi, aFirst ? ta : tb, blockLen);
+            Block(aFirst ? bi : ai, aFirst ? tb : ta, blockLen);
         }
         return (Median(ta), Median(tb));
+    }
+
+    static void Block(Action a, List<double> times, int len)
+    {
+        a();
+        for (int i = 0; i < len; i++) times.Add(Time(a));
     }
 
     static double Time(Action a)

@@ -62,7 +62,7 @@ internal static class StridedLoop
                 return;
             }
             long chunk = (inner + workers - 1) / workers;
-            Parallel.For(0, workers, w =>
+            IntraOpPool.For(workers, w =>
             {
                 long start = w * chunk, len = Math.Min(chunk, inner - start);
                 if (len <= 0) return;
@@ -109,7 +109,7 @@ internal static class StridedLoop
         {
             int chunks = (int)Math.Min(rows, workers * 4);
             long per = (rows + chunks - 1) / chunks;
-            Parallel.For(0, chunks, c =>
+            IntraOpPool.For(chunks, c =>
             {
                 long r0 = c * per, r1 = Math.Min(rows, r0 + per);
                 if (r0 < r1) DoRows(r0, r1);
@@ -132,7 +132,7 @@ internal static class StridedLoop
         }
         int chunks = (int)Math.Min(n, workers * 4);
         long per = (n + chunks - 1) / chunks;
-        Parallel.For(0, chunks, c =>
+        IntraOpPool.For(chunks, c =>
         {
             long a = c * per, b = Math.Min(n, a + per);
             if (a < b) body(a, b);

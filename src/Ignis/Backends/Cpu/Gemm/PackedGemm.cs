@@ -77,7 +77,7 @@ internal static unsafe class PackedGemm
             ScaleC(m, n, beta, c, cOff, ldc);
             return;
         }
-        int threads = Math.Min(Environment.ProcessorCount, StridedLoop.ThreadLimit);
+        int threads = IntraOpPool.Threads;
         var packB = ArrayPool<T>.Shared.Rent(KC * (NC + nr));
         try
         {
@@ -85,10 +85,17 @@ internal static unsafe class PackedGemm
             {
                 int nc = Math.Min(NC, n - jc);
                 int slivers = (nc + nr - 1) / nr;
-                for (int pc = 0; pc < k; pc += KC)
+                // Equal K blocks (e.g. 576 → 3 × 192, not 256+256+64) keep every block's tile overhead small.
+                int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
+                for (int pc = 0; pc < k; pc += kcStep)
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    PackB(b, pc, kc, jc, nc, nr, packB);
+                    int kc = Math.Min(kcStep, k - pc);
+                    int kcLocal = kc, ncLocal = nc, jcPack = jc, pcPack = pc;
+                    // Packing B is as much memory traffic as a small-M product's arithmetic: split it across threads too.
+                    if (threads > 1 && (long)kc * nc >= 1 << 15)
+                        IntraOpPool.For(threads, t =>
+                            PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB, t * slivers / threads, (t + 1) * slivers / threads));
+                    else PackB(b, pc, kc, jc, nc, nr, packB, 0, slivers);
                     T betaEff = pc == 0 ? beta : T.One;
                     int rowBlocks = (m + MC - 1) / MC;
                     long flops = (long)m * nc * kc;
@@ -123,7 +130,7 @@ internal static unsafe class PackedGemm
                         finally { ArrayPool<T>.Shared.Return(packA); }
                     }
                     if (tasks == 1 || threads == 1 || flops < (1 << 18)) for (int t = 0; t < tasks; t++) Tile(t);
-                    else Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = threads }, Tile);
+                    else IntraOpPool.For(tasks, Tile);
                 }
             }
         }
@@ -148,22 +155,35 @@ internal static unsafe class PackedGemm
             }
     }
 
-    /// <summary>Packs B[pc..pc+kc, jc..jc+nc] into slivers of nr columns, k-major inside a sliver, zero-padded.</summary>
-    static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, T[] dst) where T : unmanaged, INumber<T>
+    /// <summary>
+    /// Packs slivers [s0, s1) of B[pc..pc+kc, jc..jc+nc] (nr columns each, k-major inside, zero-padded), reading
+    /// along whichever axis of B is contiguous.
+    /// </summary>
+    static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, T[] dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
-        int slivers = (nc + nr - 1) / nr;
         T[] src = b.Data;
-        for (int s = 0; s < slivers; s++)
+        for (int s = s0; s < s1; s++)
         {
             int j0 = jc + s * nr, width = Math.Min(nr, jc + nc - j0);
             int baseIdx = s * nr * kc;
-            for (int p = 0; p < kc; p++)
+            if (b.ColStride == 1)
             {
-                long row = b.Offset + (pc + p) * b.RowStride + j0 * b.ColStride;
-                int d = baseIdx + p * nr;
-                if (b.ColStride == 1) Array.Copy(src, row, dst, d, width);
-                else for (int j = 0; j < width; j++) dst[d + j] = src[row + j * b.ColStride];
-                for (int j = width; j < nr; j++) dst[d + j] = T.Zero;
+                for (int p = 0; p < kc; p++)
+                {
+                    long row = b.Offset + (pc + p) * b.RowStride + j0;
+                    int d = baseIdx + p * nr;
+                    Array.Copy(src, row, dst, d, width);
+                    if (width < nr) Array.Clear(dst, d + width, nr - width);
+                }
+                continue;
+            }
+            if (width < nr) Array.Clear(dst, baseIdx, nr * kc);
+            for (int j = 0; j < width; j++)
+            {
+                long col = b.Offset + (j0 + j) * b.ColStride + pc * b.RowStride;
+                int d = baseIdx + j;
+                if (b.RowStride == 1) for (int p = 0; p < kc; p++) dst[d + p * nr] = src[col + p];
+                else for (int p = 0; p < kc; p++) dst[d + p * nr] = src[col + p * b.RowStride];
             }
         }
     }
@@ -176,15 +196,23 @@ internal static unsafe class PackedGemm
         {
             int rows = Math.Min(MR, mc - ir);
             int baseIdx = ir * kc;
-            for (int i = 0; i < MR; i++)
+            if (rows < MR) Array.Clear(dst, baseIdx, MR * kc);
+            if (a.RowStride == 1)
             {
-                if (i >= rows)
+                // Transposed A: the MR values of one k are adjacent in memory.
+                for (int p = 0; p < kc; p++)
                 {
-                    for (int p = 0; p < kc; p++) dst[baseIdx + p * MR + i] = T.Zero;
-                    continue;
+                    long col = a.Offset + (pc + p) * a.ColStride + ic + ir;
+                    Array.Copy(src, col, dst, baseIdx + p * MR, rows);
                 }
+                continue;
+            }
+            for (int i = 0; i < rows; i++)
+            {
                 long row = a.Offset + (ic + ir + i) * a.RowStride + pc * a.ColStride;
-                for (int p = 0; p < kc; p++) dst[baseIdx + p * MR + i] = src[row + p * a.ColStride];
+                int d = baseIdx + i;
+                if (a.ColStride == 1) for (int p = 0; p < kc; p++) dst[d + p * MR] = src[row + p];
+                else for (int p = 0; p < kc; p++) dst[d + p * MR] = src[row + p * a.ColStride];
             }
         }
     }
