@@ -3,6 +3,20 @@ using BenchmarkDotNet.Running;
 using Ignis.Benchmarks;
 
 // `side-by-side` (default): Ignis and libtorch interleaved in one process. `bdn …`: BenchmarkDotNet micro-benchmarks.
+if (args.Length > 0 && args[0] == "profile")
+{
+    foreach (var (name, make) in new (string, Func<IgnisNet>)[] { ("resnet18", () => IgnisNet.ResNet18(10)), ("mobilenet_v2", () => IgnisNet.MobileNetV2(10)) })
+    {
+        var net = make();
+        int size = args.Length > 1 ? int.Parse(args[1]) : 64;
+        var x = Ignis.Torch.Randn(4, 3, size, size);
+        var y = Ignis.Torch.Tensor(new long[] { 1, 3, 5, 7 });
+        for (int i = 0; i < 3; i++) net.Profile(x, y);
+        var r = Enumerable.Range(0, 5).Select(_ => net.Profile(x, y)).OrderBy(t => t.fwd + t.bwd + t.opt).ElementAt(2);
+        Console.WriteLine($"{name} {size}px: forward {r.fwd:F1} ms, backward {r.bwd:F1} ms, adam {r.opt:F1} ms");
+    }
+    return 0;
+}
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(SideBySide).Assembly).Run(args[1..]);

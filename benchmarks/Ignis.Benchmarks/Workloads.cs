@@ -4,6 +4,8 @@ using static TorchSharp.torch;
 
 namespace Ignis.Benchmarks;
 
+using Tensor = TorchSharp.torch.Tensor;
+
 /// <summary>The workloads of the side-by-side comparison, each written once per engine.</summary>
 internal static class Workloads
 {
@@ -13,7 +15,42 @@ internal static class Workloads
             yield return Sgemm(n);
         yield return PolynomialFit();
         foreach (var c in ConvLayers()) yield return c;
+        foreach (int size in quick ? new[] { 64 } : new[] { 64, 224 })
+        {
+            yield return TrainStep("resnet18", size, () => IgnisNet.ResNet18(10), () => TorchSharpModels.ResNet18(10));
+            yield return TrainStep("mobilenet_v2", size, () => IgnisNet.MobileNetV2(10), () => TorchSharpModels.MobileNetV2(10));
+        }
     }
+
+    /// <summary>One training step (forward, cross-entropy, backward, Adam) at batch 4.</summary>
+    static Workload TrainStep(string model, int size, Func<IgnisNet> ignis, Func<nn.Module<Tensor, Tensor>> libtorch) => new(
+        $"{model} train step {size}x{size} batch 4", 0,
+        () =>
+        {
+            var net = ignis();
+            var x = I.Torch.Randn(4, 3, size, size);
+            var y = I.Torch.Tensor(new long[] { 1, 3, 5, 7 });
+            Console.Error.WriteLine($"# {model}: Ignis {net.ParameterCount:N0} parameters");
+            return () => net.TrainStep(x, y);
+        },
+        () =>
+        {
+            var net = libtorch();
+            var opt = torch.optim.Adam(net.parameters(), 1e-3);
+            var x = torch.randn(4, 3, size, size);
+            var y = torch.tensor(new long[] { 1, 3, 5, 7 });
+            Console.Error.WriteLine($"# {model}: libtorch {TorchSharpModels.ParameterCount(net):N0} parameters");
+            net.train();
+            return () =>
+            {
+                using var scope = torch.NewDisposeScope();
+                opt.zero_grad();
+                var loss = nn.functional.cross_entropy(net.forward(x), y);
+                loss.backward();
+                opt.step();
+                _ = loss.item<float>();
+            };
+        });
 
     static Workload Sgemm(int n) => new($"SGEMM n={n}", 2.0 * n * n * n,
         () =>

@@ -126,6 +126,9 @@ public readonly record struct Pool2dGeometry(int KernelH, int KernelW, int Strid
     }
 }
 
+/// <summary>Hyper-parameters of one Adam/AdamW update (<c>torch.optim.Adam</c> semantics; <see cref="Step"/> counts from 1).</summary>
+public readonly record struct AdamHyper(double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, bool Amsgrad, long Step);
+
 /// <summary>
 /// The narrow contract every compute backend implements. The tensor API decides shapes, dtypes,
 /// broadcasting and autograd; a backend only runs these primitives over strided memory it owns.
@@ -210,6 +213,12 @@ public interface IBackend
     /// </summary>
     void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
         double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd);
+
+    /// <summary>
+    /// One fused Adam/AdamW update of contiguous, same-shaped tensors: moments and parameter are updated in place
+    /// in a single pass (<paramref name="maxExpAvgSq"/> only with AMSGrad).
+    /// </summary>
+    void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h);
 
     /// <summary>Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null).</summary>
     void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,

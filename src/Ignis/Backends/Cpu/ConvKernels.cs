@@ -20,6 +20,9 @@ internal static class ConvKernels
         public int OHW => OH * OW;
         public bool Depthwise => G.Groups == Cin && Cout == Cin;
         public bool Pointwise => KH == 1 && KW == 1 && G.StrideH == 1 && G.StrideW == 1 && G.PadH == 0 && G.PadW == 0;
+        /// <summary>Small feature maps: unfold all images side by side so one GEMM gets N = batch·OH·OW columns.</summary>
+        public bool Batched => N > 1 && OHW < 256;
+        public int NB => N * OHW;
     }
 
     static DepthwiseKernels.Plane Plane(in Dims d) => new(d.H, d.W, d.KH, d.KW, d.OH, d.OW, d.G.StrideH, d.G.StrideW, d.G.PadH, d.G.PadW, d.G.DilationH, d.G.DilationW);
@@ -40,6 +43,11 @@ internal static class ConvKernels
         if (d.Depthwise)
         {
             DepthwiseKernels.Forward(Plane(d), d.N * d.Cin, d.Cin, x, xo, w, wo, b, bo, y, yo);
+            return;
+        }
+        if (d.Batched)
+        {
+            ForwardBatched(d, x, xo, w, wo, b, bo, y, yo);
             return;
         }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
@@ -68,6 +76,92 @@ internal static class ConvKernels
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
     }
 
+    static long XPlane(in Dims d, long xo, int n, int gi) => xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
+
+    static long YBlock(in Dims d, long yo, int n, int gi) => yo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
+
+    static void ForwardBatched<T>(in Dims d, T[] x, long xo, T[] w, long wo, T[]? b, long bo, T[] y, long yo) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.NB;
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
+        var tmp = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
+        try
+        {
+            for (int gi = 0; gi < d.G.Groups; gi++)
+            {
+                for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
+                PackedGemm.Run(d.CoutG, nb, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
+                    new MatrixView<T>(col, 0, nb, 1), T.Zero, tmp, 0, nb);
+                for (int n = 0; n < d.N; n++)
+                    for (int co = 0; co < d.CoutG; co++)
+                    {
+                        var src = new ReadOnlySpan<T>(tmp, co * nb + n * d.OHW, d.OHW);
+                        var dst = new Span<T>(y, (int)(YBlock(d, yo, n, gi) + (long)co * d.OHW), d.OHW);
+                        if (b is null) src.CopyTo(dst);
+                        else TensorPrimitives.Add(src, b[bo + gi * d.CoutG + co], dst);
+                    }
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(tmp);
+        }
+    }
+
+    /// <summary>Gathers one group's output gradient of every image into [CoutG, N·OH·OW].</summary>
+    static void GatherBatched<T>(in Dims d, T[] gy, long gyo, int gi, T[] dst) where T : unmanaged
+    {
+        int nb = d.NB;
+        for (int n = 0; n < d.N; n++)
+            for (int co = 0; co < d.CoutG; co++)
+                new ReadOnlySpan<T>(gy, (int)(YBlock(d, gyo, n, gi) + (long)co * d.OHW), d.OHW).CopyTo(new Span<T>(dst, co * nb + n * d.OHW, d.OHW));
+    }
+
+    static void BackwardInputBatched<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.NB;
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
+        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
+        try
+        {
+            for (int gi = 0; gi < d.G.Groups; gi++)
+            {
+                GatherBatched(d, gy, gyo, gi, gyb);
+                PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
+                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
+                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(gyb);
+        }
+    }
+
+    static void BackwardWeightBatched<T>(in Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int nb = d.NB;
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
+        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
+        try
+        {
+            for (int gi = 0; gi < d.G.Groups; gi++)
+            {
+                GatherBatched(d, gy, gyo, gi, gyb);
+                for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
+                PackedGemm.Run(d.CoutG, d.ColRows, nb, T.One, new MatrixView<T>(gyb, 0, nb, 1), new MatrixView<T>(col, 0, 1, nb),
+                    T.Zero, gw, gwo + (long)gi * d.CoutG * d.ColRows, d.ColRows);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(gyb);
+        }
+    }
+
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
     static void ValidRange(int outW, int width, int stride, int shift, out int ow0, out int ow1)
     {
@@ -75,9 +169,13 @@ internal static class ConvKernels
         ow1 = width - shift <= 0 ? 0 : Math.Min(outW, (width - shift - 1) / stride + 1);
     }
 
-    /// <summary>Unfolds one group of one image into [Cin_g·KH·KW, OH·OW], zero where the window leaves the input.</summary>
-    static void Im2Col<T>(in Dims d, T[] x, long xOff, T[] col) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Unfolds one group of one image into rows of OH·OW columns starting at column <paramref name="colOff"/> of a
+    /// matrix with row stride <paramref name="ld"/>, zero where the window leaves the input.
+    /// </summary>
+    static void Im2Col<T>(in Dims d, T[] x, long xOff, T[] col, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (ld < 0) ld = d.OHW;
         var dd = d;
         StridedLoop.ParallelRange(d.ColRows, d.OHW, (r0, r1) =>
         {
@@ -85,7 +183,7 @@ internal static class ConvKernels
             for (long r = r0; r < r1; r++)
             {
                 int c = (int)(r / (dd.KH * dd.KW)), kh = (int)(r / dd.KW % dd.KH), kw = (int)(r % dd.KW);
-                var dst = new Span<T>(col, (int)(r * dd.OHW), dd.OHW);
+                var dst = new Span<T>(col, (int)(colOff + r * ld), dd.OHW);
                 int shift = kw * g.DilationW - g.PadW;
                 ValidRange(dd.OW, dd.W, g.StrideW, shift, out int ow0, out int ow1);
                 for (int oh = 0; oh < dd.OH; oh++)
@@ -104,8 +202,9 @@ internal static class ConvKernels
     }
 
     /// <summary>Adds the columns back into one group of one image's gradient (the adjoint of <see cref="Im2Col"/>).</summary>
-    static void Col2Im<T>(in Dims d, T[] col, T[] gx, long gxOff) where T : unmanaged, IFloatingPointIeee754<T>
+    static void Col2Im<T>(in Dims d, T[] col, T[] gx, long gxOff, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (ld < 0) ld = d.OHW;
         var dd = d;
         // Parallel over input channels: rows of different channels never write the same input element.
         StridedLoop.ParallelRange(d.CinG, (long)d.KH * d.KW * d.OHW, (c0, c1) =>
@@ -124,7 +223,7 @@ internal static class ConvKernels
                             int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
                             if ((uint)ih >= (uint)dd.H) continue;
                             long dst = gxOff + (c * dd.H + ih) * dd.W + shift;
-                            long src = r * dd.OHW + (long)oh * dd.OW;
+                            long src = colOff + r * ld + (long)oh * dd.OW;
                             if (g.StrideW == 1)
                             {
                                 var s = new ReadOnlySpan<T>(col, (int)(src + ow0), ow1 - ow0);
@@ -146,6 +245,11 @@ internal static class ConvKernels
         T[] gy = CpuBackend.Data<T>(gradOutput), w = CpuBackend.Data<T>(weight), gx = CpuBackend.Data<T>(gradInput);
         long gyo = gradOutput.offset, wo = weight.offset, gxo = gradInput.offset;
         new Span<T>(gx, (int)gxo, d.N * d.Cin * d.H * d.W).Clear();
+        if (d.Batched && !d.Depthwise)
+        {
+            BackwardInputBatched(d, gy, gyo, w, wo, gx, gxo);
+            return;
+        }
         if (d.Depthwise)
         {
             DepthwiseKernels.BackwardInput(Plane(d), d.N * d.Cin, d.Cin, gy, gyo, w, wo, gx, gxo);
@@ -184,6 +288,11 @@ internal static class ConvKernels
         if (d.Depthwise)
         {
             DepthwiseKernels.BackwardWeight(Plane(d), d.N, d.Cin, gy, gyo, x, xo, gw, gwo);
+            return;
+        }
+        if (d.Batched)
+        {
+            BackwardWeightBatched(d, gy, gyo, x, xo, gw, gwo);
             return;
         }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);

@@ -272,4 +272,10 @@ public sealed class CpuBackend : IBackend
         Floating(input, "batch_norm_backward",
             () => NormKernels.BatchNormBackward<float>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
             () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias));
+
+    /// <inheritdoc/>
+    public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h) =>
+        Floating(param, "adam",
+            () => OptimKernels.Adam<float>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h),
+            () => OptimKernels.Adam<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
 }

@@ -26,9 +26,39 @@ internal static unsafe class PackedGemm
     const int NC = 2048;
 
     public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
+        where T : unmanaged, INumber<T> => Run(m, n, k, alpha, a, b, beta, c, cOff, ldc, 1);
+
+    /// <summary>
+    /// C = alpha·A·B + beta·C with C element (i, j) at cOff + i·ldcRow + j·ldcCol. When N is too narrow to fill a
+    /// register tile but M is wider, the transposed product Cᵀ = Bᵀ·Aᵀ is computed instead (same memory, swapped strides).
+    /// </summary>
+    public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldcRow, long ldcCol)
         where T : unmanaged, INumber<T>
     {
         if (m == 0 || n == 0) return;
+        if (n < 16 && m > n)
+        {
+            (m, n) = (n, m);
+            (a, b) = (new MatrixView<T>(b.Data, b.Offset, b.ColStride, b.RowStride), new MatrixView<T>(a.Data, a.Offset, a.ColStride, a.RowStride));
+            (ldcRow, ldcCol) = (ldcCol, ldcRow);
+        }
+        if (ldcCol != 1)
+        {
+            // The blocked kernel writes rows of C; a column-major C goes through a row-major scratch.
+            var tmp = ArrayPool<T>.Shared.Rent(m * n);
+            try
+            {
+                if (beta != T.Zero)
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++) tmp[i * n + j] = c[cOff + i * ldcRow + j * ldcCol];
+                Run(m, n, k, alpha, a, b, beta, tmp, 0, n, 1);
+                for (int i = 0; i < m; i++)
+                    for (int j = 0; j < n; j++) c[cOff + i * ldcRow + j * ldcCol] = tmp[i * n + j];
+            }
+            finally { ArrayPool<T>.Shared.Return(tmp); }
+            return;
+        }
+        long ldc = ldcRow;
         if (typeof(T) == typeof(float))
             RunFloat(m, n, k, Unsafe.As<T, float>(ref alpha), Unsafe.As<MatrixView<T>, MatrixView<float>>(ref a),
                 Unsafe.As<MatrixView<T>, MatrixView<float>>(ref b), Unsafe.As<T, float>(ref beta), (float[])(object)c, cOff, ldc);

@@ -1,0 +1,82 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace Ignis.Benchmarks;
+
+using Tensor = TorchSharp.torch.Tensor;
+
+/// <summary>torchvision's resnet18 and mobilenet_v2 in TorchSharp (no dropout), the libtorch side of the comparison.</summary>
+internal static class TorchSharpModels
+{
+    sealed class BasicBlock : Module<Tensor, Tensor>
+    {
+        readonly Module<Tensor, Tensor> body;
+        readonly Module<Tensor, Tensor>? down;
+
+        public BasicBlock(long inC, long c, long stride) : base("BasicBlock")
+        {
+            body = Sequential(
+                Conv2d(inC, c, 3, stride: stride, padding: 1, bias: false), BatchNorm2d(c), ReLU(),
+                Conv2d(c, c, 3, padding: 1, bias: false), BatchNorm2d(c));
+            if (stride != 1 || inC != c) down = Sequential(Conv2d(inC, c, 1, stride: stride, bias: false), BatchNorm2d(c));
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => functional.relu(body.forward(x) + (down is null ? x : down.forward(x)));
+    }
+
+    sealed class InvertedResidual : Module<Tensor, Tensor>
+    {
+        readonly Module<Tensor, Tensor> body;
+        readonly bool residual;
+
+        public InvertedResidual(long inC, long c, long stride, long t) : base("InvertedResidual")
+        {
+            long hidden = inC * t;
+            var layers = new List<Module<Tensor, Tensor>>();
+            if (t != 1) layers.AddRange([Conv2d(inC, hidden, 1, bias: false), BatchNorm2d(hidden), ReLU6()]);
+            layers.AddRange([Conv2d(hidden, hidden, 3, stride: stride, padding: 1, groups: hidden, bias: false), BatchNorm2d(hidden), ReLU6(),
+                Conv2d(hidden, c, 1, bias: false), BatchNorm2d(c)]);
+            body = Sequential(layers.ToArray());
+            residual = stride == 1 && inC == c;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => residual ? x + body.forward(x) : body.forward(x);
+    }
+
+    public static Module<Tensor, Tensor> ResNet18(int classes)
+    {
+        var layers = new List<Module<Tensor, Tensor>>
+        {
+            Conv2d(3, 64, 7, stride: 2, padding: 3, bias: false), BatchNorm2d(64), ReLU(), MaxPool2d(3, stride: 2, padding: 1),
+        };
+        long inC = 64;
+        foreach (var (c, s) in new[] { (64L, 1L), (128L, 2L), (256L, 2L), (512L, 2L) })
+        {
+            layers.Add(new BasicBlock(inC, c, s));
+            layers.Add(new BasicBlock(c, c, 1));
+            inC = c;
+        }
+        layers.AddRange([AdaptiveAvgPool2d(1), Flatten(), Linear(512, classes)]);
+        return Sequential(layers.ToArray());
+    }
+
+    public static Module<Tensor, Tensor> MobileNetV2(int classes)
+    {
+        var layers = new List<Module<Tensor, Tensor>> { Conv2d(3, 32, 3, stride: 2, padding: 1, bias: false), BatchNorm2d(32), ReLU6() };
+        long inC = 32;
+        foreach (var (t, c, n, s) in new[] { (1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1) })
+            for (int i = 0; i < n; i++)
+            {
+                layers.Add(new InvertedResidual(inC, c, i == 0 ? s : 1, t));
+                inC = c;
+            }
+        layers.AddRange([Conv2d(inC, 1280, 1, bias: false), BatchNorm2d(1280), ReLU6(), AdaptiveAvgPool2d(1), Flatten(), Linear(1280, classes)]);
+        return Sequential(layers.ToArray());
+    }
+
+    public static long ParameterCount(Module m) => m.parameters().Sum(p => p.numel());
+}
