@@ -12,8 +12,11 @@ if (args.Length > 0 && args[0] == "profile")
         var x = Ignis.Torch.Randn(4, 3, size, size);
         var y = Ignis.Torch.Tensor(new long[] { 1, 3, 5, 7 });
         for (int i = 0; i < 3; i++) net.Profile(x, y);
+        var pause0 = GC.GetTotalPauseDuration();
+        long alloc0 = GC.GetTotalAllocatedBytes();
+        int gen2 = GC.CollectionCount(2);
         var r = Enumerable.Range(0, 5).Select(_ => net.Profile(x, y)).OrderBy(t => t.fwd + t.bwd + t.opt).ElementAt(2);
-        Console.WriteLine($"{name} {size}px: forward {r.fwd:F1} ms, backward {r.bwd:F1} ms, adam {r.opt:F1} ms");
+        Console.WriteLine($"{name} {size}px: forward {r.fwd:F1} ms, backward {r.bwd:F1} ms, adam {r.opt:F1} ms; per step: GC pause {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / 5:F1} ms, allocated {(GC.GetTotalAllocatedBytes() - alloc0) / 5 / 1e6:F0} MB, gen2 GCs {(GC.CollectionCount(2) - gen2) / 5.0:F1}");
     }
     return 0;
 }

@@ -27,6 +27,7 @@ internal static class SideBySide
         Console.WriteLine($"# GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}");
         Console.WriteLine($"| workload | Ignis median | libtorch median | Ignis/libtorch | Ignis GFLOP/s | libtorch GFLOP/s |");
         Console.WriteLine($"|---|---|---|---|---|---|");
+        var mem0 = I.Torch.Memory.GetStats();
         foreach (var w in Workloads.All(quick))
         {
             if (only != null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
@@ -34,6 +35,8 @@ internal static class SideBySide
             string gf(double s) => w.Flops > 0 ? $"{w.Flops / s / 1e9:F1}" : "";
             Console.WriteLine($"| {w.Name} | {Fmt(a)} | {Fmt(b)} | {a / b:F2} | {gf(a)} | {gf(b)} |");
         }
+        var mem1 = I.Torch.Memory.GetStats();
+        Console.WriteLine($"# Ignis memory: {(mem1.TensorBytesAllocated - mem0.TensorBytesAllocated) / 1e9:F2} GB of tensor storage allocated during the run; peak working set of the process {mem1.PeakWorkingSetBytes / 1e6:F0} MB (both engines)");
         return 0;
     }
 

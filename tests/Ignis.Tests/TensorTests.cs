@@ -110,3 +110,17 @@ public class TensorTests
         Assert.Equal(DType.Bool, Torch.Ones(2).Gt(0.0).DType);
     }
 }
+
+public class MemoryStatsTests
+{
+    [Fact]
+    public void Allocations_are_counted_in_bytes()
+    {
+        var before = Torch.Memory.GetStats();
+        _ = Torch.Zeros([1000], DType.Float64);
+        var after = Torch.Memory.GetStats();
+        Assert.True(after.TensorBytesAllocated - before.TensorBytesAllocated >= 8000);
+        Assert.True(after.TensorAllocations > before.TensorAllocations);
+        Assert.True(after.PeakWorkingSetBytes > 0);
+    }
+}

@@ -25,6 +25,7 @@ public sealed class CpuBackend : IBackend
         if (length > Array.MaxLength)
             throw new OutOfMemoryException($"Cannot allocate {length} elements of {dtype.TorchName()} on the CPU: more than a managed array holds.");
         int n = (int)length;
+        Torch.Memory.RecordAllocation(length * dtype.ElementSize());
         Array data = dtype switch
         {
             DType.Float32 => new float[n],

@@ -1,0 +1,34 @@
+using System.Diagnostics;
+
+namespace Ignis;
+
+public static partial class Torch
+{
+    /// <summary>Memory accounting for benchmarks and diagnostics (the CPU analogue of <c>torch.cuda.memory_stats</c>).</summary>
+    public static class Memory
+    {
+        static long allocatedBytes;
+        static long allocations;
+
+        internal static void RecordAllocation(long bytes)
+        {
+            Interlocked.Add(ref allocatedBytes, bytes);
+            Interlocked.Increment(ref allocations);
+        }
+
+        /// <summary>A snapshot of tensor-storage allocation counters and the process's memory high-water marks.</summary>
+        public readonly record struct Stats(long TensorBytesAllocated, long TensorAllocations, long ManagedHeapBytes, long PeakWorkingSetBytes)
+        {
+            /// <summary>Human-readable summary, e.g. for benchmark output.</summary>
+            public override string ToString() =>
+                $"tensor storage allocated {TensorBytesAllocated / 1e6:F1} MB in {TensorAllocations} buffers, managed heap {ManagedHeapBytes / 1e6:F1} MB, peak working set {PeakWorkingSetBytes / 1e6:F1} MB";
+        }
+
+        /// <summary>Current counters. Subtract two snapshots to measure one step.</summary>
+        public static Stats GetStats()
+        {
+            using var p = Process.GetCurrentProcess();
+            return new Stats(Interlocked.Read(ref allocatedBytes), Interlocked.Read(ref allocations), GC.GetTotalMemory(false), p.PeakWorkingSet64);
+        }
+    }
+}
