@@ -5,10 +5,12 @@ using Ignis.Benchmarks;
 // `side-by-side` (default): Ignis and libtorch interleaved in one process. `bdn …`: BenchmarkDotNet micro-benchmarks.
 if (args.Length > 0 && args[0] == "profile")
 {
+    var prof = new ProfilingBackend(Ignis.Backends.Cpu.CpuBackend.Instance);
+    if (args.Contains("--ops")) Ignis.Backends.BackendRegistry.Register(prof);
     foreach (var (name, make) in new (string, Func<IgnisNet>)[] { ("resnet18", () => IgnisNet.ResNet18(10)), ("mobilenet_v2", () => IgnisNet.MobileNetV2(10)) })
     {
         var net = make();
-        int size = args.Length > 1 ? int.Parse(args[1]) : 64;
+        int size = args.Length > 1 && int.TryParse(args[1], out int sz) ? sz : 64;
         var x = Ignis.Torch.Randn(4, 3, size, size);
         var y = Ignis.Torch.Tensor(new long[] { 1, 3, 5, 7 });
         for (int i = 0; i < 3; i++) net.Profile(x, y);
@@ -16,6 +18,12 @@ if (args.Length > 0 && args[0] == "profile")
         long alloc0 = GC.GetTotalAllocatedBytes();
         int gen2 = GC.CollectionCount(2);
         var r = Enumerable.Range(0, 5).Select(_ => net.Profile(x, y)).OrderBy(t => t.fwd + t.bwd + t.opt).ElementAt(2);
+        if (args.Contains("--ops"))
+        {
+            prof.Reset();
+            for (int i = 0; i < 3; i++) net.Profile(x, y);
+            prof.Print(3);
+        }
         Console.WriteLine($"{name} {size}px: forward {r.fwd:F1} ms, backward {r.bwd:F1} ms, adam {r.opt:F1} ms; per step: GC pause {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds / 5:F1} ms, allocated {(GC.GetTotalAllocatedBytes() - alloc0) / 5 / 1e6:F0} MB, gen2 GCs {(GC.CollectionCount(2) - gen2) / 5.0:F1}");
     }
     return 0;

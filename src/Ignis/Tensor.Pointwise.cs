@@ -208,20 +208,22 @@ public sealed partial class Tensor
     public Tensor Sigmoid() => UnaryFloat(UnaryOp.Sigmoid, "SigmoidBackward0", (g, _, r) => g.Mul(r).Mul(Wrap(1.0, r.Device).Sub(r)));
 
     /// <summary>max(this, 0) (<c>relu</c>).</summary>
-    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", (g, _, r) => Torch.Where(r.Gt(0L), g, Torch.ZerosLike(g)));
+    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", (g, _, r) => Torch.Where(r.Predicate(UnaryOp.GreaterThan, 0, 0), g, 0.0));
 
     /// <summary>Clamps into [min, max]; either bound may be null (<c>clamp</c>).</summary>
     public Tensor Clamp(double? min = null, double? max = null)
     {
         if (min is null && max is null) throw new ArgumentException("torch.clamp: At least one of 'min' or 'max' must not be None");
         double lo = min ?? double.NaN, hi = max ?? double.NaN;
-        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", (g, x, _) =>
-        {
-            Tensor keep = Torch.OnesLike(x).Bool();
-            if (min is double mn) keep = keep.LogicalAnd(x.Ge(mn));
-            if (max is double mx) keep = keep.LogicalAnd(x.Le(mx));
-            return Torch.Where(keep, g, Torch.ZerosLike(g));
-        }, lo, hi);
+        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", (g, x, _) => Torch.Where(x.Predicate(UnaryOp.InRange, lo, hi), g, 0.0), lo, hi);
+    }
+
+    /// <summary>A one-pass bool mask from a predicate kernel (no autograd).</summary>
+    internal Tensor Predicate(UnaryOp op, double a, double b)
+    {
+        var r = NewEmpty(shape, DType.Bool);
+        Backend.Unary(op, DType.IsFloatingPoint() ? this : AsFloating(), r, a, b);
+        return r;
     }
 
     /// <summary>x² (<c>square</c>).</summary>

@@ -47,6 +47,10 @@ public enum UnaryOp
     IsNan,
     /// <summary>isfinite x → bool</summary>
     IsFinite,
+    /// <summary>a ≤ x ≤ b → bool (a NaN bound is absent); the mask of clamp/ReLU gradients</summary>
+    InRange,
+    /// <summary>x &gt; a → bool</summary>
+    GreaterThan,
 }
 
 /// <summary>Elementwise two-input kernels; comparisons and logical ops write bool.</summary>

@@ -21,20 +21,36 @@ public abstract class Storage
     public long Length { get; }
 }
 
-/// <summary>Managed-array storage of the CPU backend (bool and uint8 as <c>byte[]</c>).</summary>
+/// <summary>
+/// Managed-array storage of the CPU backend (bool and uint8 as <c>byte[]</c>). Storages the backend allocates for
+/// tensors are pooled: when one becomes unreachable its array goes back to <see cref="Cpu.BufferPool"/> so the next
+/// training step reuses it instead of faulting in fresh memory. Arrays handed to user code are never pooled.
+/// </summary>
 public sealed class CpuStorage : Storage
 {
-    /// <summary>Wraps an array of the dtype's CLR type without copying.</summary>
-    public CpuStorage(Array data, DType dtype) : base(Device.Cpu, dtype, data.LongLength)
+    readonly bool pooled;
+
+    /// <summary>Wraps an array of the dtype's CLR type without copying; the array is never returned to the pool.</summary>
+    public CpuStorage(Array data, DType dtype) : this(data, dtype, pooled: false) { }
+
+    internal CpuStorage(Array data, DType dtype, bool pooled) : base(Device.Cpu, dtype, data.LongLength)
     {
         if (data.GetType().GetElementType() != dtype.ClrType())
             throw new ArgumentException($"{dtype.TorchName()} storage needs {dtype.ClrType().Name}[], got {data.GetType().Name}.");
         Data = data;
+        this.pooled = pooled;
+        if (!pooled) GC.SuppressFinalize(this);
     }
 
-    /// <summary>The elements.</summary>
-    public Array Data { get; }
+    /// <summary>Returns a pooled array for reuse once no tensor can reach this storage.</summary>
+    ~CpuStorage()
+    {
+        if (pooled) Cpu.BufferPool.Return(Data, DType);
+    }
+
+    /// <summary>The elements. For pooled storages the array is valid only while this storage is reachable.</summary>
+    internal Array Data { get; }
 
     /// <summary>Typed view of the elements.</summary>
-    public T[] As<T>() => (T[])Data;
+    internal T[] As<T>() => (T[])Data;
 }

@@ -26,15 +26,9 @@ public sealed class CpuBackend : IBackend
             throw new OutOfMemoryException($"Cannot allocate {length} elements of {dtype.TorchName()} on the CPU: more than a managed array holds.");
         int n = (int)length;
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
-        Array data = dtype switch
-        {
-            DType.Float32 => new float[n],
-            DType.Float64 => new double[n],
-            DType.Int64 => new long[n],
-            DType.Int32 => new int[n],
-            _ => new byte[n],
-        };
-        return new CpuStorage(data, dtype);
+        if (BufferPool.Poolable(length * dtype.ElementSize()))
+            return new CpuStorage(BufferPool.Rent(dtype, n), dtype, pooled: true);
+        return new CpuStorage(BufferPool.NewArray(dtype, n), dtype, pooled: false);
     }
 
     /// <inheritdoc/>
@@ -43,9 +37,12 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public Array ToHost(Tensor t)
     {
-        var dst = new Tensor(Allocate(t.Device, t.DType, t.Numel), t.shape, Tensor.ContiguousStrides(t.shape), 0, t.DType);
+        // The array escapes to the caller, so it must never come from (or go back to) the pool.
+        var data = BufferPool.NewArray(t.DType, checked((int)t.Numel));
+        var dst = new Tensor(new CpuStorage(data, t.DType), t.shape, Tensor.ContiguousStrides(t.shape), 0, t.DType);
         Copy(t, dst);
-        return ((CpuStorage)dst.storage).Data;
+        GC.KeepAlive(t);
+        return data;
     }
 
     /// <inheritdoc/>
@@ -59,6 +56,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: CopyFrom<int>(src, dst); break;
             default: CopyFrom<byte>(src, dst); break;
         }
+        KeepAlive(src, dst);
     }
 
     static void CopyFrom<TS>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS>
@@ -107,6 +105,7 @@ public sealed class CpuBackend : IBackend
         var scalar = new Tensor(Allocate(dst.Device, DType.Float64, 1), [], [], 0, DType.Float64);
         Data<double>(scalar)[0] = value;
         Copy(scalar.ExpandRaw(dst.shape), dst);
+        KeepAlive(dst);
     }
 
     /// <inheritdoc/>
@@ -120,6 +119,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: UnaryKernels.Integer<int>(op, x, dst, a, b); break;
             default: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
         }
+        KeepAlive(x, dst);
     }
 
     /// <inheritdoc/>
@@ -133,6 +133,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: BinaryKernels.Integer<int>(op, a, b, dst); break;
             default: BinaryKernels.Integer<byte>(op, a, b, dst); break;
         }
+        KeepAlive(a, b, dst);
     }
 
     /// <inheritdoc/>
@@ -146,6 +147,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: WhereT<int>(cond, a, b, dst); break;
             default: WhereT<byte>(cond, a, b, dst); break;
         }
+        KeepAlive(cond, a, b, dst);
     }
 
     static void WhereT<T>(Tensor cond, Tensor a, Tensor b, Tensor dst)
@@ -172,6 +174,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: ReduceKernels.Integer<int>(op, x, dst, indices); break;
             default: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
         }
+        KeepAlive(x, dst, indices);
     }
 
     /// <inheritdoc/>
@@ -184,6 +187,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int64: ReduceKernels.Cumsum<long>(x, dst); break;
             default: throw new NotSupportedException($"cumsum kernel for {x.DType.TorchName()}");
         }
+        KeepAlive(x, dst);
     }
 
     /// <inheritdoc/>
@@ -197,6 +201,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: MatMulKernels.Run<int>(a, b, dst); break;
             default: MatMulKernels.Run<byte>(a, b, dst); break;
         }
+        KeepAlive(a, b, dst);
     }
 
     /// <inheritdoc/>
@@ -210,6 +215,7 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
             default: IndexKernels.Gather<byte>(x, dim, index, dst); break;
         }
+        KeepAlive(x, index, dst);
     }
 
     /// <inheritdoc/>
@@ -223,60 +229,69 @@ public sealed class CpuBackend : IBackend
             case DType.Int32: IndexKernels.ScatterAdd<int>(dst, dim, index, src); break;
             default: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
         }
+        KeepAlive(dst, index, src);
     }
 
-    static void Floating(Tensor t, string op, Action f32, Action f64)
+    /// <summary>
+    /// Keeps tensors (and so their storages) reachable until a kernel has finished with their arrays: a pooled
+    /// storage that became unreachable mid-kernel could otherwise hand its array to another allocation.
+    /// </summary>
+    static void KeepAlive(params Tensor?[] tensors) => GC.KeepAlive(tensors);
+
+    static void Floating(Tensor?[] alive, string op, Action f32, Action f64)
     {
+        var t = alive[0]!;
         if (t.DType == DType.Float32) f32();
         else if (t.DType == DType.Float64) f64();
         else throw new NotSupportedException($"\"{op}\" not implemented for '{t.DType.ScalarTypeName()}'");
+        GC.KeepAlive(alive);
     }
 
     /// <inheritdoc/>
     public void Conv2d(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output) =>
-        Floating(input, "conv2d", () => ConvKernels.Forward<float>(input, weight, bias, g, output), () => ConvKernels.Forward<double>(input, weight, bias, g, output));
+        Floating([input, weight, bias, output], "conv2d", () => ConvKernels.Forward<float>(input, weight, bias, g, output), () => ConvKernels.Forward<double>(input, weight, bias, g, output));
 
     /// <inheritdoc/>
     public void Conv2dBackwardInput(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput) =>
-        Floating(weight, "conv2d_backward", () => ConvKernels.BackwardInput<float>(gradOutput, weight, g, gradInput), () => ConvKernels.BackwardInput<double>(gradOutput, weight, g, gradInput));
+        Floating([weight, gradOutput, gradInput], "conv2d_backward", () => ConvKernels.BackwardInput<float>(gradOutput, weight, g, gradInput), () => ConvKernels.BackwardInput<double>(gradOutput, weight, g, gradInput));
 
     /// <inheritdoc/>
     public void Conv2dBackwardWeight(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight) =>
-        Floating(input, "conv2d_backward", () => ConvKernels.BackwardWeight<float>(gradOutput, input, g, gradWeight), () => ConvKernels.BackwardWeight<double>(gradOutput, input, g, gradWeight));
+        Floating([input, gradOutput, gradWeight], "conv2d_backward", () => ConvKernels.BackwardWeight<float>(gradOutput, input, g, gradWeight), () => ConvKernels.BackwardWeight<double>(gradOutput, input, g, gradWeight));
 
     /// <inheritdoc/>
     public void MaxPool2d(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices) =>
-        Floating(input, "max_pool2d", () => PoolKernels.MaxForward<float>(input, g, output, indices), () => PoolKernels.MaxForward<double>(input, g, output, indices));
+        Floating([input, output, indices], "max_pool2d", () => PoolKernels.MaxForward<float>(input, g, output, indices), () => PoolKernels.MaxForward<double>(input, g, output, indices));
 
     /// <inheritdoc/>
     public void MaxPool2dBackward(Tensor gradOutput, Tensor indices, Tensor gradInput) =>
-        Floating(gradOutput, "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput));
+        Floating([gradOutput, indices, gradInput], "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput));
 
     /// <inheritdoc/>
     public void AvgPool2d(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output) =>
-        Floating(input, "avg_pool2d", () => PoolKernels.AvgForward<float>(input, g, countIncludePad, adaptive, output), () => PoolKernels.AvgForward<double>(input, g, countIncludePad, adaptive, output));
+        Floating([input, output], "avg_pool2d", () => PoolKernels.AvgForward<float>(input, g, countIncludePad, adaptive, output), () => PoolKernels.AvgForward<double>(input, g, countIncludePad, adaptive, output));
 
     /// <inheritdoc/>
     public void AvgPool2dBackward(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput) =>
-        Floating(gradOutput, "avg_pool2d_backward", () => PoolKernels.AvgBackward<float>(gradOutput, g, countIncludePad, adaptive, gradInput), () => PoolKernels.AvgBackward<double>(gradOutput, g, countIncludePad, adaptive, gradInput));
+        Floating([gradOutput, gradInput], "avg_pool2d_backward", () => PoolKernels.AvgBackward<float>(gradOutput, g, countIncludePad, adaptive, gradInput), () => PoolKernels.AvgBackward<double>(gradOutput, g, countIncludePad, adaptive, gradInput));
 
     /// <inheritdoc/>
     public void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
         double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) =>
-        Floating(input, "batch_norm",
+        Floating([input, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd], "batch_norm",
             () => NormKernels.BatchNorm<float>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd),
             () => NormKernels.BatchNorm<double>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd));
 
     /// <inheritdoc/>
     public void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
         Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) =>
-        Floating(input, "batch_norm_backward",
+        Floating([input, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], "batch_norm_backward",
             () => NormKernels.BatchNormBackward<float>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
             () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias));
 
     /// <inheritdoc/>
     public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h) =>
-        Floating(param, "adam",
+        Floating([param, grad, expAvg, expAvgSq, maxExpAvgSq], "adam",
             () => OptimKernels.Adam<float>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h),
             () => OptimKernels.Adam<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
 }

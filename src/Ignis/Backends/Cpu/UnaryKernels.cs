@@ -95,6 +95,8 @@ internal static class UnaryKernels
             case UnaryOp.LogicalNot: Test<T, IsZero<T>>(default, x, dst); break;
             case UnaryOp.IsNan: Test<T, IsNanP<T>>(default, x, dst); break;
             case UnaryOp.IsFinite: Test<T, IsFiniteP<T>>(default, x, dst); break;
+            case UnaryOp.InRange: Test<T, InRangeP<T>>(new(double.IsNaN(a) ? T.NegativeInfinity : ta, double.IsNaN(b) ? T.PositiveInfinity : tb), x, dst); break;
+            case UnaryOp.GreaterThan: Test<T, GreaterP<T>>(new(ta), x, dst); break;
             default: throw new NotSupportedException($"Unary op {op} is not defined for floating-point tensors.");
         }
     }
@@ -188,6 +190,8 @@ internal static class UnaryKernels
     struct IsZero<T> : IPredicate<T> where T : IFloatingPointIeee754<T> { public bool Test(T x) => x == T.Zero; }
     struct IsNanP<T> : IPredicate<T> where T : IFloatingPointIeee754<T> { public bool Test(T x) => T.IsNaN(x); }
     struct IsFiniteP<T> : IPredicate<T> where T : IFloatingPointIeee754<T> { public bool Test(T x) => T.IsFinite(x); }
+    readonly struct InRangeP<T>(T lo, T hi) : IPredicate<T> where T : IFloatingPointIeee754<T> { public bool Test(T x) => x >= lo && x <= hi; }
+    readonly struct GreaterP<T>(T a) : IPredicate<T> where T : IFloatingPointIeee754<T> { public bool Test(T x) => x > a; }
 
     // Integer kernels (bool is stored as byte and routed here too).
     struct NegI<T> : IUnaryKernel<T> where T : IBinaryInteger<T>

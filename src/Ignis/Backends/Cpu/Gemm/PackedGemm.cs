@@ -36,7 +36,7 @@ internal static unsafe class PackedGemm
         where T : unmanaged, INumber<T>
     {
         if (m == 0 || n == 0) return;
-        if (n < 16 && m > n)
+        if (n < 32 && m > n)
         {
             (m, n) = (n, m);
             (a, b) = (new MatrixView<T>(b.Data, b.Offset, b.ColStride, b.RowStride), new MatrixView<T>(a.Data, a.Offset, a.ColStride, a.RowStride));
