@@ -123,3 +123,35 @@ public class KernelTests
         Assert.Equal(x.T.Contiguous().T.ToArray<float>(), x.ToArray<float>());
     }
 }
+
+/// <summary>The direct depthwise kernels against the im2col+GEMM path, on planes wider than a vector.</summary>
+public class DepthwiseCrossCheckTests
+{
+    [Theory]
+    [InlineData(1, 1, 1, 3)]
+    [InlineData(2, 1, 1, 3)]
+    [InlineData(2, 2, 2, 5)]
+    [InlineData(3, 0, 1, 3)]
+    public void Depthwise_matches_per_channel_convolution(int stride, int pad, int dilation, int k)
+    {
+        Torch.ManualSeed(stride * 100 + pad * 10 + dilation);
+        var x = Torch.Randn([2, 3, 37, 41], DType.Float64, requiresGrad: true);
+        var w = Torch.Randn([3, 1, k, k], DType.Float64, requiresGrad: true);
+        var gy = Torch.Conv2d(x.Detach(), w.Detach(), null, [stride], [pad], [dilation], 3);
+        var upstream = Torch.RandnLike(gy);
+
+        var y = Torch.Conv2d(x, w, null, [stride], [pad], [dilation], groups: 3);
+        y.Backward(upstream);
+
+        var xr = x.Detach().RequiresGrad_();
+        var wr = w.Detach().RequiresGrad_();
+        var parts = Enumerable.Range(0, 3).Select(c =>
+            Torch.Conv2d(xr.Narrow(1, c, 1), wr.Narrow(0, c, 1), null, [stride], [pad], [dilation])).ToArray();
+        var yr = Torch.Cat(parts, 1);
+        yr.Backward(upstream);
+
+        Fixture.AssertClose(yr, y, "forward", 1e-10, 1e-10);
+        Fixture.AssertClose(xr.Grad!, x.Grad!, "grad input", 1e-10, 1e-10);
+        Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-10, 1e-10);
+    }
+}

@@ -12,7 +12,15 @@ internal static class BufferPool
     /// <summary>Buffers smaller than this many bytes are cheaper to allocate than to pool.</summary>
     const long MinBytes = 64 * 1024;
 
-    static readonly ConcurrentDictionary<(DType, int), ConcurrentBag<Array>> Free = new();
+    /// <summary>Idle buffers of one size class and when that class was last rented from or returned to.</summary>
+    sealed class SizeClass
+    {
+        public readonly ConcurrentStack<Array> Items = new();
+        public long LastUsed;
+    }
+
+    static readonly ConcurrentDictionary<(DType, int), SizeClass> Free = new();
+    static long clock;
     static long pooledBytes;
     static long freshSinceCollect;
 
@@ -27,8 +35,9 @@ internal static class BufferPool
     public static Array Rent(DType dtype, int length)
     {
         int elementSize = dtype.ElementSize();
-        if (Free.TryGetValue((dtype, length), out var bag) && bag.TryTake(out var a))
+        if (Free.TryGetValue((dtype, length), out var cls) && cls.Items.TryPop(out var a))
         {
+            cls.LastUsed = Interlocked.Increment(ref clock);
             Interlocked.Add(ref pooledBytes, -(long)length * elementSize);
             Array.Clear(a);
             return a;
@@ -56,12 +65,25 @@ internal static class BufferPool
     public static void Return(Array a, DType dtype)
     {
         long bytes = (long)a.Length * dtype.ElementSize();
-        if (Interlocked.Add(ref pooledBytes, bytes) > LimitBytes)
+        if (bytes > LimitBytes) return;
+        var cls = Free.GetOrAdd((dtype, a.Length), _ => new SizeClass());
+        cls.LastUsed = Interlocked.Increment(ref clock);
+        cls.Items.Push(a);
+        if (Interlocked.Add(ref pooledBytes, bytes) > LimitBytes) Evict();
+    }
+
+    /// <summary>Drops whole size classes, least recently used first, until the pool is back under its limit.</summary>
+    static void Evict()
+    {
+        lock (Free)
         {
-            Interlocked.Add(ref pooledBytes, -bytes);
-            return;
+            foreach (var (key, cls) in Free.OrderBy(kv => kv.Value.LastUsed).ToArray())
+            {
+                if (Interlocked.Read(ref pooledBytes) <= LimitBytes * 3 / 4) break;
+                long each = (long)key.Item2 * key.Item1.ElementSize();
+                while (cls.Items.TryPop(out _)) Interlocked.Add(ref pooledBytes, -each);
+            }
         }
-        Free.GetOrAdd((dtype, a.Length), _ => new ConcurrentBag<Array>()).Add(a);
     }
 
     /// <summary>Drops every cached buffer (<c>torch.cuda.empty_cache</c>'s CPU analogue).</summary>

@@ -25,54 +25,73 @@ internal static class DepthwiseKernels
         for (int i = 0; i < p.H; i++) src.Slice(i * p.W, p.W).CopyTo(dst.Slice((i + p.PH) * p.PaddedW + p.PW, p.W));
     }
 
-    /// <summary>out = bias + Σ w[kh,kw] · xpad[oh·sh + kh·dh, ow·sw + kw·dw] for one plane (x already padded).</summary>
-    /// <remarks>
-    /// Stride-1 rows are computed in whole vectors, the last one running past the row end into a scratch row
-    /// (the padded buffer has a vector of slack), so no scalar tail is needed.
-    /// </remarks>
+    /// <summary>Row length of one stride phase of the padded plane (plus a vector of slack).</summary>
+    static int PhaseLen(in Plane p) => (p.PaddedW + p.SW - 1) / p.SW + Vector<float>.Count;
+
+    /// <summary>
+    /// Splits each padded row into <c>SW</c> phases, phase r holding columns r, r+SW, r+2·SW…, so that a strided
+    /// window reads contiguous memory: padded column ow·SW + c lives in phase c mod SW at ow + c div SW.
+    /// </summary>
+    static unsafe void SplitPhases<T>(in Plane p, T* pad, T* phases) where T : unmanaged
+    {
+        int len = PhaseLen(p);
+        for (int r = 0; r < p.SW; r++)
+            for (int row = 0; row < p.PaddedH; row++)
+            {
+                T* dst = phases + ((long)r * p.PaddedH + row) * len;
+                T* src = pad + (long)row * p.PaddedW + r;
+                int j = 0;
+                for (; j * p.SW + r < p.PaddedW; j++) dst[j] = src[j * p.SW];
+                for (; j < len; j++) dst[j] = default;
+            }
+    }
+
+    /// <summary>Pointer to padded element (row, column c + ow·SW) in phase layout, at ow = 0.</summary>
+    static unsafe T* Tap<T>(in Plane p, T* phases, int row, int c) where T : unmanaged
+    {
+        if (p.SW == 1) return phases + (long)row * p.PaddedW + c;
+        int len = PhaseLen(p);
+        return phases + ((long)(c % p.SW) * p.PaddedH + row) * len + c / p.SW;
+    }
+
+    /// <summary>
+    /// out = bias + Σ w[kh,kw] · xpad[oh·sh + kh·dh, ow·sw + kw·dw] for one plane, a vector of outputs at a time; the
+    /// last vector runs past the row end into a scratch row, so no scalar tail is needed.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ForwardPadded<T>(in Plane p, T* xpad, T* w, T bias, T* y, T* rowTmp) where T : unmanaged, INumber<T>
+    static unsafe void ForwardPadded<T>(in Plane p, T* src, T* w, T bias, T* y, T* rowTmp) where T : unmanaged, INumber<T>
     {
         int vw = Vector<T>.Count;
-        int pw = p.PaddedW;
         bool exact = p.OW % vw == 0;
         var vb = new Vector<T>(bias);
         for (int oh = 0; oh < p.OH; oh++)
         {
             T* yrow = y + (long)oh * p.OW;
-            if (p.SW == 1)
+            T* dst = exact ? yrow : rowTmp;
+            for (int ow = 0; ow < p.OW; ow += vw)
             {
-                T* dst = exact ? yrow : rowTmp;
-                for (int ow = 0; ow < p.OW; ow += vw)
-                {
-                    var acc = vb;
-                    for (int kh = 0; kh < p.KH; kh++)
-                    {
-                        T* xr = xpad + (long)(oh * p.SH + kh * p.DH) * pw + ow;
-                        T* wr = w + kh * p.KW;
-                        for (int kw = 0; kw < p.KW; kw++)
-                            acc += new Vector<T>(wr[kw]) * Unsafe.ReadUnaligned<Vector<T>>(xr + kw * p.DW);
-                    }
-                    Unsafe.WriteUnaligned(dst + ow, acc);
-                }
-                if (!exact) new ReadOnlySpan<T>(rowTmp, p.OW).CopyTo(new Span<T>(yrow, p.OW));
-                continue;
-            }
-            for (int ow = 0; ow < p.OW; ow++)
-            {
-                T acc = bias;
+                var acc = vb;
                 for (int kh = 0; kh < p.KH; kh++)
                 {
-                    T* xr = xpad + (long)(oh * p.SH + kh * p.DH) * pw + ow * p.SW;
-                    for (int kw = 0; kw < p.KW; kw++) acc += w[kh * p.KW + kw] * xr[kw * p.DW];
+                    int row = oh * p.SH + kh * p.DH;
+                    T* wr = w + kh * p.KW;
+                    for (int kw = 0; kw < p.KW; kw++)
+                        acc += new Vector<T>(wr[kw]) * Unsafe.ReadUnaligned<Vector<T>>(Tap(p, src, row, kw * p.DW) + ow);
                 }
-                yrow[ow] = acc;
+                Unsafe.WriteUnaligned(dst + ow, acc);
             }
+            if (!exact) new ReadOnlySpan<T>(rowTmp, p.OW).CopyTo(new Span<T>(yrow, p.OW));
         }
     }
 
     /// <summary>Scratch for one worker: the padded plane plus one output row rounded up to whole vectors.</summary>
-    static T[] Scratch<T>(in Plane p) => ArrayPool<T>.Shared.Rent(p.PaddedH * p.PaddedW + p.OW + 2 * Vector<float>.Count);
+    static T[] Scratch<T>(in Plane p) => ArrayPool<T>.Shared.Rent(p.PaddedH * p.PaddedW + (p.SW > 1 ? p.SW * p.PaddedH * PhaseLen(p) : 0) + p.OW + 2 * Vector<float>.Count);
+
+    /// <summary>Offset of the phase area inside a scratch buffer (the padded plane itself when the stride is 1).</summary>
+    static int PhaseOffset(in Plane p) => p.SW > 1 ? p.PaddedH * p.PaddedW : 0;
+
+    /// <summary>Offset of the scratch output row.</summary>
+    static int RowOffset(in Plane p) => p.PaddedH * p.PaddedW + (p.SW > 1 ? p.SW * p.PaddedH * PhaseLen(p) : 0);
 
     public static void Forward<T>(in Plane p, int planes, int channels, T[] x, long xo, T[] w, long wo, T[]? b, long bo, T[] y, long yo)
         where T : unmanaged, INumber<T>
@@ -90,8 +109,11 @@ internal static class DepthwiseKernels
                     unsafe
                     {
                         fixed (T* pb = buf, pwt = w, py = y)
-                            ForwardPadded(pp, pb, pwt + wo + (long)c * pp.KH * pp.KW, b is null ? T.Zero : b[bo + c],
-                                py + yo + q * pp.OH * pp.OW, pb + pp.PaddedH * pp.PaddedW);
+                        {
+                            if (pp.SW > 1) SplitPhases(pp, pb, pb + PhaseOffset(pp));
+                            ForwardPadded(pp, pb + PhaseOffset(pp), pwt + wo + (long)c * pp.KH * pp.KW, b is null ? T.Zero : b[bo + c],
+                                py + yo + q * pp.OH * pp.OW, pb + RowOffset(pp));
+                        }
                     }
                 }
             }
@@ -128,27 +150,53 @@ internal static class DepthwiseKernels
                         unsafe
                         {
                             fixed (T* pb = buf, pwf = wf, pgx = gx)
-                                ForwardPadded(flipped, pb, pwf, T.Zero, pgx + gxo + q * pp.H * pp.W, pb + flipped.PaddedH * flipped.PaddedW);
+                                ForwardPadded(flipped, pb, pwf, T.Zero, pgx + gxo + q * pp.H * pp.W, pb + RowOffset(flipped));
                         }
                         continue;
                     }
-                    var pad = buf.AsSpan(0, pp.PaddedH * pp.PaddedW);
-                    pad.Clear();
-                    for (int oh = 0; oh < pp.OH; oh++)
-                        for (int ow = 0; ow < pp.OW; ow++)
-                        {
-                            T g = dy[oh * pp.OW + ow];
-                            for (int kh = 0; kh < pp.KH; kh++)
-                            {
-                                int rowBase = (oh * pp.SH + kh * pp.DH) * pp.PaddedW + ow * pp.SW;
-                                for (int kw = 0; kw < pp.KW; kw++) pad[rowBase + kw * pp.DW] += g * wc[kh * pp.KW + kw];
-                            }
-                        }
-                    for (int i = 0; i < pp.H; i++) pad.Slice((i + pp.PH) * pp.PaddedW + pp.PW, pp.W).CopyTo(dx.Slice(i * pp.W, pp.W));
+                    unsafe
+                    {
+                        fixed (T* pb = buf, pwc = &w[wo + (long)c * pp.KH * pp.KW])
+                            ScatterStrided(pp, dy, pwc, pb + PhaseOffset(pp), pb + RowOffset(pp), dx);
+                    }
                 }
             }
             finally { ArrayPool<T>.Shared.Return(buf); }
         });
+    }
+
+    /// <summary>
+    /// dx of a strided depthwise convolution: dy·w accumulated into the phase layout a vector at a time (the
+    /// gradient row is zero-padded, so lanes past the row end add nothing), then read back at the unpadded positions.
+    /// </summary>
+    static unsafe void ScatterStrided<T>(in Plane p, ReadOnlySpan<T> dy, T* w, T* phases, T* rowTmp, Span<T> dx) where T : unmanaged, INumber<T>
+    {
+        int vw = Vector<T>.Count, len = PhaseLen(p);
+        new Span<T>(phases, p.SW * p.PaddedH * len).Clear();
+        new Span<T>(rowTmp, p.OW + 2 * vw).Clear();
+        for (int oh = 0; oh < p.OH; oh++)
+        {
+            dy.Slice(oh * p.OW, p.OW).CopyTo(new Span<T>(rowTmp, p.OW));
+            for (int ow = 0; ow < p.OW; ow += vw)
+            {
+                var g = Unsafe.ReadUnaligned<Vector<T>>(rowTmp + ow);
+                for (int kh = 0; kh < p.KH; kh++)
+                {
+                    int row = oh * p.SH + kh * p.DH;
+                    for (int kw = 0; kw < p.KW; kw++)
+                    {
+                        T* d = Tap(p, phases, row, kw * p.DW) + ow;
+                        Unsafe.WriteUnaligned(d, Unsafe.ReadUnaligned<Vector<T>>(d) + new Vector<T>(w[kh * p.KW + kw]) * g);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < p.H; i++)
+            for (int j = 0; j < p.W; j++)
+            {
+                int col = j + p.PW;
+                dx[i * p.W + j] = phases[((long)(col % p.SW) * p.PaddedH + i + p.PH) * len + col / p.SW];
+            }
     }
 
     /// <summary>dw[c, kh, kw] = Σ over batch and output positions of dy · xpad at the tap, channels in parallel.</summary>
@@ -173,33 +221,36 @@ internal static class DepthwiseKernels
                     {
                         long q = (long)n * channels + c;
                         PadInto(pp, new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W), buf);
-                        var dy = new ReadOnlySpan<T>(gy, (int)(gyo + q * pp.OH * pp.OW), pp.OH * pp.OW);
-                        ReadOnlySpan<T> xp = buf;
-                        for (int oh = 0; oh < pp.OH; oh++)
+                        unsafe
                         {
-                            var dyRow = dy.Slice(oh * pp.OW, pp.OW);
-                            int ow = 0;
-                            // Whole vectors only: lanes past the row end would multiply real inputs (maybe Inf) by zero.
-                            if (pp.SW == 1)
+                            fixed (T* pb = buf, pgy = &gy[gyo + q * pp.OH * pp.OW])
                             {
-                                for (; ow + vw <= pp.OW; ow += vw)
+                                T* src = pb + PhaseOffset(pp);
+                                if (pp.SW > 1) SplitPhases(pp, pb, src);
+                                for (int oh = 0; oh < pp.OH; oh++)
                                 {
-                                    var g = new Vector<T>(dyRow.Slice(ow, vw));
-                                    for (int kh = 0; kh < pp.KH; kh++)
+                                    T* dyRow = pgy + (long)oh * pp.OW;
+                                    int ow = 0;
+                                    // Whole vectors only: lanes past the row end would multiply real inputs (maybe Inf) by zero.
+                                    for (; ow + vw <= pp.OW; ow += vw)
                                     {
-                                        var xrow = xp.Slice((oh * pp.SH + kh * pp.DH) * pp.PaddedW + ow);
-                                        for (int kw = 0; kw < pp.KW; kw++)
-                                            acc[kh * pp.KW + kw] += g * new Vector<T>(xrow.Slice(kw * pp.DW, vw));
+                                        var g = Unsafe.ReadUnaligned<Vector<T>>(dyRow + ow);
+                                        for (int kh = 0; kh < pp.KH; kh++)
+                                        {
+                                            int row = oh * pp.SH + kh * pp.DH;
+                                            for (int kw = 0; kw < pp.KW; kw++)
+                                                acc[kh * pp.KW + kw] += g * Unsafe.ReadUnaligned<Vector<T>>(Tap(pp, src, row, kw * pp.DW) + ow);
+                                        }
                                     }
-                                }
-                            }
-                            for (; ow < pp.OW; ow++)
-                            {
-                                T g = dyRow[ow];
-                                for (int kh = 0; kh < pp.KH; kh++)
-                                {
-                                    int rowBase = (oh * pp.SH + kh * pp.DH) * pp.PaddedW + ow * pp.SW;
-                                    for (int kw = 0; kw < pp.KW; kw++) tail[kh * pp.KW + kw] += g * xp[rowBase + kw * pp.DW];
+                                    for (; ow < pp.OW; ow++)
+                                    {
+                                        T g = dyRow[ow];
+                                        for (int kh = 0; kh < pp.KH; kh++)
+                                        {
+                                            int row = oh * pp.SH + kh * pp.DH;
+                                            for (int kw = 0; kw < pp.KW; kw++) tail[kh * pp.KW + kw] += g * Tap(pp, src, row, kw * pp.DW)[ow];
+                                        }
+                                    }
                                 }
                             }
                         }
