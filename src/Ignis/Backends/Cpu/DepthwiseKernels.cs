@@ -29,29 +29,45 @@ internal static class DepthwiseKernels
     static int PhaseLen(in Plane p) => (p.PaddedW + p.SW - 1) / p.SW + Vector<float>.Count;
 
     /// <summary>
-    /// Splits each padded row into <c>SW</c> phases, phase r holding columns r, r+SW, r+2·SW…, so that a strided
-    /// window reads contiguous memory: padded column ow·SW + c lives in phase c mod SW at ow + c div SW.
+    /// Writes an H×W plane straight into the stride-phase layout of its zero-padded version: padded column
+    /// c = j + PW goes to phase c mod SW at index c div SW, so that a strided window reads contiguous memory.
+    /// The phase and index are carried along the row instead of divided out per element.
     /// </summary>
-    static unsafe void SplitPhases<T>(in Plane p, T* pad, T* phases) where T : unmanaged
+    static unsafe void SplitPhases<T>(in Plane p, ReadOnlySpan<T> src, T* phases) where T : unmanaged
     {
         int len = PhaseLen(p);
-        for (int r = 0; r < p.SW; r++)
-            for (int row = 0; row < p.PaddedH; row++)
+        long phaseSize = (long)p.PaddedH * len;
+        new Span<T>(phases, checked((int)(p.SW * phaseSize))).Clear();
+        for (int i = 0; i < p.H; i++)
+        {
+            long rowOff = (long)(i + p.PH) * len;
+            int r = p.PW % p.SW, q = p.PW / p.SW;
+            var row = src.Slice(i * p.W, p.W);
+            for (int j = 0; j < p.W; j++)
             {
-                T* dst = phases + ((long)r * p.PaddedH + row) * len;
-                T* src = pad + (long)row * p.PaddedW + r;
-                int j = 0;
-                for (; j * p.SW + r < p.PaddedW; j++) dst[j] = src[j * p.SW];
-                for (; j < len; j++) dst[j] = default;
+                phases[r * phaseSize + rowOff + q] = row[j];
+                if (++r == p.SW) { r = 0; q++; }
             }
+        }
     }
 
-    /// <summary>Pointer to padded element (row, column c + ow·SW) in phase layout, at ow = 0.</summary>
-    static unsafe T* Tap<T>(in Plane p, T* phases, int row, int c) where T : unmanaged
+    /// <summary>Row stride of the layout the inner loops read: phase rows when strided, padded rows otherwise.</summary>
+    static int RowStride(in Plane p) => p.SW > 1 ? PhaseLen(p) : p.PaddedW;
+
+    /// <summary>
+    /// Offset of tap (kh, kw) relative to the start of output row 0, column 0, in the layout the inner loops read:
+    /// padded column ow·SW + c lives in phase c mod SW at ow + c div SW. Computed once so inner loops only add.
+    /// </summary>
+    static void TapOffsets(in Plane p, Span<long> offsets)
     {
-        if (p.SW == 1) return phases + (long)row * p.PaddedW + c;
-        int len = PhaseLen(p);
-        return phases + ((long)(c % p.SW) * p.PaddedH + row) * len + c / p.SW;
+        long rs = RowStride(p);
+        for (int kh = 0; kh < p.KH; kh++)
+            for (int kw = 0; kw < p.KW; kw++)
+            {
+                int c = kw * p.DW;
+                long col = p.SW > 1 ? (long)(c % p.SW) * p.PaddedH * rs + c / p.SW : c;
+                offsets[kh * p.KW + kw] = kh * p.DH * rs + col;
+            }
     }
 
     /// <summary>
@@ -61,23 +77,24 @@ internal static class DepthwiseKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void ForwardPadded<T>(in Plane p, T* src, T* w, T bias, T* y, T* rowTmp) where T : unmanaged, INumber<T>
     {
-        int vw = Vector<T>.Count;
+        int vw = Vector<T>.Count, taps = p.KH * p.KW;
         bool exact = p.OW % vw == 0;
         var vb = new Vector<T>(bias);
+        Span<long> off = stackalloc long[taps];
+        TapOffsets(p, off);
+        Span<Vector<T>> wv = stackalloc Vector<T>[taps];
+        for (int t = 0; t < taps; t++) wv[t] = new Vector<T>(w[t]);
+        long rowStep = (long)p.SH * RowStride(p);
         for (int oh = 0; oh < p.OH; oh++)
         {
             T* yrow = y + (long)oh * p.OW;
             T* dst = exact ? yrow : rowTmp;
+            T* rowBase = src + oh * rowStep;
             for (int ow = 0; ow < p.OW; ow += vw)
             {
                 var acc = vb;
-                for (int kh = 0; kh < p.KH; kh++)
-                {
-                    int row = oh * p.SH + kh * p.DH;
-                    T* wr = w + kh * p.KW;
-                    for (int kw = 0; kw < p.KW; kw++)
-                        acc += new Vector<T>(wr[kw]) * Unsafe.ReadUnaligned<Vector<T>>(Tap(p, src, row, kw * p.DW) + ow);
-                }
+                T* b = rowBase + ow;
+                for (int t = 0; t < taps; t++) acc += wv[t] * Unsafe.ReadUnaligned<Vector<T>>(b + off[t]);
                 Unsafe.WriteUnaligned(dst + ow, acc);
             }
             if (!exact) new ReadOnlySpan<T>(rowTmp, p.OW).CopyTo(new Span<T>(yrow, p.OW));
@@ -105,12 +122,13 @@ internal static class DepthwiseKernels
                 for (long q = p0; q < p1; q++)
                 {
                     int c = (int)(q % channels);
-                    PadInto(pp, new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W), buf);
+                    var plane = new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W);
+                    if (pp.SW == 1) PadInto(pp, plane, buf);
                     unsafe
                     {
                         fixed (T* pb = buf, pwt = w, py = y)
                         {
-                            if (pp.SW > 1) SplitPhases(pp, pb, pb + PhaseOffset(pp));
+                            if (pp.SW > 1) SplitPhases(pp, plane, pb + PhaseOffset(pp));
                             ForwardPadded(pp, pb + PhaseOffset(pp), pwt + wo + (long)c * pp.KH * pp.KW, b is null ? T.Zero : b[bo + c],
                                 py + yo + q * pp.OH * pp.OW, pb + RowOffset(pp));
                         }
@@ -171,32 +189,40 @@ internal static class DepthwiseKernels
     /// </summary>
     static unsafe void ScatterStrided<T>(in Plane p, ReadOnlySpan<T> dy, T* w, T* phases, T* rowTmp, Span<T> dx) where T : unmanaged, INumber<T>
     {
-        int vw = Vector<T>.Count, len = PhaseLen(p);
+        int vw = Vector<T>.Count, len = PhaseLen(p), taps = p.KH * p.KW;
+        Span<long> off = stackalloc long[taps];
+        TapOffsets(p, off);
+        Span<Vector<T>> wv = stackalloc Vector<T>[taps];
+        for (int t = 0; t < taps; t++) wv[t] = new Vector<T>(w[t]);
         new Span<T>(phases, p.SW * p.PaddedH * len).Clear();
         new Span<T>(rowTmp, p.OW + 2 * vw).Clear();
+        long rowStep = (long)p.SH * len;
         for (int oh = 0; oh < p.OH; oh++)
         {
             dy.Slice(oh * p.OW, p.OW).CopyTo(new Span<T>(rowTmp, p.OW));
+            T* rowBase = phases + oh * rowStep;
             for (int ow = 0; ow < p.OW; ow += vw)
             {
                 var g = Unsafe.ReadUnaligned<Vector<T>>(rowTmp + ow);
-                for (int kh = 0; kh < p.KH; kh++)
+                T* b = rowBase + ow;
+                for (int t = 0; t < taps; t++)
                 {
-                    int row = oh * p.SH + kh * p.DH;
-                    for (int kw = 0; kw < p.KW; kw++)
-                    {
-                        T* d = Tap(p, phases, row, kw * p.DW) + ow;
-                        Unsafe.WriteUnaligned(d, Unsafe.ReadUnaligned<Vector<T>>(d) + new Vector<T>(w[kh * p.KW + kw]) * g);
-                    }
+                    T* d = b + off[t];
+                    Unsafe.WriteUnaligned(d, Unsafe.ReadUnaligned<Vector<T>>(d) + wv[t] * g);
                 }
             }
         }
+        long phaseSize = (long)p.PaddedH * len;
         for (int i = 0; i < p.H; i++)
+        {
+            long rowOff = (long)(i + p.PH) * len;
+            int r = p.PW % p.SW, q = p.PW / p.SW;
             for (int j = 0; j < p.W; j++)
             {
-                int col = j + p.PW;
-                dx[i * p.W + j] = phases[((long)(col % p.SW) * p.PaddedH + i + p.PH) * len + col / p.SW];
+                dx[i * p.W + j] = phases[r * phaseSize + rowOff + q];
+                if (++r == p.SW) { r = 0; q++; }
             }
+        }
     }
 
     /// <summary>dw[c, kh, kw] = Σ over batch and output positions of dy · xpad at the tap, channels in parallel.</summary>
@@ -210,6 +236,8 @@ internal static class DepthwiseKernels
             var buf = Scratch<T>(pp);
             var acc = new Vector<T>[taps];
             var tail = new T[taps];
+            var off = new long[taps];
+            TapOffsets(pp, off);
             int vw = Vector<T>.Count;
             try
             {
@@ -220,36 +248,32 @@ internal static class DepthwiseKernels
                     for (int n = 0; n < batch; n++)
                     {
                         long q = (long)n * channels + c;
-                        PadInto(pp, new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W), buf);
+                        var plane = new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W);
+                        if (pp.SW == 1) PadInto(pp, plane, buf);
                         unsafe
                         {
                             fixed (T* pb = buf, pgy = &gy[gyo + q * pp.OH * pp.OW])
                             {
                                 T* src = pb + PhaseOffset(pp);
-                                if (pp.SW > 1) SplitPhases(pp, pb, src);
+                                if (pp.SW > 1) SplitPhases(pp, plane, src);
+                                long rowStep = (long)pp.SH * RowStride(pp);
                                 for (int oh = 0; oh < pp.OH; oh++)
                                 {
                                     T* dyRow = pgy + (long)oh * pp.OW;
+                                    T* rowBase = src + oh * rowStep;
                                     int ow = 0;
                                     // Whole vectors only: lanes past the row end would multiply real inputs (maybe Inf) by zero.
                                     for (; ow + vw <= pp.OW; ow += vw)
                                     {
                                         var g = Unsafe.ReadUnaligned<Vector<T>>(dyRow + ow);
-                                        for (int kh = 0; kh < pp.KH; kh++)
-                                        {
-                                            int row = oh * pp.SH + kh * pp.DH;
-                                            for (int kw = 0; kw < pp.KW; kw++)
-                                                acc[kh * pp.KW + kw] += g * Unsafe.ReadUnaligned<Vector<T>>(Tap(pp, src, row, kw * pp.DW) + ow);
-                                        }
+                                        T* b = rowBase + ow;
+                                        for (int t = 0; t < taps; t++) acc[t] += g * Unsafe.ReadUnaligned<Vector<T>>(b + off[t]);
                                     }
                                     for (; ow < pp.OW; ow++)
                                     {
                                         T g = dyRow[ow];
-                                        for (int kh = 0; kh < pp.KH; kh++)
-                                        {
-                                            int row = oh * pp.SH + kh * pp.DH;
-                                            for (int kw = 0; kw < pp.KW; kw++) tail[kh * pp.KW + kw] += g * Tap(pp, src, row, kw * pp.DW)[ow];
-                                        }
+                                        T* b = rowBase + ow;
+                                        for (int t = 0; t < taps; t++) tail[t] += g * b[off[t]];
                                     }
                                 }
                             }
