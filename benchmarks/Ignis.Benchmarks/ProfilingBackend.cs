@@ -47,6 +47,7 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public DeviceType DeviceType => inner.DeviceType;
     public bool IsAvailable => inner.IsAvailable;
     public Storage Allocate(Device device, DType dtype, long length) => Time("Allocate", () => inner.Allocate(device, dtype, length));
+    public Storage AllocateUninitialized(Device device, DType dtype, long length) => Time("AllocateUninitialized", () => inner.AllocateUninitialized(device, dtype, length));
     public Storage FromHost(Device device, Array data, DType dtype) => inner.FromHost(device, data, dtype);
     public Array ToHost(I.Tensor t) => Time("ToHost", () => inner.ToHost(t));
     public void Copy(I.Tensor src, I.Tensor dst) => Time("Copy", () => inner.Copy(src, dst));

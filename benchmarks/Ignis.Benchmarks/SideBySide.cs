@@ -27,14 +27,24 @@ internal static class SideBySide
         Console.WriteLine($"# GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}");
         Console.WriteLine($"| workload | Ignis median | libtorch median | Ignis/libtorch | Ignis GFLOP/s | libtorch GFLOP/s |");
         Console.WriteLine($"|---|---|---|---|---|---|");
+        if (args.Contains("--affinity"))
+            foreach (var t in Directory.GetDirectories("/proc/self/task"))
+                Console.WriteLine($"# thread {Path.GetFileName(t)} {File.ReadAllLines(Path.Combine(t, "status")).First(l => l.StartsWith("Cpus_allowed_list"))} {File.ReadAllText(Path.Combine(t, "comm")).Trim()}");
         var mem0 = I.Torch.Memory.GetStats();
         foreach (var w in Workloads.All(quick))
         {
             if (only != null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            var pause0 = GC.GetTotalPauseDuration();
+            int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
             var (a, b) = Measure(w, quick);
+            if (args.Contains("--gc"))
+                Console.WriteLine($"#   GC during {w.Name}: {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} (gen0/1/2), pause {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms");
             string gf(double s) => w.Flops > 0 ? $"{w.Flops / s / 1e9:F1}" : "";
             Console.WriteLine($"| {w.Name} | {Fmt(a)} | {Fmt(b)} | {a / b:F2} | {gf(a)} | {gf(b)} |");
         }
+        if (args.Contains("--affinity"))
+            foreach (var t in Directory.GetDirectories("/proc/self/task"))
+                Console.WriteLine($"# end thread {Path.GetFileName(t)} {File.ReadAllLines(Path.Combine(t, "status")).First(l => l.StartsWith("Cpus_allowed_list"))} {File.ReadAllText(Path.Combine(t, "comm")).Trim()}");
         var mem1 = I.Torch.Memory.GetStats();
         Console.WriteLine($"# Ignis memory: {(mem1.TensorBytesAllocated - mem0.TensorBytesAllocated) / 1e9:F2} GB of tensor storage allocated during the run; peak working set of the process {mem1.PeakWorkingSetBytes / 1e6:F0} MB (both engines)");
         return 0;
@@ -70,6 +80,9 @@ internal static class SideBySide
 
     static void Block(Action a, List<double> times, int len)
     {
+        // libgomp's workers spin for milliseconds after a parallel region (GOMP_SPINCOUNT), stealing a core from
+        // whatever runs next; let both engines' worker threads settle between blocks.
+        Thread.Sleep(30);
         a();
         for (int i = 0; i < len; i++) times.Add(Time(a));
     }

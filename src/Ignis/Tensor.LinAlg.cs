@@ -16,7 +16,7 @@ public sealed partial class Tensor
     /// <summary>Batched product of strided [B,M,K] × [B,K,N] operands, no autograd; transposes are read in place.</summary>
     static Tensor BmmRaw(Tensor a, Tensor b)
     {
-        var dst = Empty([a.shape[0], a.shape[1], b.shape[2]], a.DType, a.Device);
+        var dst = Output([a.shape[0], a.shape[1], b.shape[2]], a.DType, a.Device);
         if (dst.Numel > 0) a.Backend.MatMul(a, b, dst);
         return dst;
     }

@@ -109,7 +109,7 @@ public sealed partial class Tensor
         if (exponent == Math.Floor(exponent) && !DType.IsFloatingPoint() && Math.Abs(exponent) < long.MaxValue) w = Wrap((long)exponent, Device);
         var dt = ResultType(this, w);
         var x = DType == dt ? this : ToDTypeRaw(dt);
-        var r = x.NewEmpty(shape);
+        var r = x.NewOutput(shape);
         Backend.Unary(UnaryOp.PowScalar, x, r, exponent);
         var a = this;
         return Engine.Record(r, "PowBackward0", [this], g => [
@@ -153,14 +153,14 @@ public sealed partial class Tensor
     Tensor UnaryFloat(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
     {
         var x = AsFloating();
-        var r = x.NewEmpty(shape);
+        var r = x.NewOutput(shape);
         Backend.Unary(op, x, r, a, b);
         return Engine.Record(r, name, [this], g => [grad(g, x, r)]);
     }
 
     Tensor UnarySameType(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
     {
-        var r = NewEmpty(shape);
+        var r = NewOutput(shape);
         Backend.Unary(op, this, r, a, b);
         var x = this;
         return Engine.Record(r, name, [this], g => [grad(g, x, r)]);
@@ -221,7 +221,7 @@ public sealed partial class Tensor
     /// <summary>A one-pass bool mask from a predicate kernel (no autograd).</summary>
     internal Tensor Predicate(UnaryOp op, double a, double b)
     {
-        var r = NewEmpty(shape, DType.Bool);
+        var r = NewOutput(shape, DType.Bool);
         Backend.Unary(op, DType.IsFloatingPoint() ? this : AsFloating(), r, a, b);
         return r;
     }

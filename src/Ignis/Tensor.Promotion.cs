@@ -68,7 +68,7 @@ public sealed partial class Tensor
         var shape = BroadcastShapes(a.shape, b.shape);
         var ac = a.DType == compute ? a : a.ToDTypeRaw(compute);
         var bc = b.DType == compute ? b : b.ToDTypeRaw(compute);
-        var dst = Empty(shape, outType, a.Device);
+        var dst = Output(shape, outType, a.Device);
         a.Backend.Binary(op, ac.ExpandRaw(shape), bc.ExpandRaw(shape), dst);
         return dst;
     }

@@ -158,17 +158,25 @@ public sealed partial class Tensor
         return st;
     }
 
-    internal static Tensor Empty(long[] shape, DType dtype, Device device)
+    /// <summary>A new contiguous tensor; <paramref name="zeroed"/> false is for outputs a kernel overwrites entirely.</summary>
+    internal static Tensor Empty(long[] shape, DType dtype, Device device, bool zeroed = true)
     {
         foreach (long s in shape)
             if (s < 0) throw new ArgumentException($"Trying to create tensor with negative dimension {s}: [{string.Join(", ", shape)}]");
         long n = 1;
         foreach (long s in shape) n *= s;
         var backend = BackendRegistry.Get(device);
-        return new Tensor(backend.Allocate(device, dtype, n), (long[])shape.Clone(), ContiguousStrides(shape), 0, dtype);
+        var storage = zeroed ? backend.Allocate(device, dtype, n) : backend.AllocateUninitialized(device, dtype, n);
+        return new Tensor(storage, (long[])shape.Clone(), ContiguousStrides(shape), 0, dtype);
     }
 
+    /// <summary>An output tensor whose every element the next kernel writes (contents unspecified until then).</summary>
+    internal static Tensor Output(long[] shape, DType dtype, Device device) => Empty(shape, dtype, device, zeroed: false);
+
     internal Tensor NewEmpty(long[] shape, DType? dtype = null) => Empty(shape, dtype ?? DType, Device);
+
+    /// <summary>Like <see cref="NewEmpty"/> but uninitialised: only for outputs a kernel overwrites entirely.</summary>
+    internal Tensor NewOutput(long[] shape, DType? dtype = null) => Output(shape, dtype ?? DType, Device);
 
     /// <summary>A view over the same storage with no autograd record.</summary>
     internal Tensor AsStridedRaw(long[] newShape, long[] newStrides, long newOffset) => new(storage, newShape, newStrides, newOffset, DType);
@@ -242,7 +250,7 @@ public sealed partial class Tensor
 
     internal Tensor ToDTypeRaw(DType dtype)
     {
-        var dst = NewEmpty(shape, dtype);
+        var dst = NewOutput(shape, dtype);
         Backend.Copy(this, dst);
         return dst;
     }
@@ -296,7 +304,7 @@ public sealed partial class Tensor
     /// <summary>A copy with its own storage (<c>clone()</c>).</summary>
     public Tensor Clone()
     {
-        var r = NewEmpty(shape);
+        var r = NewOutput(shape);
         Backend.Copy(this, r);
         return Engine.Record(r, "CloneBackward0", [this], g => [g]);
     }
@@ -305,7 +313,7 @@ public sealed partial class Tensor
 
     internal Tensor CopyRaw()
     {
-        var r = NewEmpty(shape);
+        var r = NewOutput(shape);
         Backend.Copy(this, r);
         return r;
     }
@@ -313,7 +321,7 @@ public sealed partial class Tensor
     internal Tensor ContiguousRaw()
     {
         if (IsContiguous) return this;
-        var r = NewEmpty(shape);
+        var r = NewOutput(shape);
         Backend.Copy(this, r);
         return r;
     }

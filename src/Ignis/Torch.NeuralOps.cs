@@ -45,7 +45,7 @@ public static partial class Torch
         var xc = x.ContiguousRaw();
         var wc = weight.ContiguousRaw();
         var bc = bias?.ContiguousRaw();
-        var output = Ignis.Tensor.Empty([x.shape[0], cout, oh, ow], x.DType, x.Device);
+        var output = Ignis.Tensor.Output([x.shape[0], cout, oh, ow], x.DType, x.Device);
         x.Backend.Conv2d(xc, wc, bc, g, output);
         Ignis.Tensor?[] Backward(Ignis.Tensor gy)
         {
@@ -53,12 +53,12 @@ public static partial class Torch
             Ignis.Tensor? gx = null, gw = null, gb = null;
             if (x.RequiresGrad)
             {
-                gx = Ignis.Tensor.Empty(xc.shape, xc.DType, xc.Device);
+                gx = Ignis.Tensor.Output(xc.shape, xc.DType, xc.Device);
                 x.Backend.Conv2dBackwardInput(gyc, wc, g, gx);
             }
             if (weight.RequiresGrad)
             {
-                gw = Ignis.Tensor.Empty(wc.shape, wc.DType, wc.Device);
+                gw = Ignis.Tensor.Output(wc.shape, wc.DType, wc.Device);
                 x.Backend.Conv2dBackwardWeight(gyc, xc, g, gw);
             }
             if (bias is { RequiresGrad: true }) gb = gy.Sum([0, 2, 3]);
@@ -100,12 +100,12 @@ public static partial class Torch
         long oh = Pool2dGeometry.OutSize(x.shape[2], g.KernelH, g.StrideH, g.PadH, g.DilationH, ceilMode);
         long ow = Pool2dGeometry.OutSize(x.shape[3], g.KernelW, g.StrideW, g.PadW, g.DilationW, ceilMode);
         if (oh <= 0 || ow <= 0) throw new ArgumentException($"Given input size: ({x.shape[1]}x{x.shape[2]}x{x.shape[3]}). Calculated output size: ({x.shape[1]}x{oh}x{ow}). Output size is too small");
-        var y = Ignis.Tensor.Empty([x.shape[0], x.shape[1], oh, ow], x.DType, x.Device);
-        var idx = Ignis.Tensor.Empty(y.shape, DType.Int64, x.Device);
+        var y = Ignis.Tensor.Output([x.shape[0], x.shape[1], oh, ow], x.DType, x.Device);
+        var idx = Ignis.Tensor.Output(y.shape, DType.Int64, x.Device);
         x.Backend.MaxPool2d(x, g, y, idx);
         var r = Engine.Record(Unbatch(y, unbatched), "MaxPool2DWithIndicesBackward0", [input], gy =>
         {
-            var gx = Ignis.Tensor.Empty(x.shape, x.DType, x.Device);
+            var gx = Ignis.Tensor.Output(x.shape, x.DType, x.Device);
             var gyc = gy.ContiguousRaw();
             x.Backend.MaxPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), idx, gx);
             return [Unbatch(gx, unbatched)];
@@ -146,7 +146,7 @@ public static partial class Torch
         x.Backend.AvgPool2d(x, g, countIncludePad, adaptive, y);
         return Engine.Record(Unbatch(y, unbatched), name, [input], gy =>
         {
-            var gx = Ignis.Tensor.Empty(x.shape, x.DType, x.Device);
+            var gx = Ignis.Tensor.Output(x.shape, x.DType, x.Device);
             var gyc = gy.ContiguousRaw();
             x.Backend.AvgPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), g, countIncludePad, adaptive, gx);
             return [Unbatch(gx, unbatched)];
@@ -178,7 +178,7 @@ public static partial class Torch
         }
         var xc = input.ContiguousRaw();
         var x3 = xc.AsStridedRaw([input.shape[0], c, input.Numel / Math.Max(1, input.shape[0] * c)], [c * (input.Numel / Math.Max(1, input.shape[0] * c)), input.Numel / Math.Max(1, input.shape[0] * c), 1], xc.offset);
-        var y = Ignis.Tensor.Empty(input.shape, input.DType, input.Device);
+        var y = Ignis.Tensor.Output(input.shape, input.DType, input.Device);
         var y3 = y.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), 0);
         var mean = Ignis.Tensor.Empty([c], input.DType, input.Device);
         var invStd = Ignis.Tensor.Empty([c], input.DType, input.Device);
@@ -196,7 +196,7 @@ public static partial class Torch
         {
             var gyc = gy.ContiguousRaw();
             var gy3 = gyc.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), gyc.offset);
-            var gx = input.RequiresGrad ? Ignis.Tensor.Empty(input.shape, input.DType, input.Device) : null;
+            var gx = input.RequiresGrad ? Ignis.Tensor.Output(input.shape, input.DType, input.Device) : null;
             var gw = weight is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;
             var gb = bias is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;
             input.Backend.BatchNormBackward(gy3, x3, w, mean, invStd, training,

@@ -137,4 +137,20 @@ public class AutogradTests
         Assert.True(w.IsLeaf);
         Assert.True(w.RequiresGrad);
     }
+
+    [Fact]
+    public void Leaf_gradients_never_alias_each_other_or_the_graph()
+    {
+        var a = V(1, 2).RequiresGrad_();
+        var b = V(3, 4).RequiresGrad_();
+        var c = V(5, 6).RequiresGrad_();
+        var s = a + b;
+        var v = c.View(2, 1).View(2);
+        (s * 2 + v).Sum().Backward();
+        a.Grad!.Add_(100.0);
+        Assert.Equal(new float[] { 2, 2 }, b.Grad!.ToArray<float>());
+        c.Grad!.Add_(100.0);
+        Assert.Equal(new float[] { 102, 102 }, a.Grad.ToArray<float>());
+        Assert.NotSame(a.Grad.Storage, b.Grad.Storage);
+    }
 }

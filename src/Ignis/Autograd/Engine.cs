@@ -29,10 +29,10 @@ internal static class Engine
             throw new ArgumentException($"Mismatch in shape: grad_output[0] has a shape of {Tensor.ShapeStr(gradient.shape)} and output[0] has a shape of {Tensor.ShapeStr(root.shape)}.");
 
         using var _ = GradMode.Set(false);
-        var leafGrads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        var leafGrads = new Dictionary<Tensor, (Tensor Grad, bool Owned)>(ReferenceEqualityComparer.Instance);
         if (root.IsLeaf)
         {
-            Accumulate(leafGrads, root, gradient);
+            Accumulate(leafGrads, root, gradient, owned: false);
         }
         else
         {
@@ -43,6 +43,7 @@ internal static class Engine
             foreach (var node in order)
             {
                 if (!grads.Remove(node, out var g)) continue;
+                long mark = Backends.Storage.NextId;
                 var inputGrads = node.Apply(g);
                 if (!retainGraph) node.Release();
                 for (int i = 0; i < node.Inputs.Length; i++)
@@ -51,31 +52,41 @@ internal static class Engine
                     var gi = i < inputGrads.Length ? inputGrads[i] : null;
                     if (gi is null || !input.RequiresGrad) continue;
                     gi = Conform(gi, input);
-                    if (input.gradFn is null) Accumulate(leafGrads, input, gi);
+                    if (input.gradFn is null) Accumulate(leafGrads, input, gi, Owned(gi, i, inputGrads, mark));
                     else
                     {
                         grads[input.gradFn] = grads.TryGetValue(input.gradFn, out var prev) ? prev.Add(gi) : gi;
-                        if (input.retainsGrad) leafGrads[input] = grads[input.gradFn];
+                        if (input.retainsGrad) leafGrads[input] = (grads[input.gradFn], false);
                     }
                 }
             }
         }
-        foreach (var (t, g) in leafGrads)
+        foreach (var (t, (g, owned)) in leafGrads)
         {
             if (!t.IsLeaf)
             {
                 t.Grad = t.Grad is null ? g.ContiguousRaw() : t.Grad.Add(g);
                 continue;
             }
-            // Gradients may be shared between inputs (AddBackward passes one tensor to both), so a leaf gets its own copy.
-            if (t.Grad is null) t.Grad = g.CopyRaw();
+            // A gradient may be shared (AddBackward passes one tensor to both inputs, views alias their base), so a
+            // leaf adopts it only when this backward pass created its storage for that input alone; else it copies.
+            if (t.Grad is null) t.Grad = owned ? g : g.CopyRaw();
             else t.Grad.Add_(g);
         }
     }
 
-    static void Accumulate(Dictionary<Tensor, Tensor> leafGrads, Tensor t, Tensor g)
+    /// <summary>True when gradient <paramref name="i"/> owns fresh, whole, contiguous storage no other returned gradient shares.</summary>
+    static bool Owned(Tensor g, int i, Tensor?[] all, long mark)
     {
-        leafGrads[t] = leafGrads.TryGetValue(t, out var prev) ? prev.Add(g) : g;
+        if (g.storage.Id < mark || !g.IsContiguous || g.offset != 0 || g.Numel != g.storage.Length) return false;
+        for (int j = 0; j < all.Length; j++)
+            if (j != i && all[j] is { } other && ReferenceEquals(other.storage, g.storage)) return false;
+        return true;
+    }
+
+    static void Accumulate(Dictionary<Tensor, (Tensor Grad, bool Owned)> leafGrads, Tensor t, Tensor g, bool owned)
+    {
+        leafGrads[t] = leafGrads.TryGetValue(t, out var prev) ? (prev.Grad.Add(g), true) : (g, owned);
     }
 
     /// <summary>Sums a broadcast gradient back to the input's shape and casts it to the input's dtype.</summary>

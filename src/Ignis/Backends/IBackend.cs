@@ -150,6 +150,9 @@ public interface IBackend
     /// <summary>Allocates zero-filled storage.</summary>
     Storage Allocate(Device device, DType dtype, long length);
 
+    /// <summary>Allocates storage whose contents are unspecified, for outputs a kernel overwrites entirely.</summary>
+    Storage AllocateUninitialized(Device device, DType dtype, long length) => Allocate(device, dtype, length);
+
     /// <summary>Copies a host array (of the dtype's CLR type) into new storage.</summary>
     Storage FromHost(Device device, Array data, DType dtype);
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -26,10 +27,11 @@ internal interface IBinaryPredicate<T>
 
 internal static class BinaryKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Map<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryKernel<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
-        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             if (s[2] == 1)
             {
@@ -43,21 +45,23 @@ internal static class BinaryKernels
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MapScalar<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryScalar<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
-        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             long ia = o[0], ib = o[1], id = o[2];
             for (int i = 0; i < n; i++, ia += s[0], ib += s[1], id += s[2]) xd[id] = op.Apply(xa[ia], xb[ib]);
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Test<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryPredicate<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b);
         byte[] xd = CpuBackend.Data<byte>(dst);
-        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             long ia = o[0], ib = o[1], id = o[2];
             for (int i = 0; i < n; i++, ia += s[0], ib += s[1], id += s[2]) xd[id] = op.Test(xa[ia], xb[ib]) ? (byte)1 : (byte)0;

@@ -32,14 +32,14 @@ internal static class BufferPool
     public static bool Poolable(long bytes) => bytes >= MinBytes;
 
     /// <summary>A zero-filled array from the pool, or a new one.</summary>
-    public static Array Rent(DType dtype, int length)
+    public static Array Rent(DType dtype, int length, bool zeroed = true)
     {
         int elementSize = dtype.ElementSize();
         if (Free.TryGetValue((dtype, length), out var cls) && cls.Items.TryPop(out var a))
         {
             cls.LastUsed = Interlocked.Increment(ref clock);
             Interlocked.Add(ref pooledBytes, -(long)length * elementSize);
-            Array.Clear(a);
+            if (zeroed) Array.Clear(a);
             return a;
         }
         // Pooled storages die young but their finalizers only run after a collection; when a lot of fresh

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -33,6 +34,7 @@ internal static class ConvKernels
 
     // ---------- forward ----------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -76,10 +78,13 @@ internal static class ConvKernels
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static long XPlane(in Dims d, long xo, int n, int gi) => xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static long YBlock(in Dims d, long yo, int n, int gi) => yo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ForwardBatched<T>(in Dims d, T[] x, long xo, T[] w, long wo, T[]? b, long bo, T[] y, long yo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = d.NB;
@@ -110,6 +115,7 @@ internal static class ConvKernels
     }
 
     /// <summary>Gathers one group's output gradient of every image into [CoutG, N·OH·OW].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void GatherBatched<T>(in Dims d, T[] gy, long gyo, int gi, T[] dst) where T : unmanaged
     {
         int nb = d.NB;
@@ -118,6 +124,7 @@ internal static class ConvKernels
                 new ReadOnlySpan<T>(gy, (int)(YBlock(d, gyo, n, gi) + (long)co * d.OHW), d.OHW).CopyTo(new Span<T>(dst, co * nb + n * d.OHW, d.OHW));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void BackwardInputBatched<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = d.NB;
@@ -140,6 +147,7 @@ internal static class ConvKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void BackwardWeightBatched<T>(in Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = d.NB;
@@ -163,6 +171,7 @@ internal static class ConvKernels
     }
 
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ValidRange(int outW, int width, int stride, int shift, out int ow0, out int ow1)
     {
         ow0 = shift >= 0 ? 0 : (-shift + stride - 1) / stride;
@@ -173,11 +182,12 @@ internal static class ConvKernels
     /// Unfolds one group of one image into rows of OH·OW columns starting at column <paramref name="colOff"/> of a
     /// matrix with row stride <paramref name="ld"/>, zero where the window leaves the input.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Im2Col<T>(in Dims d, T[] x, long xOff, T[] col, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (ld < 0) ld = d.OHW;
         var dd = d;
-        StridedLoop.ParallelRange(d.ColRows, d.OHW, (r0, r1) =>
+        StridedLoop.ParallelRange(d.ColRows, d.OHW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             var g = dd.G;
             for (long r = r0; r < r1; r++)
@@ -202,12 +212,13 @@ internal static class ConvKernels
     }
 
     /// <summary>Adds the columns back into one group of one image's gradient (the adjoint of <see cref="Im2Col"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Col2Im<T>(in Dims d, T[] col, T[] gx, long gxOff, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (ld < 0) ld = d.OHW;
         var dd = d;
         // Parallel over input channels: rows of different channels never write the same input element.
-        StridedLoop.ParallelRange(d.CinG, (long)d.KH * d.KW * d.OHW, (c0, c1) =>
+        StridedLoop.ParallelRange(d.CinG, (long)d.KH * d.KW * d.OHW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             var g = dd.G;
             for (long c = c0; c < c1; c++)
@@ -238,6 +249,7 @@ internal static class ConvKernels
 
     // ---------- gradient with respect to the input ----------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput<T>(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -279,6 +291,7 @@ internal static class ConvKernels
 
     // ---------- gradient with respect to the weight ----------
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeight<T>(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

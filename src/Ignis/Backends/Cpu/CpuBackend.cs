@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -20,14 +21,19 @@ public sealed class CpuBackend : IBackend
     internal static T[] Data<T>(Tensor t) => ((CpuStorage)t.storage).As<T>();
 
     /// <inheritdoc/>
-    public Storage Allocate(Device device, DType dtype, long length)
+    public Storage Allocate(Device device, DType dtype, long length) => AllocateCore(dtype, length, zeroed: true);
+
+    /// <inheritdoc/>
+    public Storage AllocateUninitialized(Device device, DType dtype, long length) => AllocateCore(dtype, length, zeroed: false);
+
+    static Storage AllocateCore(DType dtype, long length, bool zeroed)
     {
         if (length > Array.MaxLength)
             throw new OutOfMemoryException($"Cannot allocate {length} elements of {dtype.TorchName()} on the CPU: more than a managed array holds.");
         int n = (int)length;
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
         if (BufferPool.Poolable(length * dtype.ElementSize()))
-            return new CpuStorage(BufferPool.Rent(dtype, n), dtype, pooled: true);
+            return new CpuStorage(BufferPool.Rent(dtype, n, zeroed), dtype, pooled: true);
         return new CpuStorage(BufferPool.NewArray(dtype, n), dtype, pooled: false);
     }
 
@@ -59,6 +65,7 @@ public sealed class CpuBackend : IBackend
         KeepAlive(src, dst);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void CopyFrom<TS>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS>
     {
         switch (dst.DType)
@@ -74,12 +81,13 @@ public sealed class CpuBackend : IBackend
 
     struct NonZero<T> : IPredicate<T> where T : INumber<T> { public bool Test(T x) => x != T.Zero; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Convert<TS, TD>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS> where TD : unmanaged, INumber<TD>
     {
         TS[] s = Data<TS>(src);
         TD[] d = Data<TD>(dst);
         bool same = typeof(TS) == typeof(TD);
-        StridedLoop.Run(dst.shape, [src.strides, dst.strides], [src.offset, dst.offset], (o, st, n) =>
+        StridedLoop.Run(dst.shape, [src.strides, dst.strides], [src.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, st, n) =>
         {
             if (st[0] == 1 && st[1] == 1)
             {
@@ -150,12 +158,13 @@ public sealed class CpuBackend : IBackend
         KeepAlive(cond, a, b, dst);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WhereT<T>(Tensor cond, Tensor a, Tensor b, Tensor dst)
     {
         byte[] c = Data<byte>(cond);
         T[] xa = Data<T>(a), xb = Data<T>(b), xd = Data<T>(dst);
         StridedLoop.Run(dst.shape, [cond.strides, a.strides, b.strides, dst.strides],
-            [cond.offset, a.offset, b.offset, dst.offset], (o, s, n) =>
+            [cond.offset, a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
             {
                 long ic = o[0], ia = o[1], ib = o[2], id = o[3];
                 for (int i = 0; i < n; i++, ic += s[0], ia += s[1], ib += s[2], id += s[3])

@@ -19,6 +19,7 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>Copies an H×W plane into the centre of a zeroed padded buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PadInto<T>(in Plane p, ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged
     {
         dst[..(p.PaddedH * p.PaddedW)].Clear();
@@ -26,6 +27,7 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>Row length of one stride phase of the padded plane (plus a vector of slack).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int PhaseLen(in Plane p) => (p.PaddedW + p.SW - 1) / p.SW + Vector<float>.Count;
 
     /// <summary>
@@ -33,6 +35,7 @@ internal static class DepthwiseKernels
     /// c = j + PW goes to phase c mod SW at index c div SW, so that a strided window reads contiguous memory.
     /// The phase and index are carried along the row instead of divided out per element.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void SplitPhases<T>(in Plane p, ReadOnlySpan<T> src, T* phases) where T : unmanaged
     {
         int len = PhaseLen(p);
@@ -52,12 +55,14 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>Row stride of the layout the inner loops read: phase rows when strided, padded rows otherwise.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int RowStride(in Plane p) => p.SW > 1 ? PhaseLen(p) : p.PaddedW;
 
     /// <summary>
     /// Offset of tap (kh, kw) relative to the start of output row 0, column 0, in the layout the inner loops read:
     /// padded column ow·SW + c lives in phase c mod SW at ow + c div SW. Computed once so inner loops only add.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void TapOffsets(in Plane p, Span<long> offsets)
     {
         long rs = RowStride(p);
@@ -105,16 +110,19 @@ internal static class DepthwiseKernels
     static T[] Scratch<T>(in Plane p) => ArrayPool<T>.Shared.Rent(p.PaddedH * p.PaddedW + (p.SW > 1 ? p.SW * p.PaddedH * PhaseLen(p) : 0) + p.OW + 2 * Vector<float>.Count);
 
     /// <summary>Offset of the phase area inside a scratch buffer (the padded plane itself when the stride is 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int PhaseOffset(in Plane p) => p.SW > 1 ? p.PaddedH * p.PaddedW : 0;
 
     /// <summary>Offset of the scratch output row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int RowOffset(in Plane p) => p.PaddedH * p.PaddedW + (p.SW > 1 ? p.SW * p.PaddedH * PhaseLen(p) : 0);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<T>(in Plane p, int planes, int channels, T[] x, long xo, T[] w, long wo, T[]? b, long bo, T[] y, long yo)
         where T : unmanaged, INumber<T>
     {
         var pp = p;
-        StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             var buf = Scratch<T>(pp);
             try
@@ -143,13 +151,14 @@ internal static class DepthwiseKernels
     /// dx: for stride 1 a forward pass over dy padded by dilation·(K−1)−pad with the kernel flipped; otherwise
     /// dy is scattered through the window into a padded buffer and the centre copied out.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput<T>(in Plane p, int planes, int channels, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo)
         where T : unmanaged, INumber<T>
     {
         var pp = p;
         bool stride1 = p.SH == 1 && p.SW == 1 && p.DH * (p.KH - 1) >= p.PH && p.DW * (p.KW - 1) >= p.PW;
         var flipped = new Plane(p.OH, p.OW, p.KH, p.KW, p.H, p.W, 1, 1, p.DH * (p.KH - 1) - p.PH, p.DW * (p.KW - 1) - p.PW, p.DH, p.DW);
-        StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             var buf = stride1 ? Scratch<T>(flipped) : Scratch<T>(pp);
             var wf = new T[pp.KH * pp.KW];
@@ -187,6 +196,7 @@ internal static class DepthwiseKernels
     /// dx of a strided depthwise convolution: dy·w accumulated into the phase layout a vector at a time (the
     /// gradient row is zero-padded, so lanes past the row end add nothing), then read back at the unpadded positions.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void ScatterStrided<T>(in Plane p, ReadOnlySpan<T> dy, T* w, T* phases, T* rowTmp, Span<T> dx) where T : unmanaged, INumber<T>
     {
         int vw = Vector<T>.Count, len = PhaseLen(p), taps = p.KH * p.KW;
@@ -226,12 +236,13 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>dw[c, kh, kw] = Σ over batch and output positions of dy · xpad at the tap, channels in parallel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeight<T>(in Plane p, int batch, int channels, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo)
         where T : unmanaged, INumber<T>
     {
         var pp = p;
         int taps = p.KH * p.KW;
-        StridedLoop.ParallelRange(channels, (long)batch * p.OH * p.OW * taps, (c0, c1) =>
+        StridedLoop.ParallelRange(channels, (long)batch * p.OH * p.OW * taps, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             var buf = Scratch<T>(pp);
             var acc = new Vector<T>[taps];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Ignis.Backends.Cpu;
@@ -6,6 +7,7 @@ namespace Ignis.Backends.Cpu;
 internal static class IndexKernels
 {
     /// <summary>Calls <paramref name="body"/> for every position of <paramref name="shape"/> with the running offsets of each operand.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Walk(long[] shape, long[][] strides, long[] offsets, int dim, Action<long[], long> body)
     {
         int nd = shape.Length, nops = strides.Length;
@@ -43,7 +45,7 @@ internal static class IndexKernels
         long xStride = x.Dim == 0 ? 0 : x.strides[dim];
         var xStrides = (long[])x.strides.Clone();
         if (x.Dim > 0) xStrides[dim] = 0;
-        Walk(index.shape, [xStrides, index.strides, dst.strides], [x.offset, index.offset, dst.offset], dim, (o, _) =>
+        Walk(index.shape, [xStrides, index.strides, dst.strides], [x.offset, index.offset, dst.offset], dim, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, _) =>
         {
             long i = Checked(ix[o[1]], size, dim);
             ds[o[2]] = xs[o[0] + i * xStride];
@@ -58,7 +60,7 @@ internal static class IndexKernels
         long dStride = dst.Dim == 0 ? 0 : dst.strides[dim];
         var dStrides = (long[])dst.strides.Clone();
         if (dst.Dim > 0) dStrides[dim] = 0;
-        Walk(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], dim, (o, _) =>
+        Walk(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], dim, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, _) =>
         {
             long i = Checked(ix[o[1]], size, dim);
             ds[o[0] + i * dStride] += ss[o[2]];

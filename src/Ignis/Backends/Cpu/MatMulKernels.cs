@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using Ignis.Backends.Cpu.Gemm;
 
@@ -6,6 +7,7 @@ namespace Ignis.Backends.Cpu;
 /// <summary>Batched matrix products on the packed GEMM; operands may be transposed or batch-broadcast views.</summary>
 internal static class MatMulKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(Tensor a, Tensor b, Tensor dst) where T : unmanaged, INumber<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
@@ -17,7 +19,7 @@ internal static class MatMulKernels
             PackedGemm.Run(m, n, k, T.One, av, bv, T.Zero, xd, dst.offset + (long)bi * m * n, n);
         }
         // Many small products: one per thread. Large ones parallelise inside the GEMM instead.
-        if (batch > 1 && (long)m * n * k < (1 << 18)) StridedLoop.ParallelRange(batch, (long)m * n * k, (b0, b1) => { for (long i = b0; i < b1; i++) One((int)i); });
+        if (batch > 1 && (long)m * n * k < (1 << 18)) StridedLoop.ParallelRange(batch, (long)m * n * k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) => { for (long i = b0; i < b1; i++) One((int)i); });
         else for (int bi = 0; bi < batch; bi++) One(bi);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -6,6 +7,7 @@ namespace Ignis.Backends.Cpu;
 /// <summary>Batch normalisation over contiguous [N, C, S] data: per-channel statistics in double, channels in parallel.</summary>
 internal static class NormKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BatchNorm<T>(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
         double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -15,7 +17,7 @@ internal static class NormKernels
         T[]? wv = weight is null ? null : CpuBackend.Data<T>(weight), bv = bias is null ? null : CpuBackend.Data<T>(bias);
         T[]? rm = runningMean is null ? null : CpuBackend.Data<T>(runningMean), rv = runningVar is null ? null : CpuBackend.Data<T>(runningVar);
         long xo = input.offset, yo = output.offset;
-        StridedLoop.ParallelRange(c, (long)n * s, (c0, c1) =>
+        StridedLoop.ParallelRange(c, (long)n * s, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             for (int ch = (int)c0; ch < c1; ch++)
             {
@@ -65,6 +67,7 @@ internal static class NormKernels
 
     static ReadOnlySpan<T> Plane<T>(T[] data, long off, int i, int ch, int c, int s) => new(data, (int)(off + ((long)i * c + ch) * s), s);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BatchNormBackward<T>(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
         Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -75,7 +78,7 @@ internal static class NormKernels
         T[]? gx = gradInput is null ? null : CpuBackend.Data<T>(gradInput);
         T[]? gw = gradWeight is null ? null : CpuBackend.Data<T>(gradWeight), gb = gradBias is null ? null : CpuBackend.Data<T>(gradBias);
         long xo = input.offset, gyo = gradOutput.offset, gxo = gradInput?.offset ?? 0;
-        StridedLoop.ParallelRange(c, (long)n * s, (c0, c1) =>
+        StridedLoop.ParallelRange(c, (long)n * s, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             for (int ch = (int)c0; ch < c1; ch++)
             {

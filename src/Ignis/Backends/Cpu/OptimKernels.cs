@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Ignis.Backends.Cpu;
@@ -9,6 +10,7 @@ internal static class OptimKernels
     /// PyTorch 1.13's single-tensor Adam, operation for operation: g (+ wd·p); m = m·β₁ + (1−β₁)·g;
     /// v = v·β₂ + (1−β₂)·g·g; denom = √v / √bc₂ + ε; p += (−lr/bc₁) · m / denom. AdamW first scales p by (1 − lr·wd).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Adam<T>(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -22,7 +24,7 @@ internal static class OptimKernels
         T eps = T.CreateTruncating(h.Eps), bc2Sqrt = T.CreateTruncating(Math.Sqrt(bc2)), negStep = T.CreateTruncating(-(h.Lr / bc1));
         T wd = T.CreateTruncating(h.WeightDecay), decay = T.CreateTruncating(1 - h.Lr * h.WeightDecay);
         bool coupled = h.WeightDecay != 0 && !h.Decoupled, decoupled = h.WeightDecay != 0 && h.Decoupled;
-        StridedLoop.ParallelRange(n, 16, (i0, i1) =>
+        StridedLoop.ParallelRange(n, 16, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (i0, i1) =>
         {
             int vw = Vector<T>.Count;
             long i = i0;

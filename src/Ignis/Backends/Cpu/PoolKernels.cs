@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace Ignis.Backends.Cpu;
@@ -5,16 +6,18 @@ namespace Ignis.Backends.Cpu;
 /// <summary>Max, average and adaptive-average pooling over contiguous NCHW planes, planes in parallel.</summary>
 internal static class PoolKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static (int planes, int h, int w, int oh, int ow) Dims(Tensor input, Tensor output) =>
         ((int)(input.shape[0] * input.shape[1]), (int)input.shape[2], (int)input.shape[3], (int)output.shape[2], (int)output.shape[3]);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxForward<T>(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(input, output);
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
         long[] ix = CpuBackend.Data<long>(indices);
         long xo = input.offset, yo = output.offset, io = indices.offset;
-        StridedLoop.ParallelRange(planes, (long)oh * ow * g.KernelH * g.KernelW, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)oh * ow * g.KernelH * g.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
             {
@@ -47,13 +50,14 @@ internal static class PoolKernels
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MaxBackward<T>(Tensor gradOutput, Tensor indices, Tensor gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(gradInput, gradOutput);
         T[] gy = CpuBackend.Data<T>(gradOutput), gx = CpuBackend.Data<T>(gradInput);
         long[] ix = CpuBackend.Data<long>(indices);
         long gyo = gradOutput.offset, gxo = gradInput.offset, io = indices.offset;
-        StridedLoop.ParallelRange(planes, (long)oh * ow, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)oh * ow, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
             {
@@ -69,6 +73,7 @@ internal static class PoolKernels
     }
 
     /// <summary>The input window of one output cell and its divisor, by PyTorch's avg_pool2d / adaptive rules.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Window(bool adaptive, Pool2dGeometry g, bool countIncludePad, int h, int w, int oh, int ow, int i, int j,
         out int h0, out int h1, out int w0, out int w1, out int divisor)
     {
@@ -87,12 +92,13 @@ internal static class PoolKernels
         divisor = countIncludePad ? poolSize : (h1 - h0) * (w1 - w0);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgForward<T>(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(input, output);
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
         long xo = input.offset, yo = output.offset;
-        StridedLoop.ParallelRange(planes, (long)h * w, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
             {
@@ -110,12 +116,13 @@ internal static class PoolKernels
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AvgBackward<T>(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(gradInput, gradOutput);
         T[] gy = CpuBackend.Data<T>(gradOutput), gx = CpuBackend.Data<T>(gradInput);
         long gyo = gradOutput.offset, gxo = gradInput.offset;
-        StridedLoop.ParallelRange(planes, (long)h * w, (p0, p1) =>
+        StridedLoop.ParallelRange(planes, (long)h * w, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -10,6 +11,7 @@ internal static class ReduceKernels
     delegate T RowReducer<T>(ReadOnlySpan<T> row, out long index);
 
     /// <summary>Runs <paramref name="reduce"/> over each row of a contiguous [rows, k] input, rows in parallel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ForEachRow<T>(Tensor x, Tensor dst, Tensor? indices, RowReducer<T> reduce)
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
@@ -18,7 +20,7 @@ internal static class ReduceKernels
         int k = (int)x.shape[1];
         long xo = x.offset, dOff = dst.offset, dS = dst.strides.Length > 0 ? dst.strides[0] : 0;
         long iOff = indices?.offset ?? 0, iS = indices is { strides.Length: > 0 } ? indices.strides[0] : 0;
-        StridedLoop.ParallelRange(rows, k, (r0, r1) =>
+        StridedLoop.ParallelRange(rows, k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             for (long r = r0; r < r1; r++)
             {
@@ -28,6 +30,7 @@ internal static class ReduceKernels
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Float<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -42,6 +45,7 @@ internal static class ReduceKernels
     }
 
     /// <summary>Blocked pairwise summation: vectorised blocks, combined in a tree, so error grows like log n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T PairwiseSum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         const int Block = 256;
@@ -51,6 +55,7 @@ internal static class ReduceKernels
     }
 
     /// <summary>Two-pass variance accumulated in double, as ATen's Welford accumulates in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T Variance<T>(ReadOnlySpan<T> x, double correction) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = x.Length;
@@ -69,6 +74,7 @@ internal static class ReduceKernels
     }
 
     /// <summary>First index of the max (or min); a NaN wins at its first position, as in ATen.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static long ArgBest<T>(ReadOnlySpan<T> row, bool max) where T : INumber<T>
     {
         int best = 0;
@@ -81,6 +87,7 @@ internal static class ReduceKernels
         return best;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Integer<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices) where T : unmanaged, IBinaryInteger<T>
     {
         RowReducer<T> f = op switch
@@ -94,13 +101,14 @@ internal static class ReduceKernels
     }
 
     /// <summary>Prefix sums accumulated in double for floating point (as ATen's CPU cumsum) and in long for integers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Cumsum<T>(Tensor x, Tensor dst) where T : unmanaged, INumber<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long rows = x.shape[0];
         int k = (int)x.shape[1];
         bool isFloat = typeof(T) == typeof(float) || typeof(T) == typeof(double);
-        StridedLoop.ParallelRange(rows, k, (r0, r1) =>
+        StridedLoop.ParallelRange(rows, k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
         {
             for (long r = r0; r < r1; r++)
             {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Ignis.Backends.Cpu;
 
 /// <summary>
@@ -13,6 +14,7 @@ internal static class StridedLoop
 
     const long ParallelGrain = 1 << 15;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(long[] shape, long[][] strides, long[] offsets, Row body)
     {
         int nops = strides.Length;

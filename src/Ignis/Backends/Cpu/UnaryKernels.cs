@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -24,10 +25,11 @@ internal interface IPredicate<T>
 
 internal static class UnaryKernels
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Map<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IUnaryKernel<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ys = CpuBackend.Data<T>(dst);
-        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             if (s[0] == 1 && s[1] == 1)
             {
@@ -39,21 +41,23 @@ internal static class UnaryKernels
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MapScalar<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IUnaryScalar<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ys = CpuBackend.Data<T>(dst);
-        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             long xi = o[0], yi = o[1];
             for (int i = 0; i < n; i++, xi += s[0], yi += s[1]) ys[yi] = op.Apply(xs[xi]);
         });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Test<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IPredicate<T>
     {
         T[] xs = CpuBackend.Data<T>(x);
         byte[] ys = CpuBackend.Data<byte>(dst);
-        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], (o, s, n) =>
+        StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
         {
             long xi = o[0], yi = o[1];
             for (int i = 0; i < n; i++, xi += s[0], yi += s[1]) ys[yi] = op.Test(xs[xi]) ? (byte)1 : (byte)0;
@@ -218,6 +222,7 @@ internal static class UnaryKernels
     struct Always<T> : IPredicate<T> { public bool Test(T x) => true; }
 
     /// <summary>Integer power by squaring; negative exponents follow PyTorch (only ±1 bases survive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static T IntPow<T>(T x, long e) where T : IBinaryInteger<T>
     {
         if (e < 0)

@@ -25,6 +25,7 @@ internal static unsafe class PackedGemm
     const int MC = 96;
     const int NC = 2048;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
         where T : unmanaged, INumber<T> => Run(m, n, k, alpha, a, b, beta, c, cOff, ldc, 1);
 
@@ -32,6 +33,7 @@ internal static unsafe class PackedGemm
     /// C = alpha·A·B + beta·C with C element (i, j) at cOff + i·ldcRow + j·ldcCol. When N is too narrow to fill a
     /// register tile but M is wider, the transposed product Cᵀ = Bᵀ·Aᵀ is computed instead (same memory, swapped strides).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldcRow, long ldcCol)
         where T : unmanaged, INumber<T>
     {
@@ -68,6 +70,7 @@ internal static unsafe class PackedGemm
         else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunFloat(int m, int n, int k, float alpha, MatrixView<float> a, MatrixView<float> b, float beta, float[] c, long cOff, long ldc)
     {
         if (Vector512.IsHardwareAccelerated) Blocked<float, Vector512<float>, V512F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
@@ -76,6 +79,7 @@ internal static unsafe class PackedGemm
         else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunDouble(int m, int n, int k, double alpha, MatrixView<double> a, MatrixView<double> b, double beta, double[] c, long cOff, long ldc)
     {
         if (Vector512.IsHardwareAccelerated) Blocked<double, Vector512<double>, V512D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
@@ -85,6 +89,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>The reference: plain triple loop with the same alpha/beta rules (beta = 0 never reads C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scalar<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
         where T : unmanaged, INumber<T>
     {
@@ -98,6 +103,7 @@ internal static unsafe class PackedGemm
             }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Blocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
@@ -168,6 +174,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Column chunks per row block so that the tile count divides evenly among threads (or is large).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static int BalancedChunks(int rowBlocks, int slivers, int threads)
     {
         for (int c = 1; c <= slivers; c++)
@@ -175,6 +182,7 @@ internal static unsafe class PackedGemm
         return slivers;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ScaleC<T>(int m, int n, T beta, T[] c, long cOff, long ldc) where T : INumber<T>
     {
         for (int i = 0; i < m; i++)
@@ -189,6 +197,7 @@ internal static unsafe class PackedGemm
     /// Packs slivers [s0, s1) of B[pc..pc+kc, jc..jc+nc] (nr columns each, k-major inside, zero-padded), reading
     /// along whichever axis of B is contiguous.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, T[] dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
         T[] src = b.Data;
@@ -219,6 +228,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of MR rows, k-major inside a sliver, zero-padded.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, T[] dst) where T : unmanaged, INumber<T>
     {
         T[] src = a.Data;
@@ -279,6 +289,7 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>C[0..mr, 0..nr] = tile + beta · C (beta = 0 never reads C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void MergeTile<T>(T* tile, int ld, T* c, long ldc, T beta, int mr, int nr) where T : unmanaged, INumber<T>
     {
         bool zeroBeta = beta == T.Zero, oneBeta = beta == T.One;
