@@ -20,8 +20,10 @@ internal static class SideBySide
     {
         bool quick = args.Contains("--quick");
         string? only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault();
+        ShowThreads = args.Contains("--threads");
         int threads = Environment.ProcessorCount;
-        I.Torch.SetNumThreads(threads);
+        string? it = args.SkipWhile(a => a != "--ignis-threads").Skip(1).FirstOrDefault();
+        I.Torch.SetNumThreads(it is null ? threads : int.Parse(it));
         torch.set_num_threads(threads);
         Console.WriteLine($"# Ignis vs libtorch {torch.__version__} (TorchSharp), {threads} threads, {Environment.OSVersion}, {RuntimeInfo()}");
         Console.WriteLine($"# GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}");
@@ -78,7 +80,40 @@ internal static class SideBySide
         return (Median(ta), Median(tb));
     }
 
+    /// <summary>CPU ticks (user + system) per thread of this process, for the --threads diagnostic.</summary>
+    static Dictionary<string, long> ThreadTicks()
+    {
+        var r = new Dictionary<string, long>();
+        foreach (var t in Directory.GetDirectories("/proc/self/task"))
+        {
+            try
+            {
+                var f = File.ReadAllText(Path.Combine(t, "stat"));
+                var rest = f[(f.LastIndexOf(')') + 2)..].Split(' ');
+                r[$"{Path.GetFileName(t)} {f[(f.IndexOf('(') + 1)..f.LastIndexOf(')')]}"] = long.Parse(rest[11]) + long.Parse(rest[12]);
+            }
+            catch (IOException) { }
+        }
+        return r;
+    }
+
+    internal static bool ShowThreads;
+
     static void Block(Action a, List<double> times, int len)
+    {
+        var before = ShowThreads ? ThreadTicks() : null;
+        try { BlockCore(a, times, len); }
+        finally
+        {
+            if (before is not null)
+            {
+                var after = ThreadTicks();
+                Console.WriteLine("#   cpu ticks: " + string.Join(", ", after.Select(kv => (kv.Key, d: kv.Value - before.GetValueOrDefault(kv.Key))).Where(x => x.d > 0).OrderByDescending(x => x.d).Take(6).Select(x => $"{x.Key}={x.d}")));
+            }
+        }
+    }
+
+    static void BlockCore(Action a, List<double> times, int len)
     {
         // libgomp's workers spin for milliseconds after a parallel region (GOMP_SPINCOUNT), stealing a core from
         // whatever runs next; let both engines' worker threads settle between blocks.
