@@ -24,8 +24,8 @@ internal static class BufferPool
     static long pooledBytes;
     static long freshSinceCollect;
 
-    /// <summary>Most bytes kept idle in the pool: a quarter of the memory available to the process.</summary>
-    internal static long LimitBytes { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+    /// <summary>Most bytes kept idle in the pool: an eighth of the memory available to the process, at most 4 GiB.</summary>
+    internal static long LimitBytes { get; set; } = Math.Min(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8, 4L << 30);
 
     internal static long PooledBytes => Interlocked.Read(ref pooledBytes);
 
