@@ -185,14 +185,7 @@ public static partial class Torch
         var w = weight?.ContiguousRaw();
         var b = bias?.ContiguousRaw();
         input.Backend.BatchNorm(x3, w, b, runningMean, runningVar, training, momentum, eps, y3, mean, invStd);
-        Ignis.Tensor[] inputs = (weight, bias) switch
-        {
-            (null, null) => [input],
-            (not null, null) => [input, weight],
-            (null, not null) => [input, bias],
-            _ => [input, weight!, bias!],
-        };
-        return Engine.Record(y, "NativeBatchNormBackward0", inputs, gy =>
+        return Engine.Record(y, "NativeBatchNormBackward0", AffineInputs(input, weight, bias), gy =>
         {
             var gyc = gy.ContiguousRaw();
             var gy3 = gyc.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), gyc.offset);
@@ -207,6 +200,10 @@ public static partial class Torch
             return list.ToArray();
         });
     }
+
+    /// <summary>The autograd inputs of a normalisation: the input, then the optional affine weight and bias.</summary>
+    static Ignis.Tensor[] AffineInputs(Ignis.Tensor input, Ignis.Tensor? weight, Ignis.Tensor? bias) =>
+        new[] { input, weight, bias }.Where(t => t is not null).ToArray()!;
 
     /// <summary>Layer normalisation over the trailing <paramref name="normalizedShape"/> dims (<c>F.layer_norm</c>).</summary>
     public static Ignis.Tensor LayerNorm(Ignis.Tensor input, long[] normalizedShape, Ignis.Tensor? weight = null, Ignis.Tensor? bias = null, double eps = 1e-5)
@@ -227,14 +224,7 @@ public static partial class Torch
         }
         long n = normalizedShape.Aggregate(1L, (a, b) => a * b);
         var batchDims = Enumerable.Range(0, input.Dim - k).ToArray();
-        Ignis.Tensor[] inputs = (weight, bias) switch
-        {
-            (null, null) => [input],
-            (not null, null) => [input, weight],
-            (null, not null) => [input, bias],
-            _ => [input, weight!, bias!],
-        };
-        return Engine.Record(y, "NativeLayerNormBackward0", inputs, gy =>
+        return Engine.Record(y, "NativeLayerNormBackward0", AffineInputs(input, weight, bias), gy =>
         {
             var g = weight is null ? gy : gy.Mul(weight);
             // dx = rstd · (g − mean(g) − x̂ · mean(g · x̂)) over the normalised dims.

@@ -124,22 +124,12 @@ internal static class ConvKernels
                 new ReadOnlySpan<T>(gy, (int)(YBlock(d, gyo, n, gi) + (long)co * d.OHW), d.OHW).CopyTo(new Span<T>(dst, co * nb + n * d.OHW, d.OHW));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void BackwardInputBatched<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Runs <paramref name="body"/> with a column buffer [ColRows, N·OH·OW] and a gradient buffer [CoutG, N·OH·OW].</summary>
+    static void WithBatchedBuffers<T>(in Dims d, Action<T[], T[]> body)
     {
-        int nb = d.NB;
-        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
-        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
-        try
-        {
-            for (int gi = 0; gi < d.G.Groups; gi++)
-            {
-                GatherBatched(d, gy, gyo, gi, gyb);
-                PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
-                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
-                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
-            }
-        }
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * d.NB);
+        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * d.NB);
+        try { body(col, gyb); }
         finally
         {
             ArrayPool<T>.Shared.Return(col);
@@ -147,14 +137,23 @@ internal static class ConvKernels
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void BackwardWeightBatched<T>(in Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int nb = d.NB;
-        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
-        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
-        try
+    static void BackwardInputBatched<T>(Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T> =>
+        WithBatchedBuffers<T>(d, (col, gyb) =>
         {
+            int nb = d.NB;
+            for (int gi = 0; gi < d.G.Groups; gi++)
+            {
+                GatherBatched(d, gy, gyo, gi, gyb);
+                PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
+                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
+                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
+            }
+        });
+
+    static void BackwardWeightBatched<T>(Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T> =>
+        WithBatchedBuffers<T>(d, (col, gyb) =>
+        {
+            int nb = d.NB;
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 GatherBatched(d, gy, gyo, gi, gyb);
@@ -162,13 +161,7 @@ internal static class ConvKernels
                 PackedGemm.Run(d.CoutG, d.ColRows, nb, T.One, new MatrixView<T>(gyb, 0, nb, 1), new MatrixView<T>(col, 0, 1, nb),
                     T.Zero, gw, gwo + (long)gi * d.CoutG * d.ColRows, d.ColRows);
             }
-        }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(col);
-            ArrayPool<T>.Shared.Return(gyb);
-        }
-    }
+        });
 
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
