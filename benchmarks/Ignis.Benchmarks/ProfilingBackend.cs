@@ -55,6 +55,7 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void Unary(UnaryOp op, I.Tensor x, I.Tensor dst, double a = 0, double b = 0) => Time($"Unary {op}", () => inner.Unary(op, x, dst, a, b));
     public void Binary(BinaryOp op, I.Tensor a, I.Tensor b, I.Tensor dst) => Time($"Binary {op}", () => inner.Binary(op, a, b, dst));
     public void Where(I.Tensor cond, I.Tensor a, I.Tensor b, I.Tensor dst) => Time("Where", () => inner.Where(cond, a, b, dst));
+    public void MaskedGrad(I.Tensor grad, I.Tensor x, double lo, double hi, bool lowerExclusive, I.Tensor dst) => Time("MaskedGrad", () => inner.MaskedGrad(grad, x, lo, hi, lowerExclusive, dst));
     public void Reduce(ReduceOp op, I.Tensor x, I.Tensor dst, I.Tensor? indices, double arg = 0) => Time($"Reduce {op}", () => inner.Reduce(op, x, dst, indices, arg));
     public void Cumsum(I.Tensor x, I.Tensor dst) => Time("Cumsum", () => inner.Cumsum(x, dst));
     public void MatMul(I.Tensor a, I.Tensor b, I.Tensor dst) => Time($"MatMul {S(a)}x{S(b)}", () => inner.MatMul(a, b, dst));

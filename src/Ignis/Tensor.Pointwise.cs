@@ -208,14 +208,24 @@ public sealed partial class Tensor
     public Tensor Sigmoid() => UnaryFloat(UnaryOp.Sigmoid, "SigmoidBackward0", (g, _, r) => g.Mul(r).Mul(Wrap(1.0, r.Device).Sub(r)));
 
     /// <summary>max(this, 0) (<c>relu</c>).</summary>
-    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", (g, _, r) => Torch.Where(r.Predicate(UnaryOp.GreaterThan, 0, 0), g, 0.0));
+    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", (g, _, r) => MaskedGrad(g, r, 0, double.NaN, lowerExclusive: true));
 
     /// <summary>Clamps into [min, max]; either bound may be null (<c>clamp</c>).</summary>
     public Tensor Clamp(double? min = null, double? max = null)
     {
         if (min is null && max is null) throw new ArgumentException("torch.clamp: At least one of 'min' or 'max' must not be None");
         double lo = min ?? double.NaN, hi = max ?? double.NaN;
-        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", (g, x, _) => Torch.Where(x.Predicate(UnaryOp.InRange, lo, hi), g, 0.0), lo, hi);
+        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", (g, x, _) => MaskedGrad(g, x, lo, hi, lowerExclusive: false), lo, hi);
+    }
+
+    /// <summary>(lo ≤ x ≤ hi) ? g : 0 in one fused pass (lo &lt; x when <paramref name="lowerExclusive"/>).</summary>
+    static Tensor MaskedGrad(Tensor g, Tensor x, double lo, double hi, bool lowerExclusive)
+    {
+        var shape = BroadcastShapes(g.shape, x.shape);
+        var xc = x.DType == g.DType ? x : x.ToDTypeRaw(g.DType);
+        var r = Output(shape, g.DType, g.Device);
+        g.Backend.MaskedGrad(g.ExpandRaw(shape), xc.ExpandRaw(shape), lo, hi, lowerExclusive, r);
+        return r;
     }
 
     /// <summary>A one-pass bool mask from a predicate kernel (no autograd).</summary>

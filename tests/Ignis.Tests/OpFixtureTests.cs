@@ -25,7 +25,10 @@ public class OpFixtureTests
     {
         var c = Fixture.Case("ops", name);
         var output = OpCases.All[name](Inputs(c, requiresGrad: false));
-        Fixture.AssertClose(Fixture.ToTensor(c.GetProperty("output")), output, name);
+        var expected = Fixture.ToTensor(c.GetProperty("output"));
+        // float32: rtol 1e-5 with PyTorch assert_close's absolute floor (1e-5), since summation order differs
+        // from ATen's and near-zero sums of many terms keep only absolute accuracy. float64 stays tight.
+        Fixture.AssertClose(expected, output, name, rtol: 1e-5, atol: expected.DType == DType.Float64 ? 1e-12 : 1e-5);
     }
 
     [Theory]
@@ -54,6 +57,8 @@ public class OpFixtureTests
         var c = Fixture.Case("ops", name);
         if (!c.TryGetProperty("grads", out _)) return;
         var inputs = Inputs(c, requiresGrad: true, castFloats: DType.Float64);
+        // Finite differences are undefined at ±Inf/NaN; such cases are still compared with PyTorch's gradients.
+        if (inputs.Any(t => t.DType.IsFloatingPoint() && !t.IsFinite().ToArray<bool>().All(b => b))) return;
         var report = GradCheck.Check(OpCases.All[name], inputs);
         Assert.True(report.Passed, $"{name}: {report.Detail}");
     }

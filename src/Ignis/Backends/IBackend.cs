@@ -171,6 +171,20 @@ public interface IBackend
     /// <summary>dst ← a op b; a and b are already expanded to dst's shape and share a dtype.</summary>
     void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst);
 
+    /// <summary>
+    /// dst ← (lo ≤ x ≤ hi) ? grad : 0, the gradient of clamp, in one pass; with <paramref name="lowerExclusive"/> it is
+    /// ReLU's rule instead, x ≤ lo ? 0 : grad (NaN passes, as in ATen's threshold_backward). A NaN bound is absent.
+    /// grad and x are expanded to dst's shape and share its dtype.
+    /// </summary>
+    void MaskedGrad(Tensor grad, Tensor x, double lo, double hi, bool lowerExclusive, Tensor dst)
+    {
+        // Portable composition for backends without a fused kernel.
+        var mask = Tensor.Empty(dst.shape, DType.Bool, dst.Device);
+        Unary(lowerExclusive ? UnaryOp.GreaterThan : UnaryOp.InRange, x, mask, lo, hi);
+        var zero = Tensor.Empty([], dst.DType, dst.Device);
+        Where(mask, grad, zero.ExpandRaw(dst.shape), dst);
+    }
+
     /// <summary>dst ← cond ? a : b, all expanded to dst's shape; a and b share dst's dtype.</summary>
     void Where(Tensor cond, Tensor a, Tensor b, Tensor dst);
 

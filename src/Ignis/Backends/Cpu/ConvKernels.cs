@@ -195,10 +195,15 @@ internal static class ConvKernels
                     int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
                     if ((uint)ih >= (uint)dd.H || ow0 >= ow1) { row.Clear(); continue; }
                     long src = xOff + ((long)c * dd.H + ih) * dd.W + shift;
+                    if (g.StrideW != 1 || dd.OW < 16)
+                    {
+                        // Short or strided rows: a plain loop beats span bookkeeping.
+                        for (int ow = 0; ow < dd.OW; ow++) row[ow] = ow >= ow0 && ow < ow1 ? x[src + ow * g.StrideW] : T.Zero;
+                        continue;
+                    }
                     row[..ow0].Clear();
                     row[ow1..].Clear();
-                    if (g.StrideW == 1) new ReadOnlySpan<T>(x, (int)(src + ow0), ow1 - ow0).CopyTo(row[ow0..ow1]);
-                    else for (int ow = ow0; ow < ow1; ow++) row[ow] = x[src + ow * g.StrideW];
+                    new ReadOnlySpan<T>(x, (int)(src + ow0), ow1 - ow0).CopyTo(row[ow0..ow1]);
                 }
             }
         });
@@ -228,7 +233,7 @@ internal static class ConvKernels
                             if ((uint)ih >= (uint)dd.H) continue;
                             long dst = gxOff + (c * dd.H + ih) * dd.W + shift;
                             long src = colOff + r * ld + (long)oh * dd.OW;
-                            if (g.StrideW == 1)
+                            if (g.StrideW == 1 && ow1 - ow0 >= 16)
                             {
                                 var s = new ReadOnlySpan<T>(col, (int)(src + ow0), ow1 - ow0);
                                 var t = new Span<T>(gx, (int)(dst + ow0), ow1 - ow0);

@@ -303,4 +303,10 @@ public sealed class CpuBackend : IBackend
         Floating([param, grad, expAvg, expAvgSq, maxExpAvgSq], "adam",
             () => OptimKernels.Adam<float>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h),
             () => OptimKernels.Adam<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
+
+    /// <inheritdoc/>
+    public void MaskedGrad(Tensor grad, Tensor x, double lo, double hi, bool lowerExclusive, Tensor dst) =>
+        Floating([dst, grad, x], "masked_grad",
+            () => MaskKernels.MaskedGrad<float>(grad, x, lo, hi, lowerExclusive, dst),
+            () => MaskKernels.MaskedGrad<double>(grad, x, lo, hi, lowerExclusive, dst));
 }

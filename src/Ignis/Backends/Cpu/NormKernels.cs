@@ -29,12 +29,7 @@ internal static class NormKernels
                     long count = (long)n * s;
                     mean = sum / count;
                     double m2 = 0;
-                    for (int i = 0; i < n; i++)
-                        foreach (T v in Plane(x, xo, i, ch, c, s))
-                        {
-                            double dv = double.CreateTruncating(v) - mean;
-                            m2 += dv * dv;
-                        }
+                    for (int i = 0; i < n; i++) m2 += SquaredDeviation(Plane(x, xo, i, ch, c, s), mean);
                     double varBiased = m2 / count;
                     invStd = 1.0 / Math.Sqrt(varBiased + eps);
                     if (rm is not null) rm[runningMean!.offset + ch] = T.CreateTruncating((1 - momentum) * double.CreateTruncating(rm[runningMean.offset + ch]) + momentum * mean);
@@ -63,6 +58,28 @@ internal static class NormKernels
                 }
             }
         });
+    }
+
+    /// <summary>Σ (x − mean)² over one plane: vector lanes accumulate the plane, planes are combined in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static double SquaredDeviation<T>(ReadOnlySpan<T> x, double mean) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vw = Vector<T>.Count, i = 0;
+        T tm = T.CreateTruncating(mean);
+        var vm = new Vector<T>(tm);
+        var acc = Vector<T>.Zero;
+        for (; i + vw <= x.Length; i += vw)
+        {
+            var d = new Vector<T>(x.Slice(i, vw)) - vm;
+            acc += d * d;
+        }
+        double sum = double.CreateTruncating(Vector.Sum(acc));
+        for (; i < x.Length; i++)
+        {
+            double d = double.CreateTruncating(x[i]) - mean;
+            sum += d * d;
+        }
+        return sum;
     }
 
     static ReadOnlySpan<T> Plane<T>(T[] data, long off, int i, int ch, int c, int s) => new(data, (int)(off + ((long)i * c + ch) * s), s);
