@@ -51,13 +51,51 @@ internal static class NormKernels
                 // y = x·scale + shift with scale = γ·invstd, shift = β − mean·scale.
                 T scale = T.CreateTruncating(gamma * invStd), shift = T.CreateTruncating(beta - mean * gamma * invStd);
                 for (int i = 0; i < n; i++)
-                {
-                    var dst = new Span<T>(y, (int)(yo + ((long)i * c + ch) * s), s);
-                    TensorPrimitives.Multiply(Plane(x, xo, i, ch, c, s), scale, dst);
-                    TensorPrimitives.Add(dst, shift, dst);
-                }
+                    Affine(Plane(x, xo, i, ch, c, s), scale, new Span<T>(y, (int)(yo + ((long)i * c + ch) * s), s), shift);
             }
         });
+    }
+
+    /// <summary>dst = x·a + b in one vectorised pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Affine<T>(ReadOnlySpan<T> x, T a, Span<T> dst, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vw = Vector<T>.Count, i = 0;
+        Vector<T> va = new(a), vb = new(b);
+        for (; i + vw <= x.Length; i += vw) (new Vector<T>(x.Slice(i, vw)) * va + vb).CopyTo(dst.Slice(i, vw));
+        for (; i < x.Length; i++) dst[i] = x[i] * a + b;
+    }
+
+    /// <summary>dst = g·k + x·b + a in one vectorised pass (the batch-norm input gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Affine2<T>(ReadOnlySpan<T> g, T k, ReadOnlySpan<T> x, T b, T a, Span<T> dst) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vw = Vector<T>.Count, i = 0;
+        Vector<T> vk = new(k), vb = new(b), va = new(a);
+        for (; i + vw <= g.Length; i += vw)
+            (new Vector<T>(g.Slice(i, vw)) * vk + new Vector<T>(x.Slice(i, vw)) * vb + va).CopyTo(dst.Slice(i, vw));
+        for (; i < g.Length; i++) dst[i] = g[i] * k + x[i] * b + a;
+    }
+
+    /// <summary>(Σ g, Σ g·x) over one plane in a single pass, combined in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static (double, double) SumAndDot<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int vw = Vector<T>.Count, i = 0;
+        Vector<T> s = Vector<T>.Zero, d = Vector<T>.Zero;
+        for (; i + vw <= g.Length; i += vw)
+        {
+            var gv = new Vector<T>(g.Slice(i, vw));
+            s += gv;
+            d += gv * new Vector<T>(x.Slice(i, vw));
+        }
+        double sum = double.CreateTruncating(Vector.Sum(s)), dot = double.CreateTruncating(Vector.Sum(d));
+        for (; i < g.Length; i++)
+        {
+            sum += double.CreateTruncating(g[i]);
+            dot += double.CreateTruncating(g[i]) * double.CreateTruncating(x[i]);
+        }
+        return (sum, dot);
     }
 
     /// <summary>Σ (x − mean)² over one plane: vector lanes accumulate the plane, planes are combined in double.</summary>
@@ -103,15 +141,14 @@ internal static class NormKernels
                 double invStd = double.CreateTruncating(si[saveInvStd.offset + ch]);
                 double gamma = wv is null ? 1 : double.CreateTruncating(wv[weight!.offset + ch]);
                 // Σ dy and Σ dy·x̂ over the channel.
-                double sumDy = 0, sumDyXhat = 0;
+                double sumDy = 0, sumDyX = 0;
                 for (int i = 0; i < n; i++)
                 {
-                    var g = Plane(gy, gyo, i, ch, c, s);
-                    var xs = Plane(x, xo, i, ch, c, s);
-                    sumDy += double.CreateTruncating(TensorPrimitives.Sum(g));
-                    double dot = double.CreateTruncating(TensorPrimitives.Dot(g, xs));
-                    sumDyXhat += (dot - mean * double.CreateTruncating(TensorPrimitives.Sum(g))) * invStd;
+                    var (sg, sgx) = SumAndDot(Plane(gy, gyo, i, ch, c, s), Plane(x, xo, i, ch, c, s));
+                    sumDy += sg;
+                    sumDyX += sgx;
                 }
+                double sumDyXhat = (sumDyX - mean * sumDy) * invStd;
                 if (gw is not null) gw[gradWeight!.offset + ch] = T.CreateTruncating(sumDyXhat);
                 if (gb is not null) gb[gradBias!.offset + ch] = T.CreateTruncating(sumDy);
                 if (gx is null) continue;
@@ -123,14 +160,8 @@ internal static class NormKernels
                 // dx = k·dy + b·x + (a) with x̂ = (x − mean)·invstd folded into the constants.
                 T tk = T.CreateTruncating(k), tb = T.CreateTruncating(b), ta = T.CreateTruncating(a);
                 for (int i = 0; i < n; i++)
-                {
-                    var dst = new Span<T>(gx, (int)(gxo + ((long)i * c + ch) * s), s);
-                    var g = Plane(gy, gyo, i, ch, c, s);
-                    var xs = Plane(x, xo, i, ch, c, s);
-                    TensorPrimitives.Multiply(xs, tb, dst);
-                    TensorPrimitives.Add(dst, ta, dst);
-                    TensorPrimitives.MultiplyAdd(g, tk, dst, dst);
-                }
+                    Affine2(Plane(gy, gyo, i, ch, c, s), tk, Plane(x, xo, i, ch, c, s), tb, ta,
+                        new Span<T>(gx, (int)(gxo + ((long)i * c + ch) * s), s));
             }
         });
     }
