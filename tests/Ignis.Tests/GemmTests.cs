@@ -51,8 +51,10 @@ public class GemmTests
     [Fact]
     public void Sizes_that_cross_every_cache_block()
     {
-        Check(200, 2100, 300, false, false, 1f, 0f, 3);
+        Check(200, 2100, 300, false, false, 1f, 0f, 3);   // few rows: one parallel region, per-task packing
         Check(97, 50, 520, true, true, 1f, 1f, 4);
+        Check(300, 270, 530, false, true, 0.5f, 0.5f, 5); // many rows: shared packed B per K block
+        Check(16, 600, 4608, true, false, 1f, 0f, 6);     // conv on a 2×2 map after the transposition switch
     }
 
     [Fact]

@@ -114,6 +114,11 @@ internal static unsafe class PackedGemm
             return;
         }
         int threads = IntraOpPool.Threads;
+        if (m <= SmallM && (long)m * n * k >= 1 << 18 && threads > 1)
+        {
+            SmallMBlocked<T, TV, TOps>(m, n, k, alpha, a, b, beta, c, cOff, ldc, threads);
+            return;
+        }
         var packB = ArrayPool<T>.Shared.Rent(KC * (NC + nr));
         try
         {
@@ -180,6 +185,59 @@ internal static unsafe class PackedGemm
         for (int c = 1; c <= slivers; c++)
             if ((rowBlocks * c) % threads == 0 || rowBlocks * c >= 8 * threads) return c;
         return slivers;
+    }
+
+    /// <summary>Row count up to which the whole of A is packed by every task (it then fits in L2).</summary>
+    const int SmallM = 256;
+
+    /// <summary>
+    /// Few rows, many columns and/or a long K (conv layers on small feature maps): one parallel region for the
+    /// whole product. Each task owns a range of column slivers, packs those slivers of B and all of A itself and
+    /// walks every K block, instead of one fork/join per K block.
+    /// </summary>
+    static void SmallMBlocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc, int threads)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int nr = 2 * TOps.Width;
+        int slivers = (n + nr - 1) / nr;
+        int tasks = Math.Min(slivers, threads);
+        int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
+        int mPadded = (m + MR - 1) / MR * MR;
+        IntraOpPool.For(tasks, t =>
+        {
+            int s0 = t * slivers / tasks, s1 = (t + 1) * slivers / tasks;
+            int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0;
+            var packA = ArrayPool<T>.Shared.Rent(mPadded * kcStep);
+            var packB = ArrayPool<T>.Shared.Rent((s1 - s0) * nr * kcStep);
+            T* tile = stackalloc T[MR * 2 * TOps.Width];
+            try
+            {
+                for (int pc = 0; pc < k; pc += kcStep)
+                {
+                    int kc = Math.Min(kcStep, k - pc);
+                    T betaEff = pc == 0 ? beta : T.One;
+                    PackA(a, 0, m, pc, kc, packA);
+                    PackB(b, pc, kc, j0, nc, nr, packB, 0, s1 - s0);
+                    fixed (T* pa = packA, pb = packB, pcM = c)
+                    {
+                        for (int s = 0; s < s1 - s0; s++)
+                        {
+                            int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
+                            for (int ir = 0; ir < m; ir += MR)
+                            {
+                                MicroKernel<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, tile, alpha);
+                                MergeTile(tile, nr, pcM + cOff + (long)ir * ldc + j0 + jj, ldc, betaEff, Math.Min(MR, m - ir), nrEff);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(packA);
+                ArrayPool<T>.Shared.Return(packB);
+            }
+        });
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
