@@ -200,14 +200,18 @@ internal static unsafe class PackedGemm
     {
         int nr = 2 * TOps.Width;
         int slivers = (n + nr - 1) / nr;
-        int tasks = Math.Min(slivers, threads);
         int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
-        int mPadded = (m + MR - 1) / MR * MR;
+        int rowSlivers = (m + MR - 1) / MR;
+        // Every task packs the operand it does not split: split rows when copying all of B is cheaper than
+        // (strided) packing all of A in every task, i.e. for square-ish products; split columns for wide ones.
+        bool splitRows = rowSlivers >= 4 * threads && n <= 2 * m;
+        int tasks = splitRows ? threads : Math.Min(slivers, threads);
         IntraOpPool.For(tasks, t =>
         {
-            int s0 = t * slivers / tasks, s1 = (t + 1) * slivers / tasks;
-            int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0;
-            var packA = ArrayPool<T>.Shared.Rent(mPadded * kcStep);
+            int r0 = splitRows ? t * rowSlivers / tasks * MR : 0, r1 = splitRows ? Math.Min(m, (t + 1) * rowSlivers / tasks * MR) : m;
+            int s0 = splitRows ? 0 : t * slivers / tasks, s1 = splitRows ? slivers : (t + 1) * slivers / tasks;
+            int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0, mc = r1 - r0;
+            var packA = ArrayPool<T>.Shared.Rent((mc + MR) * kcStep);
             var packB = ArrayPool<T>.Shared.Rent((s1 - s0) * nr * kcStep);
             T* tile = stackalloc T[MR * 2 * TOps.Width];
             try
@@ -216,17 +220,17 @@ internal static unsafe class PackedGemm
                 {
                     int kc = Math.Min(kcStep, k - pc);
                     T betaEff = pc == 0 ? beta : T.One;
-                    PackA(a, 0, m, pc, kc, packA);
+                    PackA(a, r0, mc, pc, kc, packA);
                     PackB(b, pc, kc, j0, nc, nr, packB, 0, s1 - s0);
                     fixed (T* pa = packA, pb = packB, pcM = c)
                     {
                         for (int s = 0; s < s1 - s0; s++)
                         {
                             int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
-                            for (int ir = 0; ir < m; ir += MR)
+                            for (int ir = 0; ir < mc; ir += MR)
                             {
                                 MicroKernel<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, tile, alpha);
-                                MergeTile(tile, nr, pcM + cOff + (long)ir * ldc + j0 + jj, ldc, betaEff, Math.Min(MR, m - ir), nrEff);
+                                MergeTile(tile, nr, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc, betaEff, Math.Min(MR, mc - ir), nrEff);
                             }
                         }
                     }
@@ -287,7 +291,7 @@ internal static unsafe class PackedGemm
 
     /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of MR rows, k-major inside a sliver, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, T[] dst) where T : unmanaged, INumber<T>
+    static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, T[] dst) where T : unmanaged, INumber<T>
     {
         T[] src = a.Data;
         for (int ir = 0; ir < mc; ir += MR)
@@ -302,6 +306,21 @@ internal static unsafe class PackedGemm
                 {
                     long col = a.Offset + (pc + p) * a.ColStride + ic + ir;
                     Array.Copy(src, col, dst, baseIdx + p * MR, rows);
+                }
+                continue;
+            }
+            if (a.ColStride == 1 && rows == MR)
+            {
+                // Row-major A, full sliver: read the six rows side by side so the panel is written sequentially.
+                long r = a.Offset + (ic + ir) * a.RowStride + pc;
+                fixed (T* ps = src, pd = dst)
+                {
+                    T* s0 = ps + r, s1 = s0 + a.RowStride, s2 = s1 + a.RowStride, s3 = s2 + a.RowStride, s4 = s3 + a.RowStride, s5 = s4 + a.RowStride;
+                    T* d = pd + baseIdx;
+                    for (int p = 0; p < kc; p++, d += MR)
+                    {
+                        d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
+                    }
                 }
                 continue;
             }
