@@ -22,7 +22,7 @@ internal static class ConvKernels
         public bool Depthwise => G.Groups == Cin && Cout == Cin;
         public bool Pointwise => KH == 1 && KW == 1 && G.StrideH == 1 && G.StrideW == 1 && G.PadH == 0 && G.PadW == 0;
         /// <summary>Small feature maps: unfold all images side by side so one GEMM gets N = batch·OH·OW columns.</summary>
-        public bool Batched => N > 1 && OHW < 256;
+        public bool Batched => N > 1 && OHW <= 1024 && (long)ColRows * N * OHW <= 1 << 24;
         public int NB => N * OHW;
     }
 

@@ -162,8 +162,7 @@ internal static unsafe class PackedGemm
                                     {
                                         int mrEff = Math.Min(MR, mc - ir);
                                         T* cTile = pcM + cOff + (long)(ic + ir) * ldc + jcLocal + j0;
-                                        MicroKernel<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, tile, alpha);
-                                        MergeTile(tile, nr, cTile, ldc, betaEff, mrEff, nrEff);
+                                        Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, cTile, ldc, alpha, betaEff, mrEff, nrEff, tile);
                                     }
                                 }
                             }
@@ -229,8 +228,8 @@ internal static unsafe class PackedGemm
                             int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
                             for (int ir = 0; ir < mc; ir += MR)
                             {
-                                MicroKernel<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, tile, alpha);
-                                MergeTile(tile, nr, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc, betaEff, Math.Min(MR, mc - ir), nrEff);
+                                Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc,
+                                    alpha, betaEff, Math.Min(MR, mc - ir), nrEff, tile);
                             }
                         }
                     }
@@ -363,6 +362,62 @@ internal static unsafe class PackedGemm
         TOps.Store(tile + 3 * ld, TOps.Mul(c30, va)); TOps.Store(tile + 3 * ld + w, TOps.Mul(c31, va));
         TOps.Store(tile + 4 * ld, TOps.Mul(c40, va)); TOps.Store(tile + 4 * ld + w, TOps.Mul(c41, va));
         TOps.Store(tile + 5 * ld, TOps.Mul(c50, va)); TOps.Store(tile + 5 * ld + w, TOps.Mul(c51, va));
+    }
+
+    /// <summary>
+    /// A full MR × NR tile straight into C: C = alpha · A·B + beta · C without the scratch tile, which matters when
+    /// K is short and the tile traffic is a large share of the work.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MicroKernelDirect<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int w = TOps.Width;
+        TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TV c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TV av = TOps.Broadcast(a[0]); c00 = TOps.Fma(av, b0, c00); c01 = TOps.Fma(av, b1, c01);
+            av = TOps.Broadcast(a[1]); c10 = TOps.Fma(av, b0, c10); c11 = TOps.Fma(av, b1, c11);
+            av = TOps.Broadcast(a[2]); c20 = TOps.Fma(av, b0, c20); c21 = TOps.Fma(av, b1, c21);
+            av = TOps.Broadcast(a[3]); c30 = TOps.Fma(av, b0, c30); c31 = TOps.Fma(av, b1, c31);
+            av = TOps.Broadcast(a[4]); c40 = TOps.Fma(av, b0, c40); c41 = TOps.Fma(av, b1, c41);
+            av = TOps.Broadcast(a[5]); c50 = TOps.Fma(av, b0, c50); c51 = TOps.Fma(av, b1, c51);
+            a += MR;
+            b += 2 * w;
+        }
+        TV va = TOps.Broadcast(alpha);
+        if (beta == T.Zero)
+        {
+            TOps.Store(c, TOps.Mul(c00, va)); TOps.Store(c + w, TOps.Mul(c01, va)); c += ldc;
+            TOps.Store(c, TOps.Mul(c10, va)); TOps.Store(c + w, TOps.Mul(c11, va)); c += ldc;
+            TOps.Store(c, TOps.Mul(c20, va)); TOps.Store(c + w, TOps.Mul(c21, va)); c += ldc;
+            TOps.Store(c, TOps.Mul(c30, va)); TOps.Store(c + w, TOps.Mul(c31, va)); c += ldc;
+            TOps.Store(c, TOps.Mul(c40, va)); TOps.Store(c + w, TOps.Mul(c41, va)); c += ldc;
+            TOps.Store(c, TOps.Mul(c50, va)); TOps.Store(c + w, TOps.Mul(c51, va));
+            return;
+        }
+        TV vb = TOps.Broadcast(beta);
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c00, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c01, va))); c += ldc;
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c10, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c11, va))); c += ldc;
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c20, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c21, va))); c += ldc;
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c30, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c31, va))); c += ldc;
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c40, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c41, va))); c += ldc;
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c50, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c51, va)));
+    }
+
+    /// <summary>One MR × NR block of C: full tiles go straight to C, edge tiles through the scratch tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Block<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta, int mr, int nr, T* tile)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        if (mr == MR && nr == 2 * TOps.Width) MicroKernelDirect<T, TV, TOps>(kc, a, b, c, ldc, alpha, beta);
+        else
+        {
+            MicroKernel<T, TV, TOps>(kc, a, b, tile, alpha);
+            MergeTile(tile, 2 * TOps.Width, c, ldc, beta, mr, nr);
+        }
     }
 
     /// <summary>C[0..mr, 0..nr] = tile + beta · C (beta = 0 never reads C).</summary>
