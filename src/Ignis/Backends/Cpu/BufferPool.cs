@@ -44,7 +44,7 @@ internal static class BufferPool
         }
         // Pooled storages die young but their finalizers only run after a collection; when a lot of fresh
         // memory has been allocated since the last one, collect the young generations to recycle them.
-        if (Interlocked.Add(ref freshSinceCollect, (long)length * elementSize) > LimitBytes / 4)
+        if (Interlocked.Add(ref freshSinceCollect, (long)length * elementSize) > Math.Min(LimitBytes / 4, 256L << 20))
         {
             Interlocked.Exchange(ref freshSinceCollect, 0);
             GC.Collect(1, GCCollectionMode.Forced, blocking: true);
