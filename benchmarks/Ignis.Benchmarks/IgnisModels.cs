@@ -86,6 +86,72 @@ internal sealed class IgnisNet
         return net;
     }
 
+    /// <summary>torchvision's alexnet (dropout omitted on both engines).</summary>
+    public static IgnisNet AlexNet(int classes)
+    {
+        Func<I.Tensor, I.Tensor>? body = null;
+        var net = new IgnisNet((n, x) => body!(x));
+        var convs = new[] { (3, 64, 11, 4, 2), (64, 192, 5, 1, 2), (192, 384, 3, 1, 1), (384, 256, 3, 1, 1), (256, 256, 3, 1, 1) }
+            .Select(c => (conv: new Conv(net, c.Item1, c.Item2, c.Item3, c.Item4, c.Item5, 1), b: net.Param(I.Torch.Zeros(c.Item2)))).ToArray();
+        var fc = new[] { new Linear(net, 256 * 6 * 6, 4096), new Linear(net, 4096, 4096), new Linear(net, 4096, classes) };
+        body = x =>
+        {
+            for (int i = 0; i < convs.Length; i++)
+            {
+                x = (convs[i].conv.Forward(x) + convs[i].b.View(1, -1, 1, 1)).Relu();
+                if (i is 0 or 1 or 4) x = I.Torch.MaxPool2d(x, [3], [2]);
+            }
+            x = I.Torch.AdaptiveAvgPool2d(x, [6, 6]).Flatten(1);
+            x = fc[1].Forward(fc[0].Forward(x).Relu()).Relu();
+            return fc[2].Forward(x);
+        };
+        return net;
+    }
+
+    /// <summary>torchvision's vgg16 (configuration D, no batch norm; dropout omitted on both engines).</summary>
+    public static IgnisNet Vgg16(int classes)
+    {
+        Func<I.Tensor, I.Tensor>? body = null;
+        var net = new IgnisNet((n, x) => body!(x));
+        int[] cfg = [64, 64, -1, 128, 128, -1, 256, 256, 256, -1, 512, 512, 512, -1, 512, 512, 512, -1];
+        var layers = new List<Func<I.Tensor, I.Tensor>>();
+        int inC = 3;
+        foreach (int c in cfg)
+        {
+            if (c < 0) { layers.Add(x => I.Torch.MaxPool2d(x, [2], [2])); continue; }
+            var conv = new Conv(net, inC, c, 3, 1, 1, 1);
+            var b = net.Param(I.Torch.Zeros(c));
+            layers.Add(x => (conv.Forward(x) + b.View(1, -1, 1, 1)).Relu());
+            inC = c;
+        }
+        var fc = new[] { new Linear(net, 512 * 7 * 7, 4096), new Linear(net, 4096, 4096), new Linear(net, 4096, classes) };
+        body = x =>
+        {
+            foreach (var l in layers) x = l(x);
+            x = I.Torch.AdaptiveAvgPool2d(x, [7, 7]).Flatten(1);
+            x = fc[1].Forward(fc[0].Forward(x).Relu()).Relu();
+            return fc[2].Forward(x);
+        };
+        return net;
+    }
+
+    /// <summary>The Keras quick-start MLP: Flatten → Dense 128 ReLU → Dropout 0.2 → Dense 10.</summary>
+    public static IgnisNet Mlp()
+    {
+        Func<I.Tensor, I.Tensor>? body = null;
+        var net = new IgnisNet((n, x) => body!(x));
+        var l1 = new Linear(net, 784, 128);
+        var l2 = new Linear(net, 128, 10);
+        body = x =>
+        {
+            var h = l1.Forward(x.Flatten(1)).Relu();
+            // Inverted dropout, p = 0.2, from a uniform mask (the same formulation on both engines).
+            h = h * I.Torch.RandLike(h).Gt(0.2).To(h.DType) * (1 / 0.8);
+            return l2.Forward(h);
+        };
+        return net;
+    }
+
     public static IgnisNet MobileNetV2(int classes)
     {
         Func<I.Tensor, I.Tensor>? body = null;

@@ -68,7 +68,7 @@ internal static class SideBySide
         for (int i = 0; i < 2; i++) { ai(); bi(); }
         double once = Time(ai) + Time(bi);
         // Blocks of about 20 ms (4–64 calls) so that short workloads are timed in their steady state too.
-        int blockLen = (int)Math.Clamp(0.04 / Math.Max(once, 1e-6), 4, 64);
+        int blockLen = once > 0.5 ? 1 : (int)Math.Clamp(0.04 / Math.Max(once, 1e-6), 4, 64);
         int blocks = (int)Math.Clamp((quick ? 3.0 : 12.0) / Math.Max(once * blockLen, 1e-6), 2, quick ? 6 : 20);
         var ta = new List<double>();
         var tb = new List<double>();

@@ -78,5 +78,32 @@ internal static class TorchSharpModels
         return Sequential(layers.ToArray());
     }
 
+    public static Module<Tensor, Tensor> AlexNet(int classes) => Sequential(
+        Conv2d(3, 64, 11, stride: 4, padding: 2), ReLU(), MaxPool2d(3, stride: 2),
+        Conv2d(64, 192, 5, padding: 2), ReLU(), MaxPool2d(3, stride: 2),
+        Conv2d(192, 384, 3, padding: 1), ReLU(), Conv2d(384, 256, 3, padding: 1), ReLU(),
+        Conv2d(256, 256, 3, padding: 1), ReLU(), MaxPool2d(3, stride: 2),
+        AdaptiveAvgPool2d(new long[] { 6, 6 }), Flatten(),
+        Linear(256 * 6 * 6, 4096), ReLU(), Linear(4096, 4096), ReLU(), Linear(4096, classes));
+
+    public static Module<Tensor, Tensor> Vgg16(int classes)
+    {
+        int[] cfg = [64, 64, -1, 128, 128, -1, 256, 256, 256, -1, 512, 512, 512, -1, 512, 512, 512, -1];
+        var layers = new List<Module<Tensor, Tensor>>();
+        long inC = 3;
+        foreach (int c in cfg)
+        {
+            if (c < 0) { layers.Add(MaxPool2d(2, stride: 2)); continue; }
+            layers.Add(Conv2d(inC, c, 3, padding: 1));
+            layers.Add(ReLU());
+            inC = c;
+        }
+        layers.AddRange([AdaptiveAvgPool2d(new long[] { 7, 7 }), Flatten(), Linear(512 * 7 * 7, 4096), ReLU(), Linear(4096, 4096), ReLU(), Linear(4096, classes)]);
+        return Sequential(layers.ToArray());
+    }
+
+    /// <summary>The MLP's layers; dropout is applied in the training loop with the same uniform-mask formulation as Ignis.</summary>
+    public static (Module<Tensor, Tensor> L1, Module<Tensor, Tensor> L2) Mlp() => (Linear(784, 128), Linear(128, 10));
+
     public static long ParameterCount(Module m) => m.parameters().Sum(p => p.numel());
 }

@@ -19,8 +19,51 @@ internal static class Workloads
         {
             yield return TrainStep("resnet18", size, () => IgnisNet.ResNet18(10), () => TorchSharpModels.ResNet18(10));
             yield return TrainStep("mobilenet_v2", size, () => IgnisNet.MobileNetV2(10), () => TorchSharpModels.MobileNetV2(10));
+            yield return TrainStep("alexnet", size, () => IgnisNet.AlexNet(10), () => TorchSharpModels.AlexNet(10));
+            yield return TrainStep("vgg16", size, () => IgnisNet.Vgg16(10), () => TorchSharpModels.Vgg16(10));
         }
+        if (!quick) yield return MlpEpoch();
     }
+
+    /// <summary>One epoch of the Keras quick-start MLP with Adam at batch 32 over 60,000 synthetic 28×28 images.</summary>
+    static Workload MlpEpoch() => new("MLP 784-128-10 epoch, batch 32, 60k images", 0,
+        () =>
+        {
+            var net = IgnisNet.Mlp();
+            var x = I.Torch.Rand(60000, 28, 28);
+            var y = I.Torch.Randint(0, 10, [60000]);
+            return () =>
+            {
+                for (int i = 0; i < 60000; i += 32)
+                {
+                    int n = Math.Min(32, 60000 - i);
+                    net.TrainStep(x.Narrow(0, i, n), y.Narrow(0, i, n));
+                }
+            };
+        },
+        () =>
+        {
+            var (l1, l2) = TorchSharpModels.Mlp();
+            var ps = l1.parameters().Concat(l2.parameters()).ToArray();
+            var opt = torch.optim.Adam(ps, 1e-3);
+            var x = torch.rand(60000, 28, 28);
+            var y = torch.randint(0, 10, new long[] { 60000 });
+            return () =>
+            {
+                for (int i = 0; i < 60000; i += 32)
+                {
+                    using var scope = torch.NewDisposeScope();
+                    int n = Math.Min(32, 60000 - i);
+                    opt.zero_grad();
+                    var h = nn.functional.relu(l1.forward(x.narrow(0, i, n).flatten(1)));
+                    h = h * (torch.rand_like(h) > 0.2).to(h.dtype) * (1 / 0.8);
+                    var loss = nn.functional.cross_entropy(l2.forward(h), y.narrow(0, i, n));
+                    loss.backward();
+                    opt.step();
+                    _ = loss.item<float>();
+                }
+            };
+        });
 
     /// <summary>One training step (forward, cross-entropy, backward, Adam) at batch 4.</summary>
     static Workload TrainStep(string model, int size, Func<IgnisNet> ignis, Func<nn.Module<Tensor, Tensor>> libtorch) => new(
