@@ -152,6 +152,55 @@ internal sealed class IgnisNet
         return net;
     }
 
+    static readonly (int Expand, int Kernel, int Stride, int In, int Out, int Layers)[] EfficientNetB0Stages =
+        [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)];
+
+    /// <summary>torchvision's efficientnet_b0 (stochastic depth and dropout omitted on both engines).</summary>
+    public static IgnisNet EfficientNetB0(int classes)
+    {
+        Func<I.Tensor, I.Tensor>? body = null;
+        var net = new IgnisNet((n, x) => body!(x));
+        static I.Tensor Silu(I.Tensor x) => x * x.Sigmoid();
+        Func<I.Tensor, I.Tensor> ConvBn(int cin, int cout, int k, int s, int groups, bool act)
+        {
+            var c = new Conv(net, cin, cout, k, s, (k - 1) / 2, groups);
+            var b = new BatchNorm(net, cout);
+            return act ? x => Silu(b.Forward(c.Forward(x))) : x => b.Forward(c.Forward(x));
+        }
+        var layers = new List<Func<I.Tensor, I.Tensor>> { ConvBn(3, 32, 3, 2, 1, true) };
+        foreach (var st in EfficientNetB0Stages)
+            for (int i = 0; i < st.Layers; i++)
+            {
+                int cin = i == 0 ? st.In : st.Out, stride = i == 0 ? st.Stride : 1, hidden = cin * st.Expand, squeeze = Math.Max(1, cin / 4);
+                var expand = st.Expand != 1 ? ConvBn(cin, hidden, 1, 1, 1, true) : null;
+                var dw = ConvBn(hidden, hidden, st.Kernel, stride, hidden, true);
+                var se1 = new Conv(net, hidden, squeeze, 1, 1, 0, 1);
+                var se1b = net.Param(I.Torch.Zeros(squeeze));
+                var se2 = new Conv(net, squeeze, hidden, 1, 1, 0, 1);
+                var se2b = net.Param(I.Torch.Zeros(hidden));
+                var project = ConvBn(hidden, st.Out, 1, 1, 1, false);
+                bool residual = stride == 1 && cin == st.Out;
+                layers.Add(x =>
+                {
+                    var h = expand is null ? x : expand(x);
+                    h = dw(h);
+                    var s = I.Torch.AdaptiveAvgPool2d(h, [1]);
+                    s = Silu(se1.Forward(s) + se1b.View(1, -1, 1, 1));
+                    s = (se2.Forward(s) + se2b.View(1, -1, 1, 1)).Sigmoid();
+                    h = project(h * s);
+                    return residual ? h + x : h;
+                });
+            }
+        layers.Add(ConvBn(320, 1280, 1, 1, 1, true));
+        var fc = new Linear(net, 1280, classes);
+        body = x =>
+        {
+            foreach (var l in layers) x = l(x);
+            return fc.Forward(I.Torch.AdaptiveAvgPool2d(x, [1]).Flatten(1));
+        };
+        return net;
+    }
+
     public static IgnisNet MobileNetV2(int classes)
     {
         Func<I.Tensor, I.Tensor>? body = null;

@@ -78,6 +78,41 @@ internal static class TorchSharpModels
         return Sequential(layers.ToArray());
     }
 
+    sealed class MBConv : Module<Tensor, Tensor>
+    {
+        readonly Module<Tensor, Tensor>? expand;
+        readonly Module<Tensor, Tensor> dw, se, project;
+        readonly bool residual;
+
+        public MBConv(long cin, long cout, long k, long stride, long t) : base("MBConv")
+        {
+            long hidden = cin * t, squeeze = Math.Max(1, cin / 4);
+            if (t != 1) expand = Sequential(Conv2d(cin, hidden, 1, bias: false), BatchNorm2d(hidden), SiLU());
+            dw = Sequential(Conv2d(hidden, hidden, k, stride: stride, padding: (k - 1) / 2, groups: hidden, bias: false), BatchNorm2d(hidden), SiLU());
+            se = Sequential(AdaptiveAvgPool2d(1), Conv2d(hidden, squeeze, 1), SiLU(), Conv2d(squeeze, hidden, 1), Sigmoid());
+            project = Sequential(Conv2d(hidden, cout, 1, bias: false), BatchNorm2d(cout));
+            residual = stride == 1 && cin == cout;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            var h = expand is null ? x : expand.forward(x);
+            h = dw.forward(h);
+            h = project.forward(h * se.forward(h));
+            return residual ? h + x : h;
+        }
+    }
+
+    public static Module<Tensor, Tensor> EfficientNetB0(int classes)
+    {
+        var layers = new List<Module<Tensor, Tensor>> { Conv2d(3, 32, 3, stride: 2, padding: 1, bias: false), BatchNorm2d(32), SiLU() };
+        foreach (var (t, k, s, cin, cout, n) in new[] { (1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3), (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1) })
+            for (int i = 0; i < n; i++) layers.Add(new MBConv(i == 0 ? cin : cout, cout, k, i == 0 ? s : 1, t));
+        layers.AddRange([Conv2d(320, 1280, 1, bias: false), BatchNorm2d(1280), SiLU(), AdaptiveAvgPool2d(1), Flatten(), Linear(1280, classes)]);
+        return Sequential(layers.ToArray());
+    }
+
     public static Module<Tensor, Tensor> AlexNet(int classes) => Sequential(
         Conv2d(3, 64, 11, stride: 4, padding: 2), ReLU(), MaxPool2d(3, stride: 2),
         Conv2d(64, 192, 5, padding: 2), ReLU(), MaxPool2d(3, stride: 2),

@@ -19,6 +19,7 @@ internal static class Workloads
         {
             yield return TrainStep("resnet18", size, () => IgnisNet.ResNet18(10), () => TorchSharpModels.ResNet18(10));
             yield return TrainStep("mobilenet_v2", size, () => IgnisNet.MobileNetV2(10), () => TorchSharpModels.MobileNetV2(10));
+            yield return TrainStep("efficientnet_b0", size, () => IgnisNet.EfficientNetB0(10), () => TorchSharpModels.EfficientNetB0(10));
             yield return TrainStep("alexnet", size, () => IgnisNet.AlexNet(10), () => TorchSharpModels.AlexNet(10));
             yield return TrainStep("vgg16", size, () => IgnisNet.Vgg16(10), () => TorchSharpModels.Vgg16(10));
         }
