@@ -58,6 +58,8 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void MaskedGrad(I.Tensor grad, I.Tensor x, double lo, double hi, bool lowerExclusive, I.Tensor dst) => Time("MaskedGrad", () => inner.MaskedGrad(grad, x, lo, hi, lowerExclusive, dst));
     public void Reduce(ReduceOp op, I.Tensor x, I.Tensor dst, I.Tensor? indices, double arg = 0) => Time($"Reduce {op}", () => inner.Reduce(op, x, dst, indices, arg));
     public void Cumsum(I.Tensor x, I.Tensor dst) => Time("Cumsum", () => inner.Cumsum(x, dst));
+    public void Softmax(I.Tensor x, I.Tensor dst, bool log) => Time(log ? "LogSoftmax" : "Softmax", () => inner.Softmax(x, dst, log));
+    public void SoftmaxBackward(I.Tensor y, I.Tensor gy, I.Tensor dst, bool log) => Time(log ? "LogSoftmaxBackward" : "SoftmaxBackward", () => inner.SoftmaxBackward(y, gy, dst, log));
     public void MatMul(I.Tensor a, I.Tensor b, I.Tensor dst) => Time($"MatMul {S(a)}x{S(b)}", () => inner.MatMul(a, b, dst));
     public void Gather(I.Tensor x, int dim, I.Tensor index, I.Tensor dst) => Time("Gather", () => inner.Gather(x, dim, index, dst));
     public void ScatterAdd(I.Tensor dst, int dim, I.Tensor index, I.Tensor src) => Time("ScatterAdd", () => inner.ScatterAdd(dst, dim, index, src));

@@ -234,36 +234,34 @@ public sealed partial class Tensor
         return Engine.Record(r, "LogsumexpBackward0", [this], g => [Unreduce(g, dims, keepDim).Mul(x.Sub(Unreduce(r, dims, keepDim)).Exp())]);
     }
 
-    /// <summary>Softmax along <paramref name="dim"/> (<c>softmax</c>).</summary>
-    public Tensor Softmax(int dim)
-    {
-        int d = NormDim(dim, Dim);
-        var x = AsFloating();
-        Tensor y;
-        using (Torch.NoGrad())
-        {
-            int[] dims = Dim == 0 ? [] : [d];
-            var m = x.ReduceRaw(ReduceOp.Max, dims, true, x.DType, out _);
-            var e = x.Sub(m).Exp();
-            y = e.Div(e.Sum(dims, true));
-        }
-        return Engine.Record(y, "SoftmaxBackward0", [this], g => [y.Mul(g.Sub(g.Mul(y).Sum(Dim == 0 ? [] : [d], true)))]);
-    }
+    /// <summary>Softmax along <paramref name="dim"/> (<c>softmax</c>), one fused kernel per row.</summary>
+    public Tensor Softmax(int dim) => SoftmaxCore(dim, log: false, "SoftmaxBackward0");
 
-    /// <summary>log(softmax) along <paramref name="dim"/>, computed stably (<c>log_softmax</c>).</summary>
-    public Tensor LogSoftmax(int dim)
+    /// <summary>log(softmax) along <paramref name="dim"/>, computed stably in one fused kernel (<c>log_softmax</c>).</summary>
+    public Tensor LogSoftmax(int dim) => SoftmaxCore(dim, log: true, "LogSoftmaxBackward0");
+
+    Tensor SoftmaxCore(int dim, bool log, string name)
     {
         int d = NormDim(dim, Dim);
         var x = AsFloating();
-        Tensor y;
-        int[] dims = Dim == 0 ? [] : [d];
-        using (Torch.NoGrad())
+        // The kernels work on contiguous rows; another dim is moved last and back (views, one copy each way).
+        var moved = Dim == 0 ? x.AsStridedRaw([1], [1], x.offset) : x.Transpose(d, Dim - 1).Detach();
+        var rowsIn = moved.ContiguousRaw();
+        long k = Dim == 0 ? 1 : shape[d];
+        long rows = k == 0 ? 0 : rowsIn.Numel / k;
+        var y2 = Output(rowsIn.shape, x.DType, Device);
+        if (rows > 0) Backend.Softmax(rowsIn.AsStridedRaw([rows, k], [k, 1], rowsIn.offset), y2.AsStridedRaw([rows, k], [k, 1], 0), log);
+        var y = Dim == 0 ? y2.AsStridedRaw([], [], 0) : y2.Transpose(d, Dim - 1).Detach();
+        var moveBack = Dim == 0 ? (Func<Tensor, Tensor>)(t => t.AsStridedRaw([], [], t.offset)) : t => t.Transpose(d, Dim - 1).Detach();
+        return Engine.Record(y, name, [this], g =>
         {
-            var m = x.ReduceRaw(ReduceOp.Max, dims, true, x.DType, out _);
-            var shifted = x.Sub(m);
-            y = shifted.Sub(shifted.Exp().Sum(dims, true).Log());
-        }
-        return Engine.Record(y, "LogSoftmaxBackward0", [this], g => [g.Sub(y.Exp().Mul(g.Sum(dims, true)))]);
+            var gm = (Dim == 0 ? g.AsStridedRaw([1], [1], g.offset) : g.Transpose(d, Dim - 1).Detach()).ContiguousRaw();
+            var gx = Output(y2.shape, g.DType, g.Device);
+            if (rows > 0)
+                Backend.SoftmaxBackward(y2.AsStridedRaw([rows, k], [k, 1], 0), gm.AsStridedRaw([rows, k], [k, 1], gm.offset),
+                    gx.AsStridedRaw([rows, k], [k, 1], 0), log);
+            return [moveBack(gx)];
+        });
     }
 
     /// <summary>Inclusive prefix sum along <paramref name="dim"/> (<c>cumsum</c>); integers accumulate in int64.</summary>

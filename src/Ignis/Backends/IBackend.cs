@@ -191,6 +191,15 @@ public interface IBackend
     /// <summary>Reduces each row of a contiguous 2-D [rows, k] x into dst [rows]; optional int64 indices for Max/Min.</summary>
     void Reduce(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg = 0);
 
+    /// <summary>Softmax (or log-softmax) of each row of a contiguous 2-D [rows, k] x into dst, fused and numerically stable.</summary>
+    void Softmax(Tensor x, Tensor dst, bool log);
+
+    /// <summary>
+    /// Gradient of <see cref="Softmax"/> from its output y and the output gradient gy (both [rows, k] contiguous):
+    /// y·(gy − Σ gy·y) for softmax, gy − exp(y)·Σ gy for log-softmax.
+    /// </summary>
+    void SoftmaxBackward(Tensor y, Tensor gy, Tensor dst, bool log);
+
     /// <summary>Inclusive prefix sum along the last dimension of a contiguous 2-D x into dst.</summary>
     void Cumsum(Tensor x, Tensor dst);
 

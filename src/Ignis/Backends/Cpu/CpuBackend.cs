@@ -309,4 +309,12 @@ public sealed class CpuBackend : IBackend
         Floating([dst, grad, x], "masked_grad",
             () => MaskKernels.MaskedGrad<float>(grad, x, lo, hi, lowerExclusive, dst),
             () => MaskKernels.MaskedGrad<double>(grad, x, lo, hi, lowerExclusive, dst));
+
+    /// <inheritdoc/>
+    public void Softmax(Tensor x, Tensor dst, bool log) =>
+        Floating([x, dst], "softmax", () => SoftmaxKernels.Forward<float>(x, dst, log), () => SoftmaxKernels.Forward<double>(x, dst, log));
+
+    /// <inheritdoc/>
+    public void SoftmaxBackward(Tensor y, Tensor gy, Tensor dst, bool log) =>
+        Floating([y, gy, dst], "softmax_backward", () => SoftmaxKernels.Backward<float>(y, gy, dst, log), () => SoftmaxKernels.Backward<double>(y, gy, dst, log));
 }
