@@ -158,6 +158,8 @@ internal static class OpCases
         ["zero_dim_float64_promotion"] = x => x[0] * x[1],
         ["int_tensor_zero_dim_float"] = x => x[0] * x[1],
         ["special_exp"] = x => x[0].Exp(),
+        ["special_softmax"] = x => x[0].Softmax(1),
+        ["special_log_softmax"] = x => x[0].LogSoftmax(1),
         ["special_relu_grad"] = x => x[0].Relu(),
         ["special_clamp_grad"] = x => x[0].Clamp(-1.0, 1.0),
         ["special_relu"] = x => x[0].Relu(),

@@ -27,10 +27,12 @@ internal static class SoftmaxKernels
                 TensorPrimitives.Subtract(row, max, d);
                 if (log)
                 {
-                    // log_softmax = x − max − log Σ exp(x − max); exp goes through d and is then overwritten.
+                    // log_softmax = (x − max) − log Σ exp(x − max), in that order as ATen (folding max into the log
+                    // term would round it at the magnitude of max); exp goes through d and is then overwritten.
                     TensorPrimitives.Exp(d, d);
-                    T lse = max + T.Log(TensorPrimitives.Sum(d));
-                    TensorPrimitives.Subtract(row, lse, d);
+                    T logSum = T.Log(TensorPrimitives.Sum(d));
+                    TensorPrimitives.Subtract(row, max, d);
+                    TensorPrimitives.Subtract(d, logSum, d);
                 }
                 else
                 {
