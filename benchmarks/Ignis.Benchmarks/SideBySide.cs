@@ -27,8 +27,8 @@ internal static class SideBySide
         torch.set_num_threads(threads);
         Console.WriteLine($"# Ignis vs libtorch {torch.__version__} (TorchSharp), {threads} threads, {Environment.OSVersion}, {RuntimeInfo()}");
         Console.WriteLine($"# GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "(unset)"}");
-        Console.WriteLine($"| workload | Ignis median | libtorch median | Ignis/libtorch | Ignis GFLOP/s | libtorch GFLOP/s |");
-        Console.WriteLine($"|---|---|---|---|---|---|");
+        Console.WriteLine($"| workload | Ignis median | libtorch median | Ignis/libtorch | Ignis GFLOP/s | libtorch GFLOP/s | Ignis peak tensor memory |");
+        Console.WriteLine($"|---|---|---|---|---|---|---|");
         if (args.Contains("--affinity"))
             foreach (var t in Directory.GetDirectories("/proc/self/task"))
                 Console.WriteLine($"# thread {Path.GetFileName(t)} {File.ReadAllLines(Path.Combine(t, "status")).First(l => l.StartsWith("Cpus_allowed_list"))} {File.ReadAllText(Path.Combine(t, "comm")).Trim()}");
@@ -36,13 +36,16 @@ internal static class SideBySide
         foreach (var w in Workloads.All(quick))
         {
             if (only != null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            I.Torch.Memory.ResetPeak();
             var pause0 = GC.GetTotalPauseDuration();
             int g0 = GC.CollectionCount(0), g1 = GC.CollectionCount(1), g2 = GC.CollectionCount(2);
             var (a, b) = Measure(w, quick);
             if (args.Contains("--gc"))
                 Console.WriteLine($"#   GC during {w.Name}: {GC.CollectionCount(0) - g0}/{GC.CollectionCount(1) - g1}/{GC.CollectionCount(2) - g2} (gen0/1/2), pause {(GC.GetTotalPauseDuration() - pause0).TotalMilliseconds:F0} ms");
             string gf(double s) => w.Flops > 0 ? $"{w.Flops / s / 1e9:F1}" : "";
-            Console.WriteLine($"| {w.Name} | {Fmt(a)} | {Fmt(b)} | {a / b:F2} | {gf(a)} | {gf(b)} |");
+            Console.WriteLine($"| {w.Name} | {Fmt(a)} | {Fmt(b)} | {a / b:F2} | {gf(a)} | {gf(b)} | {I.Torch.Memory.PeakLiveTensorBytes / 1e6:F0} MB |");
         }
         if (args.Contains("--affinity"))
             foreach (var t in Directory.GetDirectories("/proc/self/task"))

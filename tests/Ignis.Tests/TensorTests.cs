@@ -123,4 +123,17 @@ public class MemoryStatsTests
         Assert.True(after.TensorAllocations > before.TensorAllocations);
         Assert.True(after.PeakWorkingSetBytes > 0);
     }
+
+    [Fact]
+    public void Peak_live_tensor_memory_tracks_large_buffers()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Torch.Memory.ResetPeak();
+        long start = Torch.Memory.PeakLiveTensorBytes;
+        var big = Torch.Zeros([1 << 20]);
+        Assert.True(Torch.Memory.PeakLiveTensorBytes - start >= 4L << 20);
+        Assert.True(Torch.Memory.LiveTensorBytes >= 4L << 20);
+        GC.KeepAlive(big);
+    }
 }

@@ -49,12 +49,15 @@ public sealed class CpuStorage : Storage
         Data = data;
         this.pooled = pooled;
         if (!pooled) GC.SuppressFinalize(this);
+        else Torch.Memory.RecordLive(data.LongLength * dtype.ElementSize());
     }
 
     /// <summary>Returns a pooled array for reuse once no tensor can reach this storage.</summary>
     ~CpuStorage()
     {
-        if (pooled) Cpu.BufferPool.Return(Data, DType);
+        if (!pooled) return;
+        Torch.Memory.RecordReleased(Data.LongLength * DType.ElementSize());
+        Cpu.BufferPool.Return(Data, DType);
     }
 
     /// <summary>The elements. For pooled storages the array is valid only while this storage is reachable.</summary>
