@@ -333,40 +333,10 @@ internal static unsafe class PackedGemm
         }
     }
 
-    /// <summary>tile[MR × 2·width] = alpha · Apanel · Bpanel, a 6 × (2·width) register block over kc steps.</summary>
-    /// <remarks>Kept free of stackalloc and branches so the JIT holds all twelve accumulators in registers.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void MicroKernel<T, TV, TOps>(int kc, T* a, T* b, T* tile, T alpha)
-        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
-    {
-        int w = TOps.Width;
-        TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
-        TV c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
-        for (int p = 0; p < kc; p++)
-        {
-            TV b0 = TOps.Load(b), b1 = TOps.Load(b + w);
-            TV av = TOps.Broadcast(a[0]); c00 = TOps.Fma(av, b0, c00); c01 = TOps.Fma(av, b1, c01);
-            av = TOps.Broadcast(a[1]); c10 = TOps.Fma(av, b0, c10); c11 = TOps.Fma(av, b1, c11);
-            av = TOps.Broadcast(a[2]); c20 = TOps.Fma(av, b0, c20); c21 = TOps.Fma(av, b1, c21);
-            av = TOps.Broadcast(a[3]); c30 = TOps.Fma(av, b0, c30); c31 = TOps.Fma(av, b1, c31);
-            av = TOps.Broadcast(a[4]); c40 = TOps.Fma(av, b0, c40); c41 = TOps.Fma(av, b1, c41);
-            av = TOps.Broadcast(a[5]); c50 = TOps.Fma(av, b0, c50); c51 = TOps.Fma(av, b1, c51);
-            a += MR;
-            b += 2 * w;
-        }
-        int ld = 2 * w;
-        TV va = TOps.Broadcast(alpha);
-        TOps.Store(tile, TOps.Mul(c00, va)); TOps.Store(tile + w, TOps.Mul(c01, va));
-        TOps.Store(tile + ld, TOps.Mul(c10, va)); TOps.Store(tile + ld + w, TOps.Mul(c11, va));
-        TOps.Store(tile + 2 * ld, TOps.Mul(c20, va)); TOps.Store(tile + 2 * ld + w, TOps.Mul(c21, va));
-        TOps.Store(tile + 3 * ld, TOps.Mul(c30, va)); TOps.Store(tile + 3 * ld + w, TOps.Mul(c31, va));
-        TOps.Store(tile + 4 * ld, TOps.Mul(c40, va)); TOps.Store(tile + 4 * ld + w, TOps.Mul(c41, va));
-        TOps.Store(tile + 5 * ld, TOps.Mul(c50, va)); TOps.Store(tile + 5 * ld + w, TOps.Mul(c51, va));
-    }
-
     /// <summary>
-    /// A full MR × NR tile straight into C: C = alpha · A·B + beta · C without the scratch tile, which matters when
-    /// K is short and the tile traffic is a large share of the work.
+    /// One MR × NR register block, C = alpha · A·B + beta · C, written through <paramref name="ldc"/>: straight into C
+    /// for full tiles (which matters when K is short), or into a scratch tile for edges. The twelve accumulators stay in
+    /// registers: the method has no stackalloc and no branches inside the loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void MicroKernelDirect<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta)
@@ -415,7 +385,8 @@ internal static unsafe class PackedGemm
         if (mr == MR && nr == 2 * TOps.Width) MicroKernelDirect<T, TV, TOps>(kc, a, b, c, ldc, alpha, beta);
         else
         {
-            MicroKernel<T, TV, TOps>(kc, a, b, tile, alpha);
+            // Edge tile: compute the full register block into the scratch tile, then merge the valid part.
+            MicroKernelDirect<T, TV, TOps>(kc, a, b, tile, 2 * TOps.Width, alpha, T.Zero);
             MergeTile(tile, 2 * TOps.Width, c, ldc, beta, mr, nr);
         }
     }
