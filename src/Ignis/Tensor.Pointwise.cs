@@ -228,14 +228,6 @@ public sealed partial class Tensor
         return r;
     }
 
-    /// <summary>A one-pass bool mask from a predicate kernel (no autograd).</summary>
-    internal Tensor Predicate(UnaryOp op, double a, double b)
-    {
-        var r = NewOutput(shape, DType.Bool);
-        Backend.Unary(op, DType.IsFloatingPoint() ? this : AsFloating(), r, a, b);
-        return r;
-    }
-
     /// <summary>x² (<c>square</c>).</summary>
     public Tensor Square() => Pow(2);
 

@@ -155,3 +155,26 @@ public class DepthwiseCrossCheckTests
         Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-10, 1e-10);
     }
 }
+
+/// <summary>The per-image 1×1 convolution path (maps larger than the batching limit) against an explicit matmul.</summary>
+public class PointwiseCrossCheckTests
+{
+    [Fact]
+    public void Pointwise_convolution_on_large_maps_matches_matmul()
+    {
+        Torch.ManualSeed(11);
+        var x = Torch.Randn([2, 5, 40, 41], DType.Float64, requiresGrad: true);
+        var w = Torch.Randn([3, 5, 1, 1], DType.Float64, requiresGrad: true);
+        var upstream = Torch.Randn([2, 3, 40, 41], DType.Float64);
+        Torch.Conv2d(x, w).Backward(upstream);
+
+        var xr = x.Detach().RequiresGrad_();
+        var wr = w.Detach().RequiresGrad_();
+        var y = wr.Reshape(3, 5).MatMul(xr.Reshape(2, 5, 40 * 41)).Reshape(2, 3, 40, 41);
+        y.Backward(upstream);
+
+        Fixture.AssertClose(y, Torch.Conv2d(x.Detach(), w.Detach()), "forward", 1e-12, 1e-12);
+        Fixture.AssertClose(xr.Grad!, x.Grad!, "grad input", 1e-12, 1e-12);
+        Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-12, 1e-12);
+    }
+}

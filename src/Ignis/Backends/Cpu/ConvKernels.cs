@@ -58,15 +58,8 @@ internal static class ConvKernels
             for (int n = 0; n < d.N; n++)
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    long xPlane = xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
-                    MatrixView<T> colView;
-                    if (col is null) colView = new MatrixView<T>(x, xPlane, d.OHW, 1);
-                    else
-                    {
-                        Im2Col(d, x, xPlane, col);
-                        colView = new MatrixView<T>(col, 0, d.OHW, 1);
-                    }
-                    long yBlock = yo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
+                    var colView = Columns(d, x, XPlane(d, xo, n, gi), col);
+                    long yBlock = YBlock(d, yo, n, gi);
                     PackedGemm.Run(d.CoutG, d.OHW, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
                         colView, T.Zero, y, yBlock, d.OHW);
                     if (b is not null)
@@ -76,6 +69,17 @@ internal static class ConvKernels
                 }
         }
         finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+    }
+
+    /// <summary>
+    /// The [ColRows, OH·OW] column matrix of one image and group: for 1×1 stride-1 unpadded convolution the input
+    /// plane itself, otherwise unfolded into <paramref name="col"/>.
+    /// </summary>
+    static MatrixView<T> Columns<T>(in Dims d, T[] x, long xPlane, T[]? col) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (col is null) return new MatrixView<T>(x, xPlane, d.OHW, 1);
+        Im2Col(d, x, xPlane, col);
+        return new MatrixView<T>(col, 0, d.OHW, 1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -271,8 +275,8 @@ internal static class ConvKernels
             for (int n = 0; n < d.N; n++)
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    long gxPlane = gxo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
-                    long gyBlock = gyo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW;
+                    long gxPlane = XPlane(d, gxo, n, gi);
+                    long gyBlock = YBlock(d, gyo, n, gi);
                     // W_gᵀ [ColRows × CoutG] · dY [CoutG × OHW]
                     var wT = new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows);
                     var gyv = new MatrixView<T>(gy, gyBlock, d.OHW, 1);
@@ -312,17 +316,11 @@ internal static class ConvKernels
             for (int n = 0; n < d.N; n++)
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
-                    long xPlane = xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
                     // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
-                    MatrixView<T> colT;
-                    if (col is null) colT = new MatrixView<T>(x, xPlane, 1, d.OHW);
-                    else
-                    {
-                        Im2Col(d, x, xPlane, col);
-                        colT = new MatrixView<T>(col, 0, 1, d.OHW);
-                    }
+                    var cols = Columns(d, x, XPlane(d, xo, n, gi), col);
+                    var colT = new MatrixView<T>(cols.Data, cols.Offset, cols.ColStride, cols.RowStride);
                     PackedGemm.Run(d.CoutG, d.ColRows, d.OHW, T.One,
-                        new MatrixView<T>(gy, gyo + ((long)n * d.Cout + gi * d.CoutG) * d.OHW, d.OHW, 1), colT,
+                        new MatrixView<T>(gy, YBlock(d, gyo, n, gi), d.OHW, 1), colT,
                         n == 0 ? T.Zero : T.One, gw, gwo + (long)gi * d.CoutG * d.ColRows, d.ColRows);
                 }
         }
