@@ -3,7 +3,7 @@ using Ignis.Backends;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>In-place updates are for no-grad work (optimizer steps, initialisation); this guards the graph.</summary>
     internal void CheckInPlace(Tensor? other)

@@ -2,7 +2,7 @@ using Ignis.Autograd;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Basic indexing as in PyTorch: <c>t[0]</c>, <c>t[.., 1..3]</c>, <c>t[TensorIndex.Slice(step: 2)]</c>,

@@ -2,7 +2,7 @@ using Ignis.Autograd;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Splits into pieces of <paramref name="splitSize"/> along <paramref name="dim"/> (the last may be smaller); views (<c>split</c>).</summary>
     public Tensor[] Split(long splitSize, int dim = 0)

@@ -2,7 +2,7 @@ using Ignis.Autograd;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     static string Dims2(long[] s) => s.Length == 2 ? $"{s[0]}x{s[1]}" : ShapeStr(s);
 

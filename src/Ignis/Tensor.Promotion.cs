@@ -1,6 +1,6 @@
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// <c>torch.result_type</c>: dimensioned tensors decide first; zero-dim tensors and then C# scalars

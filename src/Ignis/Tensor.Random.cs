@@ -2,7 +2,7 @@ using Ignis.Backends;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Fills in place with uniform samples in [from, to) (<c>uniform_</c>).</summary>
     public Tensor Uniform_(double from = 0, double to = 1, Generator? generator = null)
@@ -20,6 +20,18 @@ public sealed partial class Tensor
         return FillSampled("normal_kernel_cpu", generator,
             (g, a) => Sampling.Normal(g, a, (float)mean, (float)std),
             (g, a) => Sampling.Normal(g, a, mean, std));
+    }
+
+    /// <summary>
+    /// Fills in place with 1 with probability <paramref name="p"/>, else 0 (<c>bernoulli_(p)</c>): one 53-bit uniform
+    /// double per element in row-major order, as PyTorch's CPU kernel draws them.
+    /// </summary>
+    public Tensor Bernoulli_(double p = 0.5, Generator? generator = null)
+    {
+        if (!(p >= 0 && p <= 1)) throw new ArgumentException($"bernoulli_ expects p to be in [0, 1], but got p={p}");
+        return FillSampled("bernoulli_scalar_cpu_", generator,
+            (g, a) => { for (int i = 0; i < a.Length; i++) a[i] = g.NextDouble() < p ? 1f : 0f; },
+            (g, a) => { for (int i = 0; i < a.Length; i++) a[i] = g.NextDouble() < p ? 1.0 : 0.0; });
     }
 
     /// <summary>Samples on the host with PyTorch's CPU algorithms (element order = row-major), then copies in.</summary>

@@ -3,7 +3,7 @@ using Ignis.Backends;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     int[] ReduceDims(int[]? dims)
     {

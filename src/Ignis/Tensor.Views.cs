@@ -2,7 +2,7 @@ using Ignis.Autograd;
 
 namespace Ignis;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Resolves one -1 entry from the element count, as <c>view</c>/<c>reshape</c> do.</summary>
     long[] InferShape(long[] requested)

@@ -8,12 +8,13 @@ namespace Ignis;
 /// over a backend-owned <see cref="Backends.Storage"/>. Views share storage; operations dispatch to the
 /// backend of the tensor's device and record gradient functions when gradients are required.
 /// </summary>
-public sealed partial class Tensor
+public partial class Tensor
 {
-    internal readonly Storage storage;
-    internal readonly long[] shape;
-    internal readonly long[] strides;
-    internal readonly long offset;
+    // Not readonly: a Parameter's data can be swapped (Module.To, LoadStateDict) while its identity stays.
+    internal Storage storage;
+    internal long[] shape;
+    internal long[] strides;
+    internal long offset;
     bool requiresGrad;
     internal Node? gradFn;
     internal bool retainsGrad;
@@ -30,7 +31,17 @@ public sealed partial class Tensor
     }
 
     /// <summary>Element type (<c>dtype</c>).</summary>
-    public DType DType { get; }
+    public DType DType { get; private set; }
+
+    /// <summary>Points this tensor at <paramref name="src"/>'s elements (PyTorch's <c>t.data = src</c>); gradients are kept.</summary>
+    internal void SetData(Tensor src)
+    {
+        storage = src.storage;
+        shape = (long[])src.shape.Clone();
+        strides = (long[])src.strides.Clone();
+        offset = src.offset;
+        DType = src.DType;
+    }
 
     /// <summary>Device holding the elements (<c>device</c>).</summary>
     public Device Device => storage.Device;

@@ -32,6 +32,9 @@ public sealed class Node
         return f(grad);
     }
 
+    /// <summary>The same function under another name.</summary>
+    internal Node Renamed(string name) => new(name, Inputs, backward!);
+
     /// <summary>Drops the saved tensors held by the backward closure.</summary>
     internal void Release() => backward = null;
 

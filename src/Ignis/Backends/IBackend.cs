@@ -51,6 +51,34 @@ public enum UnaryOp
     InRange,
     /// <summary>x &gt; a → bool</summary>
     GreaterThan,
+    /// <summary>erf x</summary>
+    Erf,
+    /// <summary>erf⁻¹ x</summary>
+    Erfinv,
+    /// <summary>x Φ(x) (exact GELU)</summary>
+    Gelu,
+    /// <summary>d/dx of exact GELU</summary>
+    GeluDerivative,
+    /// <summary>GELU's tanh approximation</summary>
+    GeluTanh,
+    /// <summary>d/dx of GELU's tanh approximation</summary>
+    GeluTanhDerivative,
+    /// <summary>x σ(x) (SiLU / swish)</summary>
+    Silu,
+    /// <summary>d/dx of SiLU: σ(x)(1 + x(1 − σ(x)))</summary>
+    SiluDerivative,
+    /// <summary>x · relu6(x + 3) / 6</summary>
+    Hardswish,
+    /// <summary>d/dx of hardswish as PyTorch's vectorised CPU kernel computes it: 0 below −3, x/3 + 1/2 below 3, 1 from 3 on</summary>
+    HardswishDerivative,
+    /// <summary>relu6(x + 3) / 6</summary>
+    Hardsigmoid,
+    /// <summary>d/dx of hardsigmoid: 1/6 strictly inside (−3, 3), else 0</summary>
+    HardsigmoidDerivative,
+    /// <summary>x &gt; 0 ? x : a·x</summary>
+    LeakyRelu,
+    /// <summary>x &gt; 0 ? 1 : a</summary>
+    LeakyReluDerivative,
 }
 
 /// <summary>Elementwise two-input kernels; comparisons and logical ops write bool.</summary>

@@ -101,7 +101,9 @@ internal static class UnaryKernels
             case UnaryOp.IsFinite: Test<T, IsFiniteP<T>>(default, x, dst); break;
             case UnaryOp.InRange: Test<T, InRangeP<T>>(new(double.IsNaN(a) ? T.NegativeInfinity : ta, double.IsNaN(b) ? T.PositiveInfinity : tb), x, dst); break;
             case UnaryOp.GreaterThan: Test<T, GreaterP<T>>(new(ta), x, dst); break;
-            default: throw new NotSupportedException($"Unary op {op} is not defined for floating-point tensors.");
+            default:
+                if (ActivationKernels.TryFloat<T>(op, x, dst, a)) break;
+                throw new NotSupportedException($"Unary op {op} is not defined for floating-point tensors.");
         }
     }
 
