@@ -42,6 +42,9 @@ public partial class Tensor
     /// <summary>this += alpha × other (<c>add_(other, alpha=…)</c>).</summary>
     public Tensor Add_(Tensor other, double alpha) => alpha == 1 ? Add_(other) : Add_(other.Mul(alpha));
 
+    /// <summary>Adds an integer in place (keeps integer tensors integral).</summary>
+    public Tensor Add_(long other) => Add_(Wrap(other, Device));
+
     /// <summary>this += scalar.</summary>
     public Tensor Add_(double other) => Add_(Wrap(other, Device));
 
