@@ -30,6 +30,9 @@ internal static class IntraOpPool
     /// <summary>Worker threads usable now (the caller counts as one).</summary>
     public static int Threads => Math.Max(1, Math.Min(StridedLoop.ThreadLimit, Environment.ProcessorCount));
 
+    /// <summary>Makes every operation on the calling thread run serially (data-loader workers, like PyTorch's one thread per worker).</summary>
+    public static void MarkSerialThread() => insideJob = true;
+
     /// <summary>Runs body(0..count-1) across the pool and the calling thread; returns when all items are done.</summary>
     public static void For(int count, Action<int> body)
     {

@@ -1,0 +1,163 @@
+using System.IO.Compression;
+using Ignis;
+using Ignis.Data;
+using Ignis.Vision;
+using Xunit;
+
+namespace Ignis.Tests;
+
+/// <summary>Transforms against torchvision 0.14, the IDX reader on real and crafted files, and the shipped MNIST sample.</summary>
+public class VisionTests
+{
+    static readonly string SampleRoot = Path.Combine(AppContext.BaseDirectory, "data", "mnist-sample");
+
+    public static IEnumerable<object[]> TransformCases => Fixture.Cases("vision").EnumerateArray()
+        .Where(c => c.TryGetProperty("output", out _)).Select(c => new object[] { c.GetProperty("name").GetString()! });
+
+    [Theory]
+    [MemberData(nameof(TransformCases))]
+    public void Transforms_match_torchvision(string name)
+    {
+        var c = Fixture.Case("vision", name);
+        var input = Fixture.ToTensor(c.GetProperty("input"));
+        if (name.Contains("seed3")) Torch.ManualSeed(3);
+        ITransform t = name switch
+        {
+            "resize_up_float" => new Resize(11, 8),
+            "resize_down_float" => new Resize(4, 3),
+            "resize_short_edge_u8" => new Resize(5),
+            "grayscale_u8" => new Grayscale(),
+            "grayscale3_float" => new Grayscale(3),
+            "center_crop" => new CenterCrop(4),
+            "center_crop_pad" => new CenterCrop(9, 12),
+            "normalize" => new Normalize([0.5, 0.4, 0.3], [0.2, 0.3, 0.4]),
+            "to_tensor_gray" or "to_tensor_hwc" => new ToTensor(),
+            "random_crop_pad_seed3" => new RandomCrop(6, 2),
+            _ => throw new InvalidOperationException(name),
+        };
+        // uint8 resize rounds float results: a value within an ulp of .5 may land on the other integer.
+        Fixture.AssertClose(Fixture.ToTensor(c.GetProperty("output")), t.Apply(input), name, 1e-6, name == "resize_short_edge_u8" ? 1 : 1e-6);
+    }
+
+    [Fact]
+    public void Random_flip_draws_like_torchvision()
+    {
+        var expected = Fixture.Case("vision", "flip_draws_seed5").GetProperty("flips").EnumerateArray().Select(e => e.GetBoolean()).ToArray();
+        Torch.ManualSeed(5);
+        var img = Torch.Rand(3, 6, 5);
+        Torch.ManualSeed(5);
+        var flip = new RandomHorizontalFlip();
+        var flipped = img.IndexSelect(2, Torch.Arange(4, -1, -1));
+        Assert.Equal(expected, Enumerable.Range(0, 10).Select(_ => flip.Apply(img).Equal(flipped)).ToArray());
+    }
+
+    [Fact]
+    public void Shipped_mnist_sample_loads()
+    {
+        var train = new MNIST(SampleRoot);
+        var test = new MNIST(SampleRoot, train: false, transform: new Compose(new ToTensor(), new Normalize([0.1307], [0.3081])));
+        Assert.Equal(8000, train.Count);
+        Assert.Equal(2000, test.Count);
+        Assert.Equal([8000L, 28, 28], train.Data.Shape);
+        Assert.Equal(DType.UInt8, train.Data.DType);
+        var counts = Enumerable.Range(0, 10).Select(k => train.Targets.Eq((long)k).Sum().Item<long>()).ToArray();
+        Assert.All(counts, n => Assert.InRange(n, 600, 1000)); // every digit present in realistic numbers
+        var (img, label) = test[0];
+        Assert.Equal([1L, 28, 28], img.Shape);
+        Assert.InRange(label, 0, 9);
+    }
+
+    [Fact]
+    public void Fashion_mnist_names_the_install_when_missing()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var ex = Assert.Throws<FileNotFoundException>(() => new FashionMNIST(dir));
+        Assert.Contains("train-images-idx3-ubyte", ex.Message);
+        Assert.Contains(dir, ex.Message);
+    }
+
+    static string Write(byte[] content, bool gzip, string name = "x-idx")
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, name);
+        if (!gzip) { File.WriteAllBytes(path, content); return path; }
+        using var f = File.Create(path);
+        using var gz = new GZipStream(f, CompressionLevel.Fastest);
+        gz.Write(content);
+        return path;
+    }
+
+    static byte[] Header(uint magic, params int[] dims)
+    {
+        var b = new List<byte>();
+        foreach (var v in new[] { (int)magic }.Concat(dims))
+            b.AddRange(BitConverter.GetBytes(v).Reverse());
+        return b.ToArray();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Idx_reader_reads_valid_files(bool gzip)
+    {
+        var content = Header(0x803, 2, 2, 3).Concat(Enumerable.Range(0, 12).Select(i => (byte)i)).ToArray();
+        var (dims, data) = Idx.Read(Write(content, gzip), 3);
+        Assert.Equal([2, 2, 3], dims);
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (byte)i), data);
+    }
+
+    [Theory]
+    [InlineData(false, "bad magic", new byte[] { 0x12, 0x34, 0x08, 0x03, 0, 0, 0, 1 })]
+    [InlineData(true, "bad magic", new byte[] { 0x12, 0x34, 0x08, 0x03, 0, 0, 0, 1 })]
+    [InlineData(false, "has 1 dimensions; expected 3", new byte[] { 0, 0, 0x08, 0x01, 0, 0, 0, 1, 7 })]
+    [InlineData(false, "unsupported IDX element type 0x0D", new byte[] { 0, 0, 0x0D, 0x03 })]
+    [InlineData(false, "header is truncated", new byte[] { 0, 0, 0x08, 0x03, 0, 0, 0, 1 })]
+    [InlineData(false, "file ends after 2 bytes", new byte[] { 0, 0 })]
+    public void Idx_reader_rejects_corrupt_files(bool gzip, string message, byte[] content)
+    {
+        var path = Write(content, gzip);
+        var ex = Assert.Throws<IdxFormatException>(() => Idx.Read(path, 3));
+        Assert.Contains(message, ex.Message);
+        Assert.Equal(path, ex.FilePath);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Idx_reader_rejects_truncated_and_oversized_data(bool gzip)
+    {
+        var truncated = Header(0x803, 10, 28, 28).Concat(new byte[100]).ToArray();
+        Assert.Contains("data is truncated: header [10, 28, 28] needs 7840 bytes", Assert.Throws<IdxFormatException>(() => Idx.Read(Write(truncated, gzip), 3)).Message);
+        var trailing = Header(0x803, 1, 2, 2).Concat(new byte[5]).ToArray();
+        Assert.Contains("has data after the 4 bytes", Assert.Throws<IdxFormatException>(() => Idx.Read(Write(trailing, gzip), 3)).Message);
+        // A header claiming ~2 GB over a few bytes of data fails without allocating it.
+        var liar = Header(0x803, 46000, 216, 216).Concat(new byte[16]).ToArray();
+        Assert.Contains("truncated", Assert.Throws<IdxFormatException>(() => Idx.Read(Write(liar, gzip), 3)).Message);
+        var huge = Header(0x803, int.MaxValue, 28, 28);
+        Assert.Contains("describe more than", Assert.Throws<IdxFormatException>(() => Idx.Read(Write(huge, gzip), 3)).Message);
+    }
+
+    [Fact]
+    public void Corrupt_gzip_streams_raise_typed_errors()
+    {
+        var content = Header(0x803, 1, 28, 28).Concat(new byte[784]).ToArray();
+        var path = Write(content, gzip: true);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]); // cut mid-stream
+        Assert.IsType<IdxFormatException>(Record.Exception(() => Idx.Read(path, 3)));
+        for (int i = 10; i < bytes.Length - 8; i++) bytes[i] ^= 0x5A; // scramble the deflate data
+        File.WriteAllBytes(path, bytes);
+        Assert.IsType<IdxFormatException>(Record.Exception(() => Idx.Read(path, 3)));
+    }
+
+    [Fact]
+    public void Mnist_reports_inconsistent_files()
+    {
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        File.WriteAllBytes(Path.Combine(dir, "train-images-idx3-ubyte"), Header(0x803, 2, 28, 28).Concat(new byte[2 * 784]).ToArray());
+        File.WriteAllBytes(Path.Combine(dir, "train-labels-idx1-ubyte"), Header(0x801, 3).Concat(new byte[] { 1, 2, 3 }).ToArray());
+        var ex = Assert.Throws<IdxFormatException>(() => new MNIST(dir));
+        Assert.Contains("holds 3 labels but train-images-idx3-ubyte holds 2 images", ex.Message);
+        File.WriteAllBytes(Path.Combine(dir, "train-labels-idx1-ubyte"), Header(0x801, 2).Concat(new byte[] { 1, 12 }).ToArray());
+        Assert.Contains("label 12 is not a class index", Assert.Throws<IdxFormatException>(() => new MNIST(dir)).Message);
+    }
+}
