@@ -11,92 +11,102 @@ using Ignis.Optim;
 using Ignis.Vision;
 using F = Ignis.Nn.Functional;
 
-int epochs = 2, batchSize = 64, workers = 1, logInterval = 100;
-long seed = 1;
-string data = "auto";
-for (int i = 0; i < args.Length; i++)
+return MnistCnn.Run(args) > 0 ? 0 : 1;
+
+/// <summary>The sample as a callable program, so the acceptance tests run exactly this code.</summary>
+public static class MnistCnn
 {
-    switch (args[i])
+    /// <summary>Trains and evaluates; returns the test accuracy after the last epoch.</summary>
+    public static double Run(string[] args)
     {
-        case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--batch-size": batchSize = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--workers": workers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--log-interval": logInterval = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--data": data = args[++i]; break;
-        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
-    }
-}
-
-Torch.ManualSeed(seed);
-var toTensor = new ToTensor();
-MNIST trainSet, testSet;
-if (data is "fashion" or "auto" && TryFashion(toTensor, out var fashion)) (trainSet, testSet) = fashion;
-else (trainSet, testSet) = (new MNIST(transform: toTensor), new MNIST(train: false, transform: toTensor));
-Console.WriteLine($"{trainSet.GetType().Name}: {trainSet.Count:N0} training / {testSet.Count:N0} test images from {trainSet.Root}");
-
-var trainLoader = new DataLoader<(Tensor Image, long Label)>(trainSet, batchSize, shuffle: true, numWorkers: workers);
-var testLoader = new DataLoader<(Tensor Image, long Label)>(testSet, batchSize: 1000);
-var model = new Net();
-var optimizer = new Adam(model.Parameters(), lr: 1e-3);
-Console.WriteLine(model);
-
-double accuracy = 0;
-for (int epoch = 1; epoch <= epochs; epoch++)
-{
-    var clock = Stopwatch.StartNew();
-    model.Train();
-    int batchIdx = 0;
-    foreach (var batch in trainLoader)
-    {
-        optimizer.ZeroGrad();
-        var output = model.Forward(batch[0]);
-        var loss = F.NllLoss(output, batch[1]);
-        loss.Backward();
-        optimizer.Step();
-        if (batchIdx % logInterval == 0)
-            Console.WriteLine($"Train Epoch: {epoch} [{batchIdx * batchSize}/{trainSet.Count} ({100.0 * batchIdx / trainLoader.Count:F0}%)]\tLoss: {loss.Item<float>():F6}");
-        batchIdx++;
-    }
-    accuracy = Test(model, testLoader, testSet.Count, clock.Elapsed, trainSet.Count);
-}
-Console.WriteLine($"test accuracy: {accuracy:F4}");
-return 0;
-
-static double Test(Net model, DataLoader<(Tensor Image, long Label)> loader, int count, TimeSpan trainTime, int trainCount)
-{
-    model.Eval();
-    double lossSum = 0;
-    long correct = 0;
-    using (Torch.NoGrad())
-        foreach (var batch in loader)
+        int epochs = 2, batchSize = 64, workers = 1, logInterval = 100;
+        long seed = 1;
+        string data = "auto";
+        for (int i = 0; i < args.Length; i++)
         {
-            var output = model.Forward(batch[0]);
-            lossSum += F.NllLoss(output, batch[1], reduction: "sum").Item<float>();
-            correct += output.Argmax(1).Eq(batch[1]).Sum().Item<long>();
+            switch (args[i])
+            {
+                case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--batch-size": batchSize = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--workers": workers = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--log-interval": logInterval = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--data": data = args[++i]; break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
         }
-    Console.WriteLine($"\nTest set: Average loss: {lossSum / count:F4}, Accuracy: {correct}/{count} ({100.0 * correct / count:F0}%)" +
-                      $" - epoch took {trainTime.TotalSeconds:F1} s ({trainCount / trainTime.TotalSeconds:N0} images/s)\n");
-    return (double)correct / count;
-}
 
-static bool TryFashion(ITransform transform, out (MNIST, MNIST) sets)
-{
-    try
-    {
-        sets = (new FashionMNIST(transform: transform), new FashionMNIST(train: false, transform: transform));
-        return true;
+        Torch.ManualSeed(seed);
+        var toTensor = new ToTensor();
+        MNIST trainSet, testSet;
+        if (data is "fashion" or "auto" && TryFashion(toTensor, out var fashion)) (trainSet, testSet) = fashion;
+        else (trainSet, testSet) = (new MNIST(transform: toTensor), new MNIST(train: false, transform: toTensor));
+        Console.WriteLine($"{trainSet.GetType().Name}: {trainSet.Count:N0} training / {testSet.Count:N0} test images from {trainSet.Root}");
+
+        var trainLoader = new DataLoader<(Tensor Image, long Label)>(trainSet, batchSize, shuffle: true, numWorkers: workers);
+        var testLoader = new DataLoader<(Tensor Image, long Label)>(testSet, batchSize: 1000);
+        var model = new Net();
+        var optimizer = new Adam(model.Parameters(), lr: 1e-3);
+        Console.WriteLine(model);
+
+        double accuracy = 0;
+        for (int epoch = 1; epoch <= epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Train();
+            int batchIdx = 0;
+            foreach (var batch in trainLoader)
+            {
+                optimizer.ZeroGrad();
+                var output = model.Forward(batch[0]);
+                var loss = F.NllLoss(output, batch[1]);
+                loss.Backward();
+                optimizer.Step();
+                if (batchIdx % logInterval == 0)
+                    Console.WriteLine($"Train Epoch: {epoch} [{batchIdx * batchSize}/{trainSet.Count} ({100.0 * batchIdx / trainLoader.Count:F0}%)]\tLoss: {loss.Item<float>():F6}");
+                batchIdx++;
+            }
+            accuracy = Test(model, testLoader, testSet.Count, clock.Elapsed, trainSet.Count);
+        }
+        Console.WriteLine($"test accuracy: {accuracy:F4}");
+        return accuracy;
     }
-    catch (FileNotFoundException)
+
+    private static double Test(Net model, DataLoader<(Tensor Image, long Label)> loader, int count, TimeSpan trainTime, int trainCount)
     {
-        Console.WriteLine("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using the shipped MNIST sample.");
-        sets = default;
-        return false;
+        model.Eval();
+        double lossSum = 0;
+        long correct = 0;
+        using (Torch.NoGrad())
+            foreach (var batch in loader)
+            {
+                var output = model.Forward(batch[0]);
+                lossSum += F.NllLoss(output, batch[1], reduction: "sum").Item<float>();
+                correct += output.Argmax(1).Eq(batch[1]).Sum().Item<long>();
+            }
+        Console.WriteLine($"\nTest set: Average loss: {lossSum / count:F4}, Accuracy: {correct}/{count} ({100.0 * correct / count:F0}%)" +
+                          $" - epoch took {trainTime.TotalSeconds:F1} s ({trainCount / trainTime.TotalSeconds:N0} images/s)\n");
+        return (double)correct / count;
+    }
+
+    private static bool TryFashion(ITransform transform, out (MNIST, MNIST) sets)
+    {
+        try
+        {
+            sets = (new FashionMNIST(transform: transform), new FashionMNIST(train: false, transform: transform));
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            Console.WriteLine("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using the shipped MNIST sample.");
+            sets = default;
+            return false;
+        }
     }
 }
 
 /// <summary>The network of pytorch/examples mnist/main.py.</summary>
-sealed class Net : Module<Tensor, Tensor>
+internal sealed class Net : Module<Tensor, Tensor>
 {
     readonly Conv2d conv1 = new(1, 32, 3, 1);
     readonly Conv2d conv2 = new(32, 64, 3, 1);

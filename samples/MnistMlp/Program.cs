@@ -8,46 +8,56 @@ using Ignis.Keras;
 using Ignis.Nn;
 using Ignis.Vision;
 
-int epochs = 10, batchSize = 32;
-long seed = 1;
-string data = "auto";
-for (int i = 0; i < args.Length; i++)
+return MnistMlp.Run(args) > 0 ? 0 : 1;
+
+/// <summary>The sample as a callable program, so the acceptance tests run exactly this code.</summary>
+public static class MnistMlp
 {
-    switch (args[i])
+    /// <summary>Trains and evaluates; returns the final test accuracy.</summary>
+    public static double Run(string[] args)
     {
-        case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--batch-size": batchSize = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
-        case "--data": data = args[++i]; break;
-        default: Console.Error.WriteLine($"unknown argument {args[i]}"); return 2;
+        int epochs = 10, batchSize = 32;
+        long seed = 1;
+        string data = "auto";
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--epochs": epochs = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--batch-size": batchSize = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--seed": seed = long.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--data": data = args[++i]; break;
+                default: throw new ArgumentException($"unknown argument {args[i]}");
+            }
+        }
+
+        var (train, test) = Datasets.Load(data);
+        Console.WriteLine($"{train.GetType().Name}: {train.Count:N0} training / {test.Count:N0} test images from {train.Root}");
+
+        Torch.ManualSeed(seed);
+        var model = new Sequential(
+            new Flatten(),
+            new Linear(28 * 28, 128),
+            new ReLU(),
+            new Dropout(0.2),
+            new Linear(128, 10));
+        model.Compile("adam", "sparse_categorical_crossentropy", ["accuracy"], fromLogits: true);
+        Console.WriteLine(model);
+
+        // Pixels scaled to [0, 1], as the TensorFlow tutorial does (x_train / 255.0).
+        var x = train.Data.Float().Div(255.0);
+        var xTest = test.Data.Float().Div(255.0);
+        var history = model.Fit(x, train.Targets, epochs, batchSize, validationData: (xTest, test.Targets),
+            callbacks: [new ProgressCallback(new EpochLines())]);
+        var final = model.Evaluate(xTest, test.Targets);
+        Console.WriteLine($"test loss: {final["loss"]:F4}");
+        Console.WriteLine($"test accuracy: {final["accuracy"]:F4}");
+        return final["accuracy"];
     }
 }
 
-var (train, test) = Datasets.Load(data);
-Console.WriteLine($"{train.GetType().Name}: {train.Count:N0} training / {test.Count:N0} test images from {train.Root}");
-
-Torch.ManualSeed(seed);
-var model = new Sequential(
-    new Flatten(),
-    new Linear(28 * 28, 128),
-    new ReLU(),
-    new Dropout(0.2),
-    new Linear(128, 10));
-model.Compile("adam", "sparse_categorical_crossentropy", ["accuracy"], fromLogits: true);
-Console.WriteLine(model);
-
-// Pixels scaled to [0, 1], as the TensorFlow tutorial does (x_train / 255.0).
-var x = train.Data.Float().Div(255.0);
-var xTest = test.Data.Float().Div(255.0);
-var history = model.Fit(x, train.Targets, epochs, batchSize, validationData: (xTest, test.Targets),
-    callbacks: [new ProgressCallback(new EpochLines())]);
-var final = model.Evaluate(xTest, test.Targets);
-Console.WriteLine($"test loss: {final["loss"]:F4}");
-Console.WriteLine($"test accuracy: {final["accuracy"]:F4}");
-return 0;
-
 /// <summary>One line per epoch: training loss/accuracy, test accuracy, throughput.</summary>
-sealed class EpochLines : ITrainingProgress
+internal sealed class EpochLines : ITrainingProgress
 {
     int epochs;
     double rate;
@@ -58,7 +68,7 @@ sealed class EpochLines : ITrainingProgress
                           $"test_accuracy {logs["val_accuracy"]:F4} ({elapsed.TotalSeconds:F1} s, {rate:N0} samples/s)");
 }
 
-static class Datasets
+internal static class Datasets
 {
     /// <summary>Fashion-MNIST when asked for or installed, else the shipped MNIST sample.</summary>
     public static (MNIST Train, MNIST Test) Load(string which)

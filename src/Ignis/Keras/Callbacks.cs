@@ -114,7 +114,7 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
                 bestWeights = new OrderedDictionary<string, Tensor>(Model.StateDict().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Clone())));
             return;
         }
-        if (++wait > patience)
+        if (++wait >= patience && epoch > 0)
         {
             StoppedEpoch = epoch;
             StopTraining = true;
