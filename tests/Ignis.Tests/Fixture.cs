@@ -63,6 +63,16 @@ internal static class Fixture
         };
     }
 
+    /// <summary>A case's "inputs", optionally cast (floating ones) and marked as requiring gradients.</summary>
+    public static Tensor[] Inputs(JsonElement c, bool requiresGrad, DType? cast = null) =>
+        c.GetProperty("inputs").EnumerateArray().Select(e =>
+        {
+            var t = ToTensor(e);
+            if (cast is DType d && t.DType.IsFloatingPoint()) t = t.To(d);
+            if (requiresGrad && t.DType.IsFloatingPoint()) t.RequiresGrad = true;
+            return t;
+        }).ToArray();
+
     /// <summary>Asserts same shape, dtype and values: exact for integers/bool, rtol/atol for floats (NaN equals NaN).</summary>
     public static void AssertClose(Tensor expected, Tensor actual, string context, double rtol = 1e-5, double atol = 1e-6)
     {

@@ -26,7 +26,6 @@ public class KerasTests
         Torch.ManualSeed(1);
         var model = new Sequential(new Flatten(), new Linear(784, 64), new ReLU(), new Dropout(0.2), new Linear(64, 10));
         model.Compile("adam", "sparse_categorical_crossentropy", ["accuracy"], fromLogits: true);
-        var batches = new List<int>();
         var recorder = new Recorder();
         var history = model.Fit(x, y, epochs: 3, batchSize: 32, validationData: (xt, yt), callbacks: [recorder]);
         Assert.Equal(3, history.Epochs);

@@ -10,14 +10,7 @@ public class NnFixtureTests
 {
     public static IEnumerable<object[]> Cases => Fixture.Names("nn");
 
-    static Tensor[] Inputs(JsonElement c, bool requiresGrad, DType? cast = null) =>
-        c.GetProperty("inputs").EnumerateArray().Select(e =>
-        {
-            var t = Fixture.ToTensor(e);
-            if (cast is DType d && t.DType.IsFloatingPoint()) t = t.To(d);
-            if (requiresGrad && t.DType.IsFloatingPoint()) t.RequiresGrad = true;
-            return t;
-        }).ToArray();
+    static Tensor[] Inputs(JsonElement c, bool requiresGrad, DType? cast = null) => Fixture.Inputs(c, requiresGrad, cast);
 
     static Tensor Run(string name, Tensor[] inputs)
     {

@@ -10,14 +10,7 @@ public class OpFixtureTests
 {
     public static IEnumerable<object[]> Cases => Fixture.Names("ops");
 
-    static Tensor[] Inputs(JsonElement c, bool requiresGrad, DType? castFloats = null) =>
-        c.GetProperty("inputs").EnumerateArray().Select(e =>
-        {
-            var t = Fixture.ToTensor(e);
-            if (castFloats is DType d && t.DType.IsFloatingPoint()) t = t.To(d);
-            if (requiresGrad && t.DType.IsFloatingPoint()) t.RequiresGrad = true;
-            return t;
-        }).ToArray();
+    static Tensor[] Inputs(JsonElement c, bool requiresGrad, DType? cast = null) => Fixture.Inputs(c, requiresGrad, cast);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -56,7 +49,7 @@ public class OpFixtureTests
     {
         var c = Fixture.Case("ops", name);
         if (!c.TryGetProperty("grads", out _)) return;
-        var inputs = Inputs(c, requiresGrad: true, castFloats: DType.Float64);
+        var inputs = Inputs(c, requiresGrad: true, cast: DType.Float64);
         // Finite differences are undefined at ±Inf/NaN; such cases are still compared with PyTorch's gradients.
         if (inputs.Any(t => t.DType.IsFloatingPoint() && !t.IsFinite().ToArray<bool>().All(b => b))) return;
         var report = GradCheck.Check(OpCases.All[name], inputs);

@@ -12,7 +12,7 @@ public static partial class Functional
         _ => throw new ArgumentException($"{reduction} is not a valid value for reduction"),
     };
 
-    static void CheckReduction(string reduction)
+    internal static void CheckReduction(string reduction)
     {
         if (reduction is not ("mean" or "sum" or "none")) throw new ArgumentException($"{reduction} is not a valid value for reduction");
     }

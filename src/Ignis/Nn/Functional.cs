@@ -135,7 +135,7 @@ public static partial class Functional
     /// </summary>
     public static Tensor Dropout(Tensor input, double p = 0.5, bool training = true, Generator? generator = null)
     {
-        CheckP(p);
+        CheckDropoutP(p);
         if (!training || p == 0) return input;
         if (p == 1) return input.Mul(0.0);
         var noise = Torch.Empty(input.Shape, input.DType, input.Device).Bernoulli_(1 - p, generator).Div_(1 - p);
@@ -145,7 +145,7 @@ public static partial class Functional
     /// <summary>Zeroes whole channels of [N, C, H, W] (or unbatched [C, H, W]) input (<c>F.dropout2d</c>).</summary>
     public static Tensor Dropout2d(Tensor input, double p = 0.5, bool training = true, Generator? generator = null)
     {
-        CheckP(p);
+        CheckDropoutP(p);
         if (input.Dim is not (3 or 4))
             throw new ArgumentException($"dropout2d: Received a {input.Dim}-D input to dropout2d, which is deprecated and will result in an error in a future release. Expected a 3-D (unbatched) or 4-D (batched) input.");
         if (!training || p == 0) return input;
@@ -156,7 +156,7 @@ public static partial class Functional
         return input.Mul(noise);
     }
 
-    static void CheckP(double p)
+    internal static void CheckDropoutP(double p)
     {
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"dropout probability has to be between 0 and 1, but got {Ignis.Py.Repr(p)}");
     }

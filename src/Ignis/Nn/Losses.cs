@@ -5,7 +5,7 @@ public abstract class Loss : Module
 {
     private protected Loss(string reduction)
     {
-        if (reduction is not ("mean" or "sum" or "none")) throw new ArgumentException($"{reduction} is not a valid value for reduction");
+        Functional.CheckReduction(reduction);
         Reduction = reduction;
     }
 
