@@ -73,6 +73,19 @@ internal static class Fixture
             return t;
         }).ToArray();
 
+    /// <summary>Back-propagates the case's grad_output through <paramref name="output"/> and compares each input's gradient (null where PyTorch had none).</summary>
+    public static void AssertGradients(JsonElement c, JsonElement grads, Tensor[] inputs, Tensor output, string name)
+    {
+        output.Backward(ToTensor(c.GetProperty("grad_output")));
+        int i = 0;
+        foreach (var g in grads.EnumerateArray())
+        {
+            if (g.ValueKind == JsonValueKind.Null) Assert.Null(inputs[i].Grad);
+            else AssertClose(ToTensor(g), inputs[i].Grad ?? throw new Xunit.Sdk.XunitException($"{name}: input {i} has no gradient"), $"{name} grad[{i}]", 1e-5, 1e-5);
+            i++;
+        }
+    }
+
     /// <summary>Asserts same shape, dtype and values: exact for integers/bool, rtol/atol for floats (NaN equals NaN).</summary>
     public static void AssertClose(Tensor expected, Tensor actual, string context, double rtol = 1e-5, double atol = 1e-6)
     {

@@ -36,14 +36,7 @@ public class NnFixtureTests
         var inputs = Inputs(c, true);
         var output = Run(name, inputs);
         if (!NnCases.UncheckedGradFn.Contains(name)) Assert.Equal(c.GetProperty("grad_fn").GetString(), output.GradFn?.Name);
-        output.Backward(Fixture.ToTensor(c.GetProperty("grad_output")));
-        int i = 0;
-        foreach (var g in grads.EnumerateArray())
-        {
-            if (g.ValueKind == JsonValueKind.Null) Assert.Null(inputs[i].Grad);
-            else Fixture.AssertClose(Fixture.ToTensor(g), inputs[i].Grad ?? throw new Xunit.Sdk.XunitException($"{name}: input {i} has no gradient"), $"{name} grad[{i}]", 1e-5, 1e-5);
-            i++;
-        }
+        Fixture.AssertGradients(c, grads, inputs, output, name);
     }
 
     [Theory]
