@@ -5,7 +5,7 @@ using Ignis.Benchmarks;
 // `side-by-side` (default): Ignis and libtorch interleaved in one process. `bdn …`: BenchmarkDotNet micro-benchmarks.
 if (args.Length > 0 && args[0] == "profile")
 {
-    var prof = new ProfilingBackend(Ignis.Backends.Cpu.CpuBackend.Instance);
+    var prof = new ProfilingBackend(Ignis.Backends.BackendRegistry.Get(Ignis.Device.Cpu));
     if (args.Contains("--ops")) Ignis.Backends.BackendRegistry.Register(prof);
     foreach (var (name, make) in new (string, Func<IgnisNet>)[] { ("resnet18", () => IgnisNet.ResNet18(10)), ("mobilenet_v2", () => IgnisNet.MobileNetV2(10)) })
     {

@@ -9,6 +9,8 @@ public enum DeviceType
     Cuda,
     /// <summary>Apple's Metal Performance Shaders.</summary>
     Mps,
+    /// <summary>An OpenCL device (any vendor's GPU or CPU driver behind the ICD loader).</summary>
+    OpenCL,
 }
 
 /// <summary>A device (<c>torch.device</c>): a type and an optional index, parsed from strings such as <c>"cuda:0"</c>.</summary>
@@ -17,7 +19,7 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
     /// <summary>The CPU device.</summary>
     public static readonly Device Cpu = new(DeviceType.Cpu);
 
-    /// <summary>Parses <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>, <c>"mps"</c> as <c>torch.device</c> does.</summary>
+    /// <summary>Parses <c>"cpu"</c>, <c>"cuda"</c>, <c>"cuda:1"</c>, <c>"mps"</c>, <c>"opencl:1"</c> as <c>torch.device</c> does.</summary>
     /// <exception cref="ArgumentException">The string names no known device type or has a bad index.</exception>
     public static Device Parse(string spec)
     {
@@ -34,15 +36,10 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
                 throw new ArgumentException($"Invalid device string: '{spec}'", nameof(spec));
             index = int.Parse(idx, System.Globalization.CultureInfo.InvariantCulture);
         }
-        DeviceType t = type switch
-        {
-            "cpu" => DeviceType.Cpu,
-            "cuda" => DeviceType.Cuda,
-            "mps" => DeviceType.Mps,
-            _ => throw new ArgumentException(
-                $"Expected one of cpu, cuda, mps device type at start of device string: {spec}", nameof(spec)),
-        };
-        return new Device(t, index);
+        foreach (var (t, name) in Names)
+            if (name == type) return new Device(t, index);
+        throw new ArgumentException(
+            $"Expected one of {string.Join(", ", Names.Select(n => n.Name))} device type at start of device string: {spec}", nameof(spec));
     }
 
     /// <summary>Implicit conversion from a device string, so APIs accept <c>"cuda:0"</c>.</summary>
@@ -51,7 +48,24 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
     /// <summary>Prints as PyTorch does: <c>cpu</c>, <c>cuda:0</c>.</summary>
     public override string ToString()
     {
-        string t = Type switch { DeviceType.Cpu => "cpu", DeviceType.Cuda => "cuda", _ => "mps" };
+        string t = TypeName(Type);
         return Index is int i ? $"{t}:{i}" : t;
+    }
+
+    /// <summary>The device index with "no index" read as the current device, 0.</summary>
+    public int IndexOrDefault => Index ?? 0;
+
+    /// <summary>True when both name the same physical device (<c>cuda</c> and <c>cuda:0</c> do).</summary>
+    public bool SameAs(Device other) => Type == other.Type && IndexOrDefault == other.IndexOrDefault;
+
+    static readonly (DeviceType Type, string Name)[] Names =
+        [(DeviceType.Cpu, "cpu"), (DeviceType.Cuda, "cuda"), (DeviceType.Mps, "mps"), (DeviceType.OpenCL, "opencl")];
+
+    /// <summary>PyTorch's lower-case name of a device type; an undefined value is an error, never printed as another.</summary>
+    public static string TypeName(DeviceType type)
+    {
+        foreach (var (t, name) in Names)
+            if (t == type) return name;
+        throw new ArgumentOutOfRangeException(nameof(type), type, "not a defined device type");
     }
 }

@@ -1,4 +1,5 @@
 using Ignis.Autograd;
+using System.Diagnostics.CodeAnalysis;
 using Ignis.Backends;
 
 namespace Ignis;
@@ -209,39 +210,49 @@ public partial class Tensor
     {
         if (Numel != 1)
             throw new InvalidOperationException("only one element tensors can be converted to Python scalars");
+        if (typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(short) || typeof(T) == typeof(sbyte) || typeof(T) == typeof(byte))
+        {
+            long l = ItemAsLong();
+            object ri = typeof(T) == typeof(long) ? l : typeof(T) == typeof(int) ? (int)l : typeof(T) == typeof(short) ? (short)l
+                : typeof(T) == typeof(sbyte) ? (sbyte)l : (byte)l;
+            return (T)ri;
+        }
         double v = ItemAsDouble();
         object r = typeof(T) == typeof(float) ? (float)v
             : typeof(T) == typeof(double) ? v
-            : typeof(T) == typeof(long) ? (long)ItemAsLong()
-            : typeof(T) == typeof(int) ? (int)ItemAsLong()
-            : typeof(T) == typeof(byte) ? (byte)ItemAsLong()
+            : typeof(T) == typeof(Half) ? (Half)(float)v
+            : typeof(T) == typeof(BFloat16) ? (BFloat16)(float)v
             : typeof(T) == typeof(bool) ? v != 0
             : throw new NotSupportedException($"Item<{typeof(T).Name}>() is not supported.");
         return (T)r;
     }
 
-    internal double ItemAsDouble()
+    internal double ItemAsDouble() => Backend.ToHost(this) switch
     {
-        Array a = Backend.ToHost(this);
-        return a switch
-        {
-            float[] f => f[0],
-            double[] d => d[0],
-            long[] l => l[0],
-            int[] i => i[0],
-            byte[] b => b[0],
-            _ => throw new NotSupportedException(),
-        };
-    }
+        float[] f => f[0],
+        double[] d => d[0],
+        Half[] h => (double)h[0],
+        BFloat16[] bf => (double)bf[0],
+        long[] l => l[0],
+        int[] i => i[0],
+        short[] sh => sh[0],
+        sbyte[] sb => sb[0],
+        byte[] b => b[0],
+        var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
+    };
 
     long ItemAsLong() => Backend.ToHost(this) switch
     {
         long[] l => l[0],
         int[] i => i[0],
+        short[] sh => sh[0],
+        sbyte[] sb => sb[0],
         byte[] b => b[0],
         float[] f => (long)f[0],
         double[] d => (long)d[0],
-        _ => throw new NotSupportedException(),
+        Half[] h => (long)(float)h[0],
+        BFloat16[] bf => (long)(float)bf[0],
+        var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
     };
 
     /// <summary>Copies the elements in row-major order into a new array, converting to <typeparamref name="T"/> (<c>tolist()</c>, flattened).</summary>
@@ -280,12 +291,27 @@ public partial class Tensor
     /// <summary>Moves to another device (<c>to(device)</c>); throws <see cref="DeviceUnavailableException"/> if the device cannot be used.</summary>
     public Tensor To(Device device)
     {
-        if (device.Type == Device.Type && (device.Index ?? 0) == (Device.Index ?? 0)) return this;
-        var target = BackendRegistry.Get(device);
-        var host = Backend.ToHost(this);
-        var r = new Tensor(target.FromHost(device, host, DType), (long[])shape.Clone(), ContiguousStrides(shape), 0, DType);
+        if (device.SameAs(Device)) return this;
+        var r = new Tensor(CopyToDevice(this, device), (long[])shape.Clone(), ContiguousStrides(shape), 0, DType);
         var from = Device;
         return Engine.Record(r, "ToCopyBackward0", [this], g => [g.To(from)]);
+    }
+
+    /// <summary>
+    /// New contiguous storage on <paramref name="device"/> holding <paramref name="src"/>'s elements: a direct copy when
+    /// one backend serves both devices, else staged through the host.
+    /// </summary>
+    static Storage CopyToDevice(Tensor src, Device device)
+    {
+        var target = BackendRegistry.Get(device);
+        var source = src.Backend;
+        if (ReferenceEquals(target, source))
+        {
+            var dst = TensorView.Contiguous(target.AllocateUninitialized(device, src.DType, src.Numel), src.shape);
+            target.CopyAcrossDevices(src, dst);
+            return dst.Storage;
+        }
+        return target.FromHost(device, source.ToHost(src), src.DType);
     }
 
     /// <summary>Moves to a device given as a string such as <c>"cuda:0"</c>.</summary>
@@ -336,6 +362,17 @@ public partial class Tensor
         Backend.Copy(this, r);
         return r;
     }
+
+    /// <summary>
+    /// The strided view a backend receives for this tensor (shares its shape and stride arrays). Backends are
+    /// called with views, so the backend contract never sees autograd state.
+    /// </summary>
+    [return: NotNullIfNotNull(nameof(t))]
+    public static implicit operator TensorView?(Tensor? t) =>
+        t is null ? null : new TensorView(t.storage, t.shape, t.strides, t.offset, t.DType, copyArrays: false);
+
+    /// <summary>A tensor over a backend view (no autograd record); the arrays are shared.</summary>
+    internal static Tensor FromView(TensorView v) => new(v.storage, v.shape, v.strides, v.offset, v.DType);
 
     /// <summary>Prints as PyTorch's <c>repr</c> does, e.g. <c>tensor([[0.4963, 0.7682]])</c>.</summary>
     public override string ToString() => Formatting.TensorFormatter.Format(this);

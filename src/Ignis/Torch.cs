@@ -31,11 +31,11 @@ public static partial class Torch
     public static void SetNumThreads(int n)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), "Number of threads must be positive.");
-        Backends.Cpu.StridedLoop.ThreadLimit = n;
+        Numerics.IntraOpThreads.Limit = n;
     }
 
     /// <summary><c>get_num_threads</c>.</summary>
-    public static int GetNumThreads() => Math.Min(Backends.Cpu.StridedLoop.ThreadLimit, Environment.ProcessorCount);
+    public static int GetNumThreads() => Math.Min(Numerics.IntraOpThreads.Limit, Environment.ProcessorCount);
 
     static Ignis.Tensor Finish(Ignis.Tensor t, bool requiresGrad)
     {
@@ -190,11 +190,15 @@ public static partial class Torch
         foreach (long s in shape) n *= s;
         if (n != data.Length) throw new ArgumentException($"shape '{Ignis.Tensor.ShapeStr(shape)}' is invalid for input of size {data.Length}");
         Array arr = data is bool[] b ? b.Select(v => v ? (byte)1 : (byte)0).ToArray() : data;
-        var st = CpuBackendStorage(arr, dtype);
-        return new Ignis.Tensor(st, (long[])shape.Clone(), Ignis.Tensor.ContiguousStrides(shape), 0, dtype);
+        return FromHostArray(arr, dtype, shape);
     }
 
-    static Storage CpuBackendStorage(Array data, DType dtype) => BackendRegistry.Get(Device.Cpu).FromHost(Device.Cpu, data, dtype);
+    /// <summary>A CPU tensor holding a copy of a host array of the dtype's CLR type.</summary>
+    internal static Ignis.Tensor FromHostArray(Array data, DType dtype, long[] shape)
+    {
+        var st = BackendRegistry.Get(Device.Cpu).FromHost(Device.Cpu, data, dtype);
+        return new Ignis.Tensor(st, (long[])shape.Clone(), Ignis.Tensor.ContiguousStrides(shape), 0, dtype);
+    }
 
     /// <summary><c>torch.tensor(list)</c> for float data.</summary>
     public static Ignis.Tensor Tensor(float[] data, params long[] shape) => From(data, shape);
@@ -208,6 +212,14 @@ public static partial class Torch
     public static Ignis.Tensor Tensor(byte[] data, params long[] shape) => From(data, shape);
     /// <summary><c>torch.tensor</c> for bool data.</summary>
     public static Ignis.Tensor Tensor(bool[] data, params long[] shape) => From(data, shape);
+    /// <summary><c>torch.tensor(..., dtype=torch.float16)</c> from <see cref="System.Half"/> data.</summary>
+    public static Ignis.Tensor Tensor(Half[] data, params long[] shape) => From(data, shape);
+    /// <summary><c>torch.tensor(..., dtype=torch.bfloat16)</c> from <see cref="Ignis.BFloat16"/> data.</summary>
+    public static Ignis.Tensor Tensor(BFloat16[] data, params long[] shape) => From(data, shape);
+    /// <summary><c>torch.tensor(..., dtype=torch.int16)</c>.</summary>
+    public static Ignis.Tensor Tensor(short[] data, params long[] shape) => From(data, shape);
+    /// <summary><c>torch.tensor(..., dtype=torch.int8)</c>.</summary>
+    public static Ignis.Tensor Tensor(sbyte[] data, params long[] shape) => From(data, shape);
 
     /// <summary>A 0-dim tensor (<c>torch.tensor(3.5)</c>) of the default float dtype unless given.</summary>
     public static Ignis.Tensor Scalar(double value, DType? dtype = null, Device? device = null) => Full([], value, dtype ?? DefaultDType, device);

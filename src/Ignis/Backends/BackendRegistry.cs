@@ -1,5 +1,3 @@
-using Ignis.Backends.Cpu;
-
 namespace Ignis.Backends;
 
 /// <summary>Thrown when a tensor is placed on a device this machine or build cannot serve.</summary>
@@ -12,7 +10,7 @@ public sealed class DeviceUnavailableException : InvalidOperationException
 /// <summary>Maps device types to backends. GPU backends live in their own assemblies and register here at run time.</summary>
 public static class BackendRegistry
 {
-    static readonly Dictionary<DeviceType, IBackend> Backends = new() { [DeviceType.Cpu] = CpuBackend.Instance };
+    static readonly Dictionary<DeviceType, IBackend> Backends = [];
     static readonly object Gate = new();
 
     /// <summary>Registers (or replaces) the backend for its device type, e.g. a faster CPU engine or a CUDA backend.</summary>
@@ -32,14 +30,23 @@ public static class BackendRegistry
     public static IBackend Get(Device device)
     {
         var b = TryGet(device.Type);
-        if (b is { IsAvailable: true }) return b;
+        if (b is { IsAvailable: true })
+        {
+            if (device.Index is int i && (i < 0 || i >= b.DeviceCount))
+                throw new DeviceUnavailableException($"Device '{device}' is not available: {b.DeviceCount} {Device.TypeName(device.Type)} device(s) found (invalid device ordinal).");
+            return b;
+        }
         throw new DeviceUnavailableException(device.Type switch
         {
             DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +
                 "Reference the Ignis.Cuda package and install an NVIDIA driver (libcuda.so.1) to use CUDA; " +
                 "Torch.Cuda.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
+            DeviceType.OpenCL => $"Device '{device}' is not available: no OpenCL backend is loaded. " +
+                "Reference the Ignis.OpenCL package and install an OpenCL driver with the ICD loader (libOpenCL.so.1); " +
+                "Torch.OpenCL.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
             DeviceType.Mps => $"Device '{device}' is not available: Ignis has no Metal (MPS) backend on this machine; use 'cpu'.",
-            _ => $"Device '{device}' is not available.",
+            DeviceType.Cpu => $"Device '{device}' is not available: no CPU backend is registered.",
+            _ => throw new ArgumentOutOfRangeException(nameof(device), device.Type, "not a defined device type"),
         });
     }
 }

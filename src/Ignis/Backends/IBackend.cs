@@ -161,6 +161,30 @@ public readonly record struct Pool2dGeometry(int KernelH, int KernelW, int Strid
 /// <summary>Hyper-parameters of one Adam/AdamW update (<c>torch.optim.Adam</c> semantics; <see cref="Step"/> counts from 1).</summary>
 public readonly record struct AdamHyper(double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, bool Amsgrad, long Step);
 
+/// <summary>Distributions of <see cref="IBackend.RandomFill"/>.</summary>
+public enum RandomDistribution
+{
+    /// <summary>Uniform on [a, b) (<c>uniform_(a, b)</c>).</summary>
+    Uniform,
+    /// <summary>Normal with mean a and standard deviation b (<c>normal_(a, b)</c>).</summary>
+    Normal,
+    /// <summary>1 with probability a, else 0 (<c>bernoulli_(a)</c>).</summary>
+    Bernoulli,
+}
+
+/// <summary>Facts about one device (<c>torch.cuda.get_device_properties</c>).</summary>
+/// <param name="Name">The device's name as its driver reports it.</param>
+/// <param name="TotalMemory">Bytes of memory the device has (for the CPU: what the process may use).</param>
+/// <param name="ComputeUnits">Streaming multiprocessors, compute units or cores.</param>
+public readonly record struct DeviceProperties(string Name, long TotalMemory, int ComputeUnits);
+
+/// <summary>
+/// Memory counters of one device (<c>torch.cuda.memory_allocated</c>, <c>memory_reserved</c>,
+/// <c>max_memory_allocated</c>): bytes held by live storages, bytes the caching allocator holds (live + cached),
+/// and the high-water mark of the allocated bytes.
+/// </summary>
+public readonly record struct MemoryStats(long Allocated, long Reserved, long PeakAllocated);
+
 /// <summary>
 /// The narrow contract every compute backend implements. The tensor API decides shapes, dtypes,
 /// broadcasting and autograd; a backend only runs these primitives over strided memory it owns.
@@ -175,6 +199,42 @@ public interface IBackend
     /// <summary>True when the backend can run on this machine.</summary>
     bool IsAvailable { get; }
 
+    /// <summary>Number of devices of this type (<c>torch.cuda.device_count()</c>); 0 when unavailable.</summary>
+    int DeviceCount => IsAvailable ? 1 : 0;
+
+    /// <summary>Name, memory and compute units of one device.</summary>
+    DeviceProperties GetDeviceProperties(int index) => new(DeviceType.ToString(), 0, 1);
+
+    /// <summary>Waits until all work queued on the device has finished (<c>torch.cuda.synchronize</c>); a no-op for synchronous backends.</summary>
+    void Synchronize(int index) { }
+
+    /// <summary>Memory counters of one device; zeros where the backend keeps none.</summary>
+    MemoryStats GetMemoryStats(int index) => default;
+
+    /// <summary>Starts a new peak measurement (<c>torch.cuda.reset_peak_memory_stats</c>).</summary>
+    void ResetPeakMemoryStats(int index) { }
+
+    /// <summary>Returns cached, unused blocks to the device (<c>torch.cuda.empty_cache</c>).</summary>
+    void EmptyCache() { }
+
+    /// <summary>
+    /// dst ← src where the two views live on different devices of this backend (or on the same one); both have dst's
+    /// shape and dtype. The portable default stages through the host.
+    /// </summary>
+    void CopyAcrossDevices(TensorView src, TensorView dst) => Copy(TensorView.Contiguous(FromHost(dst.Device, ToHost(src), src.DType), src.Shape), dst);
+
+    /// <summary>
+    /// Fills dst with samples of <paramref name="distribution"/> drawn from <paramref name="generator"/>, elements in
+    /// row-major order. The default samples on the host with PyTorch's CPU algorithms (bit-identical numbers for
+    /// float32/float64; float16/bfloat16 are sampled in float32 and rounded) and copies them in; a device backend
+    /// overrides it to sample where the memory is.
+    /// </summary>
+    void RandomFill(TensorView dst, RandomDistribution distribution, double a, double b, Generator generator)
+    {
+        var host = Sampling.Sample(distribution, a, b, generator, dst.DType, dst.Numel);
+        Copy(TensorView.Contiguous(FromHost(dst.Device, host, DTypeInfo.FromClr(host.GetType().GetElementType()!)), dst.Shape), dst);
+    }
+
     /// <summary>Allocates zero-filled storage.</summary>
     Storage Allocate(Device device, DType dtype, long length);
 
@@ -185,100 +245,100 @@ public interface IBackend
     Storage FromHost(Device device, Array data, DType dtype);
 
     /// <summary>Copies a tensor's elements, in row-major order, into a new host array of its CLR type.</summary>
-    Array ToHost(Tensor t);
+    Array ToHost(TensorView t);
 
     /// <summary>dst ← src, same shape (src may have zero strides), converting dtype.</summary>
-    void Copy(Tensor src, Tensor dst);
+    void Copy(TensorView src, TensorView dst);
 
     /// <summary>dst ← value.</summary>
-    void Fill(Tensor dst, double value);
+    void Fill(TensorView dst, double value);
 
     /// <summary>dst ← op(x); x and dst share a shape; dst is x's dtype or bool for predicates.</summary>
-    void Unary(UnaryOp op, Tensor x, Tensor dst, double a = 0, double b = 0);
+    void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0);
 
     /// <summary>dst ← a op b; a and b are already expanded to dst's shape and share a dtype.</summary>
-    void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst);
+    void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst);
 
     /// <summary>
     /// dst ← (lo ≤ x ≤ hi) ? grad : 0, the gradient of clamp, in one pass; with <paramref name="lowerExclusive"/> it is
     /// ReLU's rule instead, x ≤ lo ? 0 : grad (NaN passes, as in ATen's threshold_backward). A NaN bound is absent.
     /// grad and x are expanded to dst's shape and share its dtype.
     /// </summary>
-    void MaskedGrad(Tensor grad, Tensor x, double lo, double hi, bool lowerExclusive, Tensor dst)
+    void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst)
     {
         // Portable composition for backends without a fused kernel.
-        var mask = Tensor.Empty(dst.shape, DType.Bool, dst.Device);
+        var mask = TensorView.Contiguous(AllocateUninitialized(dst.Device, DType.Bool, dst.Numel), dst.Shape);
         Unary(lowerExclusive ? UnaryOp.GreaterThan : UnaryOp.InRange, x, mask, lo, hi);
-        var zero = Tensor.Empty([], dst.DType, dst.Device);
-        Where(mask, grad, zero.ExpandRaw(dst.shape), dst);
+        var zero = TensorView.Contiguous(Allocate(dst.Device, dst.DType, 1), []);
+        Where(mask, grad, zero.Expand(dst.Shape), dst);
     }
 
     /// <summary>dst ← cond ? a : b, all expanded to dst's shape; a and b share dst's dtype.</summary>
-    void Where(Tensor cond, Tensor a, Tensor b, Tensor dst);
+    void Where(TensorView cond, TensorView a, TensorView b, TensorView dst);
 
     /// <summary>Reduces each row of a contiguous 2-D [rows, k] x into dst [rows]; optional int64 indices for Max/Min.</summary>
-    void Reduce(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg = 0);
+    void Reduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg = 0);
 
     /// <summary>Softmax (or log-softmax) of each row of a contiguous 2-D [rows, k] x into dst, fused and numerically stable.</summary>
-    void Softmax(Tensor x, Tensor dst, bool log);
+    void Softmax(TensorView x, TensorView dst, bool log);
 
     /// <summary>
     /// Gradient of <see cref="Softmax"/> from its output y and the output gradient gy (both [rows, k] contiguous):
     /// y·(gy − Σ gy·y) for softmax, gy − exp(y)·Σ gy for log-softmax.
     /// </summary>
-    void SoftmaxBackward(Tensor y, Tensor gy, Tensor dst, bool log);
+    void SoftmaxBackward(TensorView y, TensorView gy, TensorView dst, bool log);
 
     /// <summary>Inclusive prefix sum along the last dimension of a contiguous 2-D x into dst.</summary>
-    void Cumsum(Tensor x, Tensor dst);
+    void Cumsum(TensorView x, TensorView dst);
 
     /// <summary>
     /// Batched matrix product of [B,M,K] and [B,K,N] into contiguous [B,M,N]. Operands may have any strides
     /// (transposed matrices, batch stride 0 for broadcasting); the backend handles layouts without copies where it can.
     /// </summary>
-    void MatMul(Tensor a, Tensor b, Tensor dst);
+    void MatMul(TensorView a, TensorView b, TensorView dst);
 
     /// <summary><c>dst[i][j][k] = x[i][index[i][j][k]][k]</c> along <paramref name="dim"/> (index may have zero strides).</summary>
-    void Gather(Tensor x, int dim, Tensor index, Tensor dst);
+    void Gather(TensorView x, int dim, TensorView index, TensorView dst);
 
     /// <summary><c>dst[i][index[i][j][k]][k] += src[i][j][k]</c> along <paramref name="dim"/>.</summary>
-    void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src);
+    void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src);
 
     /// <summary>2-D convolution of contiguous NCHW input with [Cout, Cin/groups, KH, KW] weight into contiguous output.</summary>
-    void Conv2d(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output);
+    void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output);
 
     /// <summary>Gradient of <see cref="Conv2d"/> with respect to its input (written, not accumulated).</summary>
-    void Conv2dBackwardInput(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput);
+    void Conv2dBackwardInput(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput);
 
     /// <summary>Gradient of <see cref="Conv2d"/> with respect to its weight (written, not accumulated).</summary>
-    void Conv2dBackwardWeight(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight);
+    void Conv2dBackwardWeight(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight);
 
     /// <summary>Max pooling over contiguous NCHW planes; indices are flat positions within each input plane.</summary>
-    void MaxPool2d(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices);
+    void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices);
 
     /// <summary>Scatters output gradients to the recorded argmax positions (gradInput is zero-filled first).</summary>
-    void MaxPool2dBackward(Tensor gradOutput, Tensor indices, Tensor gradInput);
+    void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput);
 
     /// <summary>Average pooling (PyTorch's padding and divisor rules); adaptive when <paramref name="adaptive"/> is set.</summary>
-    void AvgPool2d(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output);
+    void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output);
 
     /// <summary>Gradient of <see cref="AvgPool2d"/>.</summary>
-    void AvgPool2dBackward(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput);
+    void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput);
 
     /// <summary>
     /// Batch normalisation over contiguous [N, C, S] input. In training it computes per-channel mean and inverse
     /// std (biased variance) into <paramref name="saveMean"/>/<paramref name="saveInvStd"/> and updates running stats
     /// with the unbiased variance; in evaluation it uses the running stats.
     /// </summary>
-    void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
-        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd);
+    void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd);
 
     /// <summary>
     /// One fused Adam/AdamW update of contiguous, same-shaped tensors: moments and parameter are updated in place
     /// in a single pass (<paramref name="maxExpAvgSq"/> only with AMSGrad).
     /// </summary>
-    void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h);
+    void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h);
 
     /// <summary>Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null).</summary>
-    void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
-        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias);
+    void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+        TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias);
 }

@@ -115,7 +115,7 @@ public class DataLoader<T, TBatch> : IEnumerable<TBatch>
             int id = w;
             threads[w] = new Thread(() =>
             {
-                Backends.Cpu.IntraOpPool.MarkSerialThread();
+                Numerics.IntraOpThreads.MarkSerialThread();
                 WorkerContext.WorkerId = id;
                 try
                 {

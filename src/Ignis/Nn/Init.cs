@@ -96,7 +96,7 @@ public static class Init
     /// </summary>
     public static Tensor TruncNormal_(Tensor tensor, double mean = 0, double std = 1, double a = -2, double b = 2, Generator? generator = null)
     {
-        static double NormCdf(double x) => (1 + Backends.Cpu.SpecialMath.Erf(x / Math.Sqrt(2))) / 2;
+        static double NormCdf(double x) => (1 + Numerics.SpecialMath.Erf(x / Math.Sqrt(2))) / 2;
         double l = NormCdf((a - mean) / std), u = NormCdf((b - mean) / std);
         using (Torch.NoGrad())
         {

@@ -3,6 +3,37 @@ namespace Ignis;
 /// <summary>Fills host arrays with PyTorch's CPU sampling algorithms, element order and arithmetic included.</summary>
 internal static class Sampling
 {
+    /// <summary>
+    /// n samples on the host in row-major order: float64 tensors get double samples, every other floating dtype
+    /// float32 ones (PyTorch's CPU kernels for float32; half types then round).
+    /// </summary>
+    public static Array Sample(Backends.RandomDistribution kind, double a, double b, Generator g, DType dtype, long n)
+    {
+        if (!dtype.IsFloatingPoint()) throw new UnsupportedDTypeException(kind.ToString().ToLowerInvariant() + "_", dtype);
+        if (dtype == DType.Float64)
+        {
+            var d = new double[n];
+            switch (kind)
+            {
+                case Backends.RandomDistribution.Uniform: Uniform(g, d, a, b); break;
+                case Backends.RandomDistribution.Normal: Normal(g, d, a, b); break;
+                case Backends.RandomDistribution.Bernoulli: for (long i = 0; i < n; i++) d[i] = g.NextDouble() < a ? 1.0 : 0.0; break;
+                default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+            }
+            return d;
+        }
+        var f = new float[n];
+        switch (kind)
+        {
+            case Backends.RandomDistribution.Uniform: Uniform(g, f, (float)a, (float)b); break;
+            case Backends.RandomDistribution.Normal: Normal(g, f, (float)a, (float)b); break;
+            // One 53-bit uniform double per element, as PyTorch's CPU bernoulli_(p) draws them.
+            case Backends.RandomDistribution.Bernoulli: for (long i = 0; i < n; i++) f[i] = g.NextDouble() < a ? 1f : 0f; break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, null);
+        }
+        return f;
+    }
+
     /// <summary>ATen's float path: 24 random bits scaled in double, the range (to − from) rounded in float.</summary>
     public static void Uniform(Generator g, float[] a, float from, float to)
     {

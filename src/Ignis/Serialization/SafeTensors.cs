@@ -19,16 +19,7 @@ public static class SafeTensors
 {
     const long MaxHeader = 100_000_000;
 
-    static string Code(DType d) => d switch
-    {
-        DType.Float32 => "F32", DType.Float64 => "F64", DType.Int64 => "I64", DType.Int32 => "I32", DType.UInt8 => "U8", DType.Bool => "BOOL",
-        _ => throw new NotSupportedException($"safetensors: dtype {d.TorchName()} is not supported"),
-    };
-
-    static DType? Parse(string s) => s switch
-    {
-        "F32" => DType.Float32, "F64" => DType.Float64, "I64" => DType.Int64, "I32" => DType.Int32, "U8" => DType.UInt8, "BOOL" => DType.Bool, _ => null,
-    };
+    static string Code(DType d) => d.Facts().SafeTensorsCode;
 
     /// <summary>Writes <paramref name="tensors"/> (e.g. a module's state dict) to <paramref name="path"/> atomically.</summary>
     public static void Save(IEnumerable<KeyValuePair<string, Tensor>> tensors, string path, IReadOnlyDictionary<string, string>? metadata = null)
@@ -70,18 +61,7 @@ public static class SafeTensors
         }
     }
 
-    static byte[] Bytes(Tensor t) => t.DType switch
-    {
-        DType.Float32 => Raw(t.ToArray<float>()),
-        DType.Float64 => Raw(t.ToArray<double>()),
-        DType.Int64 => Raw(t.ToArray<long>()),
-        DType.Int32 => Raw(t.ToArray<int>()),
-        DType.UInt8 => t.ToArray<byte>(),
-        DType.Bool => t.ToArray<bool>().Select(b => b ? (byte)1 : (byte)0).ToArray(),
-        _ => throw new NotSupportedException(),
-    };
-
-    static byte[] Raw<T>(T[] a) where T : unmanaged => System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).ToArray();
+    static byte[] Bytes(Tensor t) => HostArrays.ToBytes(t.Backend.ToHost(t), t.DType);
 
     /// <summary>Reads every tensor of <paramref name="path"/>; malformed files raise <see cref="SafeTensorsFormatException"/>.</summary>
     public static OrderedDictionary<string, Tensor> Load(string path)
@@ -101,7 +81,7 @@ public static class SafeTensors
             if (p.Name == "__metadata__") continue;
             try
             {
-                var dt = Parse(p.Value.GetProperty("dtype").GetString() ?? "") ?? throw new SafeTensorsFormatException(path, $"{p.Name}: unsupported dtype {p.Value.GetProperty("dtype")}");
+                var dt = DTypeInfo.FromSafeTensorsCode(p.Value.GetProperty("dtype").GetString() ?? "") ?? throw new SafeTensorsFormatException(path, $"{p.Name}: unsupported dtype {p.Value.GetProperty("dtype")}");
                 var shape = p.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
                 var offs = p.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
                 if (shape.Any(s => s < 0)) throw new SafeTensorsFormatException(path, $"{p.Name}: negative dimension in shape [{string.Join(", ", shape)}]");
@@ -112,15 +92,7 @@ public static class SafeTensors
                 if (offs[1] - offs[0] != checked(count * dt.ElementSize()))
                     throw new SafeTensorsFormatException(path, $"{p.Name}: {offs[1] - offs[0]} bytes for shape [{string.Join(", ", shape)}] of {Code(dt)} (expected {count * dt.ElementSize()})");
                 var span = bytes.AsSpan((int)(dataStart + offs[0]), (int)(offs[1] - offs[0]));
-                result[p.Name] = dt switch
-                {
-                    DType.Float32 => Torch.From(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(span).ToArray(), shape),
-                    DType.Float64 => Torch.From(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(span).ToArray(), shape),
-                    DType.Int64 => Torch.From(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(span).ToArray(), shape),
-                    DType.Int32 => Torch.From(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(span).ToArray(), shape),
-                    DType.UInt8 => Torch.From(span.ToArray(), shape),
-                    _ => Torch.From(span.ToArray().Select(b => b != 0).ToArray(), shape),
-                };
+                result[p.Name] = Torch.FromHostArray(HostArrays.FromBytes(span, dt), dt, shape);
             }
             catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
             {

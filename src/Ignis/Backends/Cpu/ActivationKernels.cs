@@ -1,3 +1,4 @@
+using Ignis.Numerics;
 using System.Numerics;
 using System.Numerics.Tensors;
 
@@ -6,7 +7,7 @@ namespace Ignis.Backends.Cpu;
 /// <summary>Activation functions and their derivatives (the derivative kernels make each backward one pass plus a multiply).</summary>
 internal static class ActivationKernels
 {
-    public static bool TryFloat<T>(UnaryOp op, Tensor x, Tensor dst, double a) where T : unmanaged, IFloatingPointIeee754<T>
+    public static bool TryFloat<T>(UnaryOp op, TensorView x, TensorView dst, double a) where T : unmanaged, IFloatingPointIeee754<T>
     {
         switch (op)
         {

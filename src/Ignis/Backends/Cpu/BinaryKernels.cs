@@ -28,7 +28,7 @@ internal interface IBinaryPredicate<T>
 internal static class BinaryKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Map<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryKernel<T>
+    public static void Map<T, TOp>(TOp op, TensorView a, TensorView b, TensorView dst) where TOp : struct, IBinaryKernel<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
         StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
@@ -46,7 +46,7 @@ internal static class BinaryKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MapScalar<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryScalar<T>
+    public static void MapScalar<T, TOp>(TOp op, TensorView a, TensorView b, TensorView dst) where TOp : struct, IBinaryScalar<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
         StridedLoop.Run(dst.shape, [a.strides, b.strides, dst.strides], [a.offset, b.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
@@ -57,7 +57,7 @@ internal static class BinaryKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Test<T, TOp>(TOp op, Tensor a, Tensor b, Tensor dst) where TOp : struct, IBinaryPredicate<T>
+    public static void Test<T, TOp>(TOp op, TensorView a, TensorView b, TensorView dst) where TOp : struct, IBinaryPredicate<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b);
         byte[] xd = CpuBackend.Data<byte>(dst);
@@ -68,7 +68,7 @@ internal static class BinaryKernels
         });
     }
 
-    static bool Compare<T>(BinaryOp op, Tensor a, Tensor b, Tensor dst) where T : INumber<T>
+    static bool Compare<T>(BinaryOp op, TensorView a, TensorView b, TensorView dst) where T : INumber<T>
     {
         switch (op)
         {
@@ -85,7 +85,7 @@ internal static class BinaryKernels
         }
     }
 
-    public static void Float<T>(BinaryOp op, Tensor a, Tensor b, Tensor dst) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Float<T>(BinaryOp op, TensorView a, TensorView b, TensorView dst) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (Compare<T>(op, a, b, dst)) return;
         switch (op)
@@ -103,7 +103,7 @@ internal static class BinaryKernels
         }
     }
 
-    public static void Integer<T>(BinaryOp op, Tensor a, Tensor b, Tensor dst) where T : unmanaged, IBinaryInteger<T>
+    public static void Integer<T>(BinaryOp op, TensorView a, TensorView b, TensorView dst) where T : unmanaged, IBinaryInteger<T>
     {
         if (Compare<T>(op, a, b, dst)) return;
         switch (op)

@@ -53,14 +53,7 @@ internal static class BufferPool
     }
 
     /// <summary>A new zero-filled array of the dtype's CLR type.</summary>
-    public static Array NewArray(DType dtype, int length) => dtype switch
-    {
-        DType.Float32 => new float[length],
-        DType.Float64 => new double[length],
-        DType.Int64 => new long[length],
-        DType.Int32 => new int[length],
-        _ => new byte[length],
-    };
+    public static Array NewArray(DType dtype, int length) => HostArrays.New(dtype, length);
 
     public static void Return(Array a, DType dtype)
     {

@@ -28,14 +28,14 @@ internal static class ConvKernels
 
     static DepthwiseKernels.Plane Plane(in Dims d) => new(d.H, d.W, d.KH, d.KW, d.OH, d.OW, d.G.StrideH, d.G.StrideW, d.G.PadH, d.G.PadW, d.G.DilationH, d.G.DilationW);
 
-    static Dims Shape(Tensor input, Tensor weight, Tensor output, Conv2dGeometry g) => new(
+    static Dims Shape(TensorView input, TensorView weight, TensorView output, Conv2dGeometry g) => new(
         (int)input.shape[0], (int)input.shape[1], (int)input.shape[2], (int)input.shape[3],
         (int)weight.shape[0], (int)weight.shape[2], (int)weight.shape[3], (int)output.shape[2], (int)output.shape[3], g);
 
     // ---------- forward ----------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output)
+    public static void Forward<T>(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = Shape(input, weight, output, g);
@@ -252,7 +252,7 @@ internal static class ConvKernels
     // ---------- gradient with respect to the input ----------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BackwardInput<T>(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput)
+    public static void BackwardInput<T>(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = Shape(gradInput, weight, gradOutput, g);
@@ -294,7 +294,7 @@ internal static class ConvKernels
     // ---------- gradient with respect to the weight ----------
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BackwardWeight<T>(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight)
+    public static void BackwardWeight<T>(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = Shape(input, gradWeight, gradOutput, g);

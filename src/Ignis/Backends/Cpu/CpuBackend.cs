@@ -18,7 +18,41 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public bool IsAvailable => true;
 
-    internal static T[] Data<T>(Tensor t) => ((CpuStorage)t.storage).As<T>();
+    /// <inheritdoc/>
+    public int DeviceCount => 1;
+
+    /// <inheritdoc/>
+    public DeviceProperties GetDeviceProperties(int index) =>
+        new(CpuModelName(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, Environment.ProcessorCount);
+
+    static string CpuModelName()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is int c and > 0)
+                        return line[(c + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture + " CPU";
+    }
+
+    /// <inheritdoc/>
+    public MemoryStats GetMemoryStats(int index) =>
+        new(Torch.Memory.LiveTensorBytes, Torch.Memory.LiveTensorBytes + BufferPool.PooledBytes, Torch.Memory.PeakLiveTensorBytes);
+
+    /// <inheritdoc/>
+    public void ResetPeakMemoryStats(int index) => Torch.Memory.ResetPeak();
+
+    /// <inheritdoc/>
+    public void EmptyCache() => BufferPool.Clear();
+
+    /// <inheritdoc/>
+    public void CopyAcrossDevices(TensorView src, TensorView dst) => Copy(src, dst);
+
+    internal static T[] Data<T>(TensorView t) => ((CpuStorage)t.storage).As<T>();
 
     /// <inheritdoc/>
     public Storage Allocate(Device device, DType dtype, long length) => AllocateCore(dtype, length, zeroed: true);
@@ -34,39 +68,52 @@ public sealed class CpuBackend : IBackend
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
         if (BufferPool.Poolable(length * dtype.ElementSize()))
             return new CpuStorage(BufferPool.Rent(dtype, n, zeroed), dtype, pooled: true);
-        return new CpuStorage(BufferPool.NewArray(dtype, n), dtype, pooled: false);
+        return new CpuStorage(HostArrays.New(dtype, n), dtype, pooled: false);
     }
 
     /// <inheritdoc/>
     public Storage FromHost(Device device, Array data, DType dtype) => new CpuStorage((Array)data.Clone(), dtype);
 
     /// <inheritdoc/>
-    public Array ToHost(Tensor t)
+    public Array ToHost(TensorView t)
     {
         // The array escapes to the caller, so it must never come from (or go back to) the pool.
-        var data = BufferPool.NewArray(t.DType, checked((int)t.Numel));
-        var dst = new Tensor(new CpuStorage(data, t.DType), t.shape, Tensor.ContiguousStrides(t.shape), 0, t.DType);
+        var data = HostArrays.New(t.DType, checked((int)t.Numel));
+        var dst = TensorView.Contiguous(new CpuStorage(data, t.DType), t.shape);
         Copy(t, dst);
         GC.KeepAlive(t);
         return data;
     }
 
     /// <inheritdoc/>
-    public void Copy(Tensor src, Tensor dst)
+    public void Copy(TensorView src, TensorView dst)
     {
+        // c10::Half and c10::BFloat16 convert only from and to float, so every conversion that involves them goes
+        // through float32 (double → float → half rounds twice, exactly as PyTorch does).
+        if ((src.DType.IsReducedFloat() || dst.DType.IsReducedFloat()) && src.DType != dst.DType)
+        {
+            ReducedFloat.Copy(this, src, dst);
+            KeepAlive(src, dst);
+            return;
+        }
         switch (src.DType)
         {
             case DType.Float32: CopyFrom<float>(src, dst); break;
             case DType.Float64: CopyFrom<double>(src, dst); break;
             case DType.Int64: CopyFrom<long>(src, dst); break;
             case DType.Int32: CopyFrom<int>(src, dst); break;
-            default: CopyFrom<byte>(src, dst); break;
+            case DType.Int16: CopyFrom<short>(src, dst); break;
+            case DType.Int8: CopyFrom<sbyte>(src, dst); break;
+            case DType.UInt8 or DType.Bool: CopyFrom<byte>(src, dst); break;
+            case DType.Float16: Convert<Half, Half>(src, dst); break;
+            case DType.BFloat16: ReducedFloat.SameType<BFloat16>(src, dst); break;
+            default: throw new UnsupportedDTypeException("copy_", src.DType);
         }
         KeepAlive(src, dst);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void CopyFrom<TS>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS>
+    static void CopyFrom<TS>(TensorView src, TensorView dst) where TS : unmanaged, INumber<TS>
     {
         switch (dst.DType)
         {
@@ -74,15 +121,18 @@ public sealed class CpuBackend : IBackend
             case DType.Float64: Convert<TS, double>(src, dst); break;
             case DType.Int64: Convert<TS, long>(src, dst); break;
             case DType.Int32: Convert<TS, int>(src, dst); break;
+            case DType.Int16: Convert<TS, short>(src, dst); break;
+            case DType.Int8: Convert<TS, sbyte>(src, dst); break;
             case DType.UInt8: Convert<TS, byte>(src, dst); break;
-            default: UnaryKernels.Test<TS, NonZero<TS>>(default, src, dst); break;
+            case DType.Bool: UnaryKernels.Test<TS, NonZero<TS>>(default, src, dst); break;
+            default: throw new UnsupportedDTypeException("copy_", dst.DType);
         }
     }
 
     struct NonZero<T> : IPredicate<T> where T : INumber<T> { public bool Test(T x) => x != T.Zero; }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Convert<TS, TD>(Tensor src, Tensor dst) where TS : unmanaged, INumber<TS> where TD : unmanaged, INumber<TD>
+    internal static void Convert<TS, TD>(TensorView src, TensorView dst) where TS : unmanaged, INumber<TS> where TD : unmanaged, INumber<TD>
     {
         TS[] s = Data<TS>(src);
         TD[] d = Data<TD>(dst);
@@ -108,44 +158,52 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Fill(Tensor dst, double value)
+    public void Fill(TensorView dst, double value)
     {
-        var scalar = new Tensor(Allocate(dst.Device, DType.Float64, 1), [], [], 0, DType.Float64);
+        var scalar = TensorView.Contiguous(Allocate(dst.Device, DType.Float64, 1), []);
         Data<double>(scalar)[0] = value;
-        Copy(scalar.ExpandRaw(dst.shape), dst);
+        Copy(scalar.Expand(dst.shape), dst);
         KeepAlive(dst);
     }
 
     /// <inheritdoc/>
-    public void Unary(UnaryOp op, Tensor x, Tensor dst, double a = 0, double b = 0)
+    public void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0)
     {
+        if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst], v => Unary(op, v[0]!, v[1]!, a, b), written: 1); return; }
         switch (x.DType)
         {
             case DType.Float32: UnaryKernels.Float<float>(op, x, dst, a, b); break;
             case DType.Float64: UnaryKernels.Float<double>(op, x, dst, a, b); break;
             case DType.Int64: UnaryKernels.Integer<long>(op, x, dst, a, b); break;
             case DType.Int32: UnaryKernels.Integer<int>(op, x, dst, a, b); break;
-            default: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
+            case DType.Int16: UnaryKernels.Integer<short>(op, x, dst, a, b); break;
+            case DType.Int8: UnaryKernels.Integer<sbyte>(op, x, dst, a, b); break;
+            case DType.UInt8 or DType.Bool: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
+            default: throw new UnsupportedDTypeException(op.ToString(), x.DType);
         }
         KeepAlive(x, dst);
     }
 
     /// <inheritdoc/>
-    public void Binary(BinaryOp op, Tensor a, Tensor b, Tensor dst)
+    public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst)
     {
+        if (ReducedFloat.Any(a, b, dst)) { ReducedFloat.InFloat32(this, [a, b, dst], v => Binary(op, v[0]!, v[1]!, v[2]!), written: 2); return; }
         switch (a.DType)
         {
             case DType.Float32: BinaryKernels.Float<float>(op, a, b, dst); break;
             case DType.Float64: BinaryKernels.Float<double>(op, a, b, dst); break;
             case DType.Int64: BinaryKernels.Integer<long>(op, a, b, dst); break;
             case DType.Int32: BinaryKernels.Integer<int>(op, a, b, dst); break;
-            default: BinaryKernels.Integer<byte>(op, a, b, dst); break;
+            case DType.Int16: BinaryKernels.Integer<short>(op, a, b, dst); break;
+            case DType.Int8: BinaryKernels.Integer<sbyte>(op, a, b, dst); break;
+            case DType.UInt8 or DType.Bool: BinaryKernels.Integer<byte>(op, a, b, dst); break;
+            default: throw new UnsupportedDTypeException(op.ToString(), a.DType);
         }
         KeepAlive(a, b, dst);
     }
 
     /// <inheritdoc/>
-    public void Where(Tensor cond, Tensor a, Tensor b, Tensor dst)
+    public void Where(TensorView cond, TensorView a, TensorView b, TensorView dst)
     {
         switch (a.DType)
         {
@@ -153,13 +211,16 @@ public sealed class CpuBackend : IBackend
             case DType.Float64: WhereT<double>(cond, a, b, dst); break;
             case DType.Int64: WhereT<long>(cond, a, b, dst); break;
             case DType.Int32: WhereT<int>(cond, a, b, dst); break;
-            default: WhereT<byte>(cond, a, b, dst); break;
+            case DType.Int16 or DType.Float16 or DType.BFloat16: WhereT<short>(cond, a, b, dst); break; // moves bit patterns
+            case DType.Int8: WhereT<sbyte>(cond, a, b, dst); break;
+            case DType.UInt8 or DType.Bool: WhereT<byte>(cond, a, b, dst); break;
+            default: throw new UnsupportedDTypeException("where", a.DType);
         }
         KeepAlive(cond, a, b, dst);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void WhereT<T>(Tensor cond, Tensor a, Tensor b, Tensor dst)
+    static void WhereT<T>(TensorView cond, TensorView a, TensorView b, TensorView dst)
     {
         byte[] c = Data<byte>(cond);
         T[] xa = Data<T>(a), xb = Data<T>(b), xd = Data<T>(dst);
@@ -173,48 +234,58 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Reduce(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg = 0)
+    public void Reduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg = 0)
     {
+        if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst, indices], v => Reduce(op, v[0]!, v[1]!, v[2], arg), written: 1); return; }
         switch (x.DType)
         {
             case DType.Float32: ReduceKernels.Float<float>(op, x, dst, indices, arg); break;
             case DType.Float64: ReduceKernels.Float<double>(op, x, dst, indices, arg); break;
             case DType.Int64: ReduceKernels.Integer<long>(op, x, dst, indices); break;
             case DType.Int32: ReduceKernels.Integer<int>(op, x, dst, indices); break;
-            default: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
+            case DType.Int16: ReduceKernels.Integer<short>(op, x, dst, indices); break;
+            case DType.Int8: ReduceKernels.Integer<sbyte>(op, x, dst, indices); break;
+            case DType.UInt8 or DType.Bool: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
+            default: throw new UnsupportedDTypeException(op.ToString().ToLowerInvariant(), x.DType);
         }
         KeepAlive(x, dst, indices);
     }
 
     /// <inheritdoc/>
-    public void Cumsum(Tensor x, Tensor dst)
+    public void Cumsum(TensorView x, TensorView dst)
     {
+        if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst], v => Cumsum(v[0]!, v[1]!), written: 1); return; }
         switch (x.DType)
         {
             case DType.Float32: ReduceKernels.Cumsum<float>(x, dst); break;
             case DType.Float64: ReduceKernels.Cumsum<double>(x, dst); break;
             case DType.Int64: ReduceKernels.Cumsum<long>(x, dst); break;
-            default: throw new NotSupportedException($"cumsum kernel for {x.DType.TorchName()}");
+            default: throw new UnsupportedDTypeException("cumsum", x.DType);
         }
         KeepAlive(x, dst);
     }
 
     /// <inheritdoc/>
-    public void MatMul(Tensor a, Tensor b, Tensor dst)
+    public void MatMul(TensorView a, TensorView b, TensorView dst)
     {
+        // float16/bfloat16 products accumulate in float32 (the widened operands go through the float32 GEMM).
+        if (ReducedFloat.Any(a, b, dst)) { ReducedFloat.InFloat32(this, [a, b, dst], v => MatMul(v[0]!, v[1]!, v[2]!), written: 2); return; }
         switch (a.DType)
         {
             case DType.Float32: MatMulKernels.Run<float>(a, b, dst); break;
             case DType.Float64: MatMulKernels.Run<double>(a, b, dst); break;
             case DType.Int64: MatMulKernels.Run<long>(a, b, dst); break;
             case DType.Int32: MatMulKernels.Run<int>(a, b, dst); break;
-            default: MatMulKernels.Run<byte>(a, b, dst); break;
+            case DType.Int16: MatMulKernels.Run<short>(a, b, dst); break;
+            case DType.Int8: MatMulKernels.Run<sbyte>(a, b, dst); break;
+            case DType.UInt8: MatMulKernels.Run<byte>(a, b, dst); break;
+            default: throw new UnsupportedDTypeException("addmm_impl_cpu_", a.DType);
         }
         KeepAlive(a, b, dst);
     }
 
     /// <inheritdoc/>
-    public void Gather(Tensor x, int dim, Tensor index, Tensor dst)
+    public void Gather(TensorView x, int dim, TensorView index, TensorView dst)
     {
         switch (x.DType)
         {
@@ -222,21 +293,28 @@ public sealed class CpuBackend : IBackend
             case DType.Float64: IndexKernels.Gather<double>(x, dim, index, dst); break;
             case DType.Int64: IndexKernels.Gather<long>(x, dim, index, dst); break;
             case DType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
-            default: IndexKernels.Gather<byte>(x, dim, index, dst); break;
+            case DType.Int16 or DType.Float16 or DType.BFloat16: IndexKernels.Gather<short>(x, dim, index, dst); break; // moves bit patterns
+            case DType.Int8: IndexKernels.Gather<sbyte>(x, dim, index, dst); break;
+            case DType.UInt8 or DType.Bool: IndexKernels.Gather<byte>(x, dim, index, dst); break;
+            default: throw new UnsupportedDTypeException("gather", x.DType);
         }
         KeepAlive(x, index, dst);
     }
 
     /// <inheritdoc/>
-    public void ScatterAdd(Tensor dst, int dim, Tensor index, Tensor src)
+    public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src)
     {
+        if (ReducedFloat.Any(dst, src)) { ReducedFloat.InFloat32(this, [dst, index, src], v => ScatterAdd(v[0]!, dim, v[1]!, v[2]!), written: 0); return; }
         switch (dst.DType)
         {
             case DType.Float32: IndexKernels.ScatterAdd<float>(dst, dim, index, src); break;
             case DType.Float64: IndexKernels.ScatterAdd<double>(dst, dim, index, src); break;
             case DType.Int64: IndexKernels.ScatterAdd<long>(dst, dim, index, src); break;
             case DType.Int32: IndexKernels.ScatterAdd<int>(dst, dim, index, src); break;
-            default: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
+            case DType.Int16: IndexKernels.ScatterAdd<short>(dst, dim, index, src); break;
+            case DType.Int8: IndexKernels.ScatterAdd<sbyte>(dst, dim, index, src); break;
+            case DType.UInt8 or DType.Bool: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
+            default: throw new UnsupportedDTypeException("scatter_add_", dst.DType);
         }
         KeepAlive(dst, index, src);
     }
@@ -245,76 +323,95 @@ public sealed class CpuBackend : IBackend
     /// Keeps tensors (and so their storages) reachable until a kernel has finished with their arrays: a pooled
     /// storage that became unreachable mid-kernel could otherwise hand its array to another allocation.
     /// </summary>
-    static void KeepAlive(params Tensor?[] tensors) => GC.KeepAlive(tensors);
+    static void KeepAlive(params TensorView?[] tensors) => GC.KeepAlive(tensors);
 
-    static void Floating(Tensor?[] alive, string op, Action f32, Action f64)
+    /// <summary>
+    /// Dispatches a floating-point-only kernel on the dtype of <paramref name="alive"/>[0]. float16/bfloat16 operands
+    /// are computed in float32: every reduced-float operand is widened, the float32 kernel runs, and the operands
+    /// listed in <paramref name="written"/> are rounded back. Other dtypes raise <see cref="UnsupportedDTypeException"/>.
+    /// </summary>
+    void Floating(TensorView?[] alive, string op, Action f32, Action f64, Action<TensorView?[]> widened, params int[] written)
     {
         var t = alive[0]!;
-        if (t.DType == DType.Float32) f32();
+        if (ReducedFloat.Any(alive)) ReducedFloat.InFloat32(this, alive, widened, written);
+        else if (t.DType == DType.Float32) f32();
         else if (t.DType == DType.Float64) f64();
-        else throw new NotSupportedException($"\"{op}\" not implemented for '{t.DType.ScalarTypeName()}'");
+        else throw new UnsupportedDTypeException(op, t.DType);
         GC.KeepAlive(alive);
     }
 
     /// <inheritdoc/>
-    public void Conv2d(Tensor input, Tensor weight, Tensor? bias, Conv2dGeometry g, Tensor output) =>
-        Floating([input, weight, bias, output], "conv2d", () => ConvKernels.Forward<float>(input, weight, bias, g, output), () => ConvKernels.Forward<double>(input, weight, bias, g, output));
+    public void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output) =>
+        Floating([input, weight, bias, output], "conv2d", () => ConvKernels.Forward<float>(input, weight, bias, g, output), () => ConvKernels.Forward<double>(input, weight, bias, g, output),
+            v => Conv2d(v[0]!, v[1]!, v[2], g, v[3]!), 3);
 
     /// <inheritdoc/>
-    public void Conv2dBackwardInput(Tensor gradOutput, Tensor weight, Conv2dGeometry g, Tensor gradInput) =>
-        Floating([weight, gradOutput, gradInput], "conv2d_backward", () => ConvKernels.BackwardInput<float>(gradOutput, weight, g, gradInput), () => ConvKernels.BackwardInput<double>(gradOutput, weight, g, gradInput));
+    public void Conv2dBackwardInput(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput) =>
+        Floating([weight, gradOutput, gradInput], "conv2d_backward", () => ConvKernels.BackwardInput<float>(gradOutput, weight, g, gradInput), () => ConvKernels.BackwardInput<double>(gradOutput, weight, g, gradInput),
+            v => Conv2dBackwardInput(v[1]!, v[0]!, g, v[2]!), 2);
 
     /// <inheritdoc/>
-    public void Conv2dBackwardWeight(Tensor gradOutput, Tensor input, Conv2dGeometry g, Tensor gradWeight) =>
-        Floating([input, gradOutput, gradWeight], "conv2d_backward", () => ConvKernels.BackwardWeight<float>(gradOutput, input, g, gradWeight), () => ConvKernels.BackwardWeight<double>(gradOutput, input, g, gradWeight));
+    public void Conv2dBackwardWeight(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight) =>
+        Floating([input, gradOutput, gradWeight], "conv2d_backward", () => ConvKernels.BackwardWeight<float>(gradOutput, input, g, gradWeight), () => ConvKernels.BackwardWeight<double>(gradOutput, input, g, gradWeight),
+            v => Conv2dBackwardWeight(v[1]!, v[0]!, g, v[2]!), 2);
 
     /// <inheritdoc/>
-    public void MaxPool2d(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices) =>
-        Floating([input, output, indices], "max_pool2d", () => PoolKernels.MaxForward<float>(input, g, output, indices), () => PoolKernels.MaxForward<double>(input, g, output, indices));
+    public void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices) =>
+        Floating([input, output, indices], "max_pool2d", () => PoolKernels.MaxForward<float>(input, g, output, indices), () => PoolKernels.MaxForward<double>(input, g, output, indices),
+            v => MaxPool2d(v[0]!, g, v[1]!, v[2]!), 1);
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(Tensor gradOutput, Tensor indices, Tensor gradInput) =>
-        Floating([gradOutput, indices, gradInput], "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput));
+    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput) =>
+        Floating([gradOutput, indices, gradInput], "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput),
+            v => MaxPool2dBackward(v[0]!, v[1]!, v[2]!), 2);
 
     /// <inheritdoc/>
-    public void AvgPool2d(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output) =>
-        Floating([input, output], "avg_pool2d", () => PoolKernels.AvgForward<float>(input, g, countIncludePad, adaptive, output), () => PoolKernels.AvgForward<double>(input, g, countIncludePad, adaptive, output));
+    public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output) =>
+        Floating([input, output], "avg_pool2d", () => PoolKernels.AvgForward<float>(input, g, countIncludePad, adaptive, output), () => PoolKernels.AvgForward<double>(input, g, countIncludePad, adaptive, output),
+            v => AvgPool2d(v[0]!, g, countIncludePad, adaptive, v[1]!), 1);
 
     /// <inheritdoc/>
-    public void AvgPool2dBackward(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput) =>
-        Floating([gradOutput, gradInput], "avg_pool2d_backward", () => PoolKernels.AvgBackward<float>(gradOutput, g, countIncludePad, adaptive, gradInput), () => PoolKernels.AvgBackward<double>(gradOutput, g, countIncludePad, adaptive, gradInput));
+    public void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput) =>
+        Floating([gradOutput, gradInput], "avg_pool2d_backward", () => PoolKernels.AvgBackward<float>(gradOutput, g, countIncludePad, adaptive, gradInput), () => PoolKernels.AvgBackward<double>(gradOutput, g, countIncludePad, adaptive, gradInput),
+            v => AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!), 1);
 
     /// <inheritdoc/>
-    public void BatchNorm(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
-        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) =>
+    public void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd) =>
         Floating([input, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd], "batch_norm",
             () => NormKernels.BatchNorm<float>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd),
-            () => NormKernels.BatchNorm<double>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd));
+            () => NormKernels.BatchNorm<double>(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd),
+            v => BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!), 3, 4, 5, 6, 7);
 
     /// <inheritdoc/>
-    public void BatchNormBackward(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
-        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) =>
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+        TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
         Floating([input, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], "batch_norm_backward",
             () => NormKernels.BatchNormBackward<float>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
-            () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias));
+            () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
+            v => BatchNormBackward(v[1]!, v[0]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]), 5, 6, 7);
 
     /// <inheritdoc/>
-    public void AdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h) =>
+    public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h) =>
         Floating([param, grad, expAvg, expAvgSq, maxExpAvgSq], "adam",
             () => OptimKernels.Adam<float>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h),
-            () => OptimKernels.Adam<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
+            () => OptimKernels.Adam<double>(param, grad, expAvg, expAvgSq, maxExpAvgSq, h),
+            v => AdamStep(v[0]!, v[1]!, v[2]!, v[3]!, v[4], h), 0, 2, 3, 4);
 
     /// <inheritdoc/>
-    public void MaskedGrad(Tensor grad, Tensor x, double lo, double hi, bool lowerExclusive, Tensor dst) =>
+    public void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst) =>
         Floating([dst, grad, x], "masked_grad",
             () => MaskKernels.MaskedGrad<float>(grad, x, lo, hi, lowerExclusive, dst),
-            () => MaskKernels.MaskedGrad<double>(grad, x, lo, hi, lowerExclusive, dst));
+            () => MaskKernels.MaskedGrad<double>(grad, x, lo, hi, lowerExclusive, dst),
+            v => MaskedGrad(v[1]!, v[2]!, lo, hi, lowerExclusive, v[0]!), 0);
 
     /// <inheritdoc/>
-    public void Softmax(Tensor x, Tensor dst, bool log) =>
-        Floating([x, dst], "softmax", () => SoftmaxKernels.Forward<float>(x, dst, log), () => SoftmaxKernels.Forward<double>(x, dst, log));
+    public void Softmax(TensorView x, TensorView dst, bool log) =>
+        Floating([x, dst], "softmax", () => SoftmaxKernels.Forward<float>(x, dst, log), () => SoftmaxKernels.Forward<double>(x, dst, log),
+            v => Softmax(v[0]!, v[1]!, log), 1);
 
     /// <inheritdoc/>
-    public void SoftmaxBackward(Tensor y, Tensor gy, Tensor dst, bool log) =>
-        Floating([y, gy, dst], "softmax_backward", () => SoftmaxKernels.Backward<float>(y, gy, dst, log), () => SoftmaxKernels.Backward<double>(y, gy, dst, log));
+    public void SoftmaxBackward(TensorView y, TensorView gy, TensorView dst, bool log) =>
+        Floating([y, gy, dst], "softmax_backward", () => SoftmaxKernels.Backward<float>(y, gy, dst, log), () => SoftmaxKernels.Backward<double>(y, gy, dst, log),
+            v => SoftmaxBackward(v[0]!, v[1]!, v[2]!, log), 2);
 }

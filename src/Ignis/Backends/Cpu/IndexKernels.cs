@@ -37,7 +37,7 @@ internal static class IndexKernels
         return i < 0 ? i + size : i;
     }
 
-    public static void Gather<T>(Tensor x, int dim, Tensor index, Tensor dst)
+    public static void Gather<T>(TensorView x, int dim, TensorView index, TensorView dst)
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long[] ix = CpuBackend.Data<long>(index);
@@ -52,7 +52,7 @@ internal static class IndexKernels
         });
     }
 
-    public static void ScatterAdd<T>(Tensor dst, int dim, Tensor index, Tensor src) where T : INumber<T>
+    public static void ScatterAdd<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : INumber<T>
     {
         T[] ds = CpuBackend.Data<T>(dst), ss = CpuBackend.Data<T>(src);
         long[] ix = CpuBackend.Data<long>(index);

@@ -28,17 +28,14 @@ internal static class IntraOpPool
     const int SpinIterations = 4000;
 
     /// <summary>Worker threads usable now (the caller counts as one).</summary>
-    public static int Threads => Math.Max(1, Math.Min(StridedLoop.ThreadLimit, Environment.ProcessorCount));
-
-    /// <summary>Makes every operation on the calling thread run serially (data-loader workers, like PyTorch's one thread per worker).</summary>
-    public static void MarkSerialThread() => insideJob = true;
+    public static int Threads => Numerics.IntraOpThreads.Available;
 
     /// <summary>Runs body(0..count-1) across the pool and the calling thread; returns when all items are done.</summary>
     public static void For(int count, Action<int> body)
     {
         if (count <= 0) return;
         int threads = Threads;
-        if (count == 1 || threads == 1 || insideJob)
+        if (count == 1 || threads == 1 || insideJob || Numerics.IntraOpThreads.IsSerialThread)
         {
             for (int i = 0; i < count; i++) body(i);
             return;

@@ -7,7 +7,7 @@ namespace Ignis.Backends.Cpu;
 internal static class MaskKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaskedGrad<T>(Tensor grad, Tensor x, double lo, double hi, bool lowerExclusive, Tensor dst)
+    public static void MaskedGrad<T>(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] g = CpuBackend.Data<T>(grad), xs = CpuBackend.Data<T>(x), d = CpuBackend.Data<T>(dst);

@@ -8,7 +8,7 @@ namespace Ignis.Backends.Cpu;
 internal static class MatMulKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T>(Tensor a, Tensor b, Tensor dst) where T : unmanaged, INumber<T>
+    public static void Run<T>(TensorView a, TensorView b, TensorView dst) where T : unmanaged, INumber<T>
     {
         T[] xa = CpuBackend.Data<T>(a), xb = CpuBackend.Data<T>(b), xd = CpuBackend.Data<T>(dst);
         int batch = (int)a.shape[0], m = (int)a.shape[1], k = (int)a.shape[2], n = (int)b.shape[2];

@@ -8,8 +8,8 @@ namespace Ignis.Backends.Cpu;
 internal static class NormKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BatchNorm<T>(Tensor input, Tensor? weight, Tensor? bias, Tensor? runningMean, Tensor? runningVar, bool training,
-        double momentum, double eps, Tensor output, Tensor saveMean, Tensor saveInvStd) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BatchNorm<T>(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = (int)input.shape[0], c = (int)input.shape[1], s = (int)(input.Numel / Math.Max(1, (long)n * c));
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
@@ -123,8 +123,8 @@ internal static class NormKernels
     static ReadOnlySpan<T> Plane<T>(T[] data, long off, int i, int ch, int c, int s) => new(data, (int)(off + ((long)i * c + ch) * s), s);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void BatchNormBackward<T>(Tensor gradOutput, Tensor input, Tensor? weight, Tensor saveMean, Tensor saveInvStd, bool training,
-        Tensor? gradInput, Tensor? gradWeight, Tensor? gradBias) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BatchNormBackward<T>(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+        TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = (int)input.shape[0], c = (int)input.shape[1], s = (int)(input.Numel / Math.Max(1, (long)n * c));
         T[] x = CpuBackend.Data<T>(input), gy = CpuBackend.Data<T>(gradOutput);

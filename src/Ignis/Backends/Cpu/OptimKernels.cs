@@ -11,7 +11,7 @@ internal static class OptimKernels
     /// v = v·β₂ + (1−β₂)·g·g; denom = √v / √bc₂ + ε; p += (−lr/bc₁) · m / denom. AdamW first scales p by (1 − lr·wd).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Adam<T>(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor? maxExpAvgSq, AdamHyper h)
+    public static void Adam<T>(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] p = CpuBackend.Data<T>(param), g = CpuBackend.Data<T>(grad), m = CpuBackend.Data<T>(expAvg), v = CpuBackend.Data<T>(expAvgSq);

@@ -7,11 +7,11 @@ namespace Ignis.Backends.Cpu;
 internal static class PoolKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static (int planes, int h, int w, int oh, int ow) Dims(Tensor input, Tensor output) =>
+    static (int planes, int h, int w, int oh, int ow) Dims(TensorView input, TensorView output) =>
         ((int)(input.shape[0] * input.shape[1]), (int)input.shape[2], (int)input.shape[3], (int)output.shape[2], (int)output.shape[3]);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxForward<T>(Tensor input, Pool2dGeometry g, Tensor output, Tensor indices) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void MaxForward<T>(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(input, output);
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
@@ -51,7 +51,7 @@ internal static class PoolKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MaxBackward<T>(Tensor gradOutput, Tensor indices, Tensor gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void MaxBackward<T>(TensorView gradOutput, TensorView indices, TensorView gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(gradInput, gradOutput);
         T[] gy = CpuBackend.Data<T>(gradOutput), gx = CpuBackend.Data<T>(gradInput);
@@ -93,7 +93,7 @@ internal static class PoolKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AvgForward<T>(Tensor input, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor output) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void AvgForward<T>(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(input, output);
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
@@ -117,7 +117,7 @@ internal static class PoolKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void AvgBackward<T>(Tensor gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, Tensor gradInput) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void AvgBackward<T>(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (planes, h, w, oh, ow) = Dims(gradInput, gradOutput);
         T[] gy = CpuBackend.Data<T>(gradOutput), gx = CpuBackend.Data<T>(gradInput);

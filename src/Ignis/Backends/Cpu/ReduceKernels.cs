@@ -12,7 +12,7 @@ internal static class ReduceKernels
 
     /// <summary>Runs <paramref name="reduce"/> over each row of a contiguous [rows, k] input, rows in parallel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void ForEachRow<T>(Tensor x, Tensor dst, Tensor? indices, RowReducer<T> reduce)
+    static void ForEachRow<T>(TensorView x, TensorView dst, TensorView? indices, RowReducer<T> reduce)
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long[]? ix = indices is null ? null : CpuBackend.Data<long>(indices);
@@ -31,7 +31,7 @@ internal static class ReduceKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Float<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices, double arg)
+    public static void Float<T>(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         RowReducer<T> f = op switch
@@ -88,7 +88,7 @@ internal static class ReduceKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Integer<T>(ReduceOp op, Tensor x, Tensor dst, Tensor? indices) where T : unmanaged, IBinaryInteger<T>
+    public static void Integer<T>(ReduceOp op, TensorView x, TensorView dst, TensorView? indices) where T : unmanaged, IBinaryInteger<T>
     {
         RowReducer<T> f = op switch
         {
@@ -102,7 +102,7 @@ internal static class ReduceKernels
 
     /// <summary>Prefix sums accumulated in double for floating point (as ATen's CPU cumsum) and in long for integers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Cumsum<T>(Tensor x, Tensor dst) where T : unmanaged, INumber<T>
+    public static void Cumsum<T>(TensorView x, TensorView dst) where T : unmanaged, INumber<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long rows = x.shape[0];

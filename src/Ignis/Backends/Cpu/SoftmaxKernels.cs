@@ -8,7 +8,7 @@ namespace Ignis.Backends.Cpu;
 internal static class SoftmaxKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Forward<T>(Tensor x, Tensor dst, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Forward<T>(TensorView x, TensorView dst, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ds = CpuBackend.Data<T>(dst);
         long rows = x.shape[0];
@@ -44,7 +44,7 @@ internal static class SoftmaxKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Backward<T>(Tensor y, Tensor gy, Tensor dst, bool log) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void Backward<T>(TensorView y, TensorView gy, TensorView dst, bool log) where T : unmanaged, IFloatingPointIeee754<T>
     {
         T[] ys = CpuBackend.Data<T>(y), gs = CpuBackend.Data<T>(gy), ds = CpuBackend.Data<T>(dst);
         long rows = y.shape[0];

@@ -54,7 +54,7 @@ internal static class StridedLoop
         long inner = sizes[nd - 1];
         long[] innerStrides = st[nd - 1];
         long rows = numel / inner;
-        int workers = numel >= ParallelGrain ? Math.Min(Environment.ProcessorCount, ThreadLimit) : 1;
+        int workers = numel >= ParallelGrain ? Numerics.IntraOpThreads.Available : 1;
 
         if (rows == 1)
         {
@@ -120,13 +120,10 @@ internal static class StridedLoop
         else DoRows(0, rows);
     }
 
-    /// <summary>Upper bound on worker threads (<c>Torch.SetNumThreads</c>).</summary>
-    internal static int ThreadLimit = Environment.ProcessorCount;
-
     /// <summary>Runs <paramref name="body"/> over [0, n) in parallel chunks when the work is large enough.</summary>
     public static void ParallelRange(long n, long costPerItem, Action<long, long> body)
     {
-        int workers = Math.Min(Environment.ProcessorCount, ThreadLimit);
+        int workers = Numerics.IntraOpThreads.Available;
         if (workers <= 1 || n < 2 || n * costPerItem < ParallelGrain)
         {
             body(0, n);

@@ -26,7 +26,7 @@ internal interface IPredicate<T>
 internal static class UnaryKernels
 {
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Map<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IUnaryKernel<T>
+    public static void Map<T, TOp>(TOp op, TensorView x, TensorView dst) where TOp : struct, IUnaryKernel<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ys = CpuBackend.Data<T>(dst);
         StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
@@ -42,7 +42,7 @@ internal static class UnaryKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void MapScalar<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IUnaryScalar<T>
+    public static void MapScalar<T, TOp>(TOp op, TensorView x, TensorView dst) where TOp : struct, IUnaryScalar<T>
     {
         T[] xs = CpuBackend.Data<T>(x), ys = CpuBackend.Data<T>(dst);
         StridedLoop.Run(dst.shape, [x.strides, dst.strides], [x.offset, dst.offset], [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, s, n) =>
@@ -53,7 +53,7 @@ internal static class UnaryKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Test<T, TOp>(TOp op, Tensor x, Tensor dst) where TOp : struct, IPredicate<T>
+    public static void Test<T, TOp>(TOp op, TensorView x, TensorView dst) where TOp : struct, IPredicate<T>
     {
         T[] xs = CpuBackend.Data<T>(x);
         byte[] ys = CpuBackend.Data<byte>(dst);
@@ -64,7 +64,7 @@ internal static class UnaryKernels
         });
     }
 
-    public static void Float<T>(UnaryOp op, Tensor x, Tensor dst, double a, double b)
+    public static void Float<T>(UnaryOp op, TensorView x, TensorView dst, double a, double b)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         T ta = T.CreateTruncating(a), tb = T.CreateTruncating(b);
@@ -107,7 +107,7 @@ internal static class UnaryKernels
         }
     }
 
-    public static void Integer<T>(UnaryOp op, Tensor x, Tensor dst, double a, double b)
+    public static void Integer<T>(UnaryOp op, TensorView x, TensorView dst, double a, double b)
         where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
     {
         switch (op)

@@ -1,4 +1,4 @@
-namespace Ignis.Backends.Cpu;
+namespace Ignis.Numerics;
 
 /// <summary>Double-precision special functions the BCL lacks (float32 kernels evaluate these and round).</summary>
 internal static class SpecialMath

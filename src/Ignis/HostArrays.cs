@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Ignis;
+
+/// <summary>Host arrays of a dtype's CLR type (bool as bytes): the one place that maps a dtype to an array type.</summary>
+internal static class HostArrays
+{
+    /// <summary>A new zero-filled array of <paramref name="length"/> elements of the dtype's CLR type.</summary>
+    public static Array New(DType dtype, int length) => dtype switch
+    {
+        DType.Float32 => new float[length],
+        DType.Float64 => new double[length],
+        DType.Float16 => new Half[length],
+        DType.BFloat16 => new BFloat16[length],
+        DType.Int64 => new long[length],
+        DType.Int32 => new int[length],
+        DType.Int16 => new short[length],
+        DType.Int8 => new sbyte[length],
+        DType.UInt8 or DType.Bool => new byte[length],
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a defined Ignis dtype"),
+    };
+
+    /// <summary>The raw little-endian bytes of an array of unmanaged elements (this machine is little-endian).</summary>
+    public static byte[] ToBytes(Array a, DType dtype)
+    {
+        long n = (long)a.Length * dtype.ElementSize();
+        var span = MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(a), checked((int)n));
+        return span.ToArray();
+    }
+
+    /// <summary>An array of the dtype's CLR type holding <paramref name="bytes"/>; bool bytes are normalised to 0/1.</summary>
+    public static Array FromBytes(ReadOnlySpan<byte> bytes, DType dtype)
+    {
+        int size = dtype.ElementSize();
+        if (bytes.Length % size != 0) throw new ArgumentException($"{bytes.Length} bytes is not a whole number of {dtype.TorchName()} elements");
+        var a = New(dtype, bytes.Length / size);
+        var dst = MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(a), bytes.Length);
+        bytes.CopyTo(dst);
+        if (dtype == DType.Bool)
+            for (int i = 0; i < dst.Length; i++) dst[i] = dst[i] != 0 ? (byte)1 : (byte)0;
+        return a;
+    }
+}
