@@ -11,6 +11,8 @@ public enum DeviceType
     Mps,
     /// <summary>An OpenCL device (any vendor's GPU or CPU driver behind the ICD loader).</summary>
     OpenCL,
+    /// <summary>A device served by a backend from outside Ignis (PyTorch's <c>privateuseone</c>), e.g. a test or research backend.</summary>
+    PrivateUse1,
 }
 
 /// <summary>A device (<c>torch.device</c>): a type and an optional index, parsed from strings such as <c>"cuda:0"</c>.</summary>
@@ -59,7 +61,7 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
     public bool SameAs(Device other) => Type == other.Type && IndexOrDefault == other.IndexOrDefault;
 
     static readonly (DeviceType Type, string Name)[] Names =
-        [(DeviceType.Cpu, "cpu"), (DeviceType.Cuda, "cuda"), (DeviceType.Mps, "mps"), (DeviceType.OpenCL, "opencl")];
+        [(DeviceType.Cpu, "cpu"), (DeviceType.Cuda, "cuda"), (DeviceType.Mps, "mps"), (DeviceType.OpenCL, "opencl"), (DeviceType.PrivateUse1, "privateuseone")];
 
     /// <summary>PyTorch's lower-case name of a device type; an undefined value is an error, never printed as another.</summary>
     public static string TypeName(DeviceType type)

@@ -71,6 +71,8 @@ public partial class Tensor
         if (src.DType != DType) throw new ArgumentException($"scatter(): Expected self.dtype to be equal to src.dtype");
         if (index.Dim != Dim && !(Dim == 0 && index.Dim <= 1))
             throw new ArgumentException("Index tensor must have the same number of dimensions as self tensor");
+        CheckSameDevice(this, index);
+        CheckSameDevice(this, src);
         var r = CopyRaw();
         Backend.ScatterAdd(r, d, index, src);
         return Engine.Record(r, "ScatterAddBackward0", [this, src], g => [g, g.Gather(d, index)]);
@@ -83,6 +85,7 @@ public partial class Tensor
         if (index.Dim > 1) throw new ArgumentException("index_select(): Index is supposed to be a vector");
         if (index.DType is not (DType.Int64 or DType.Int32))
             throw new ArgumentException($"index_select(): Expected dtype int32 or int64 for index");
+        CheckSameDevice(this, index);
         var idx = index.DType == DType.Int64 ? index : index.ToDTypeRaw(DType.Int64);
         long n = idx.Numel;
         var outShape = (long[])shape.Clone();
@@ -181,10 +184,10 @@ public static partial class Torch
             throw new ArgumentException($"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.DType.ScalarTypeName()}");
         var dt = Ignis.Tensor.ResultType(x, y);
         var shape = Ignis.Tensor.BroadcastShapes(Ignis.Tensor.BroadcastShapes(condition.shape, x.shape), y.shape);
-        var xc = x.DType == dt ? x : x.ToDTypeRaw(dt);
-        var yc = y.DType == dt ? y : y.ToDTypeRaw(dt);
-        if (xc.isWrappedNumber && xc.Device != condition.Device) xc = xc.To(condition.Device);
-        if (yc.isWrappedNumber && yc.Device != condition.Device) yc = yc.To(condition.Device);
+        (condition, var xd) = Ignis.Tensor.SameDeviceOperands(condition, x);
+        (condition, var yd) = Ignis.Tensor.SameDeviceOperands(condition, y);
+        var xc = xd.DType == dt ? xd : xd.ToDTypeRaw(dt);
+        var yc = yd.DType == dt ? yd : yd.ToDTypeRaw(dt);
         var r = Ignis.Tensor.Empty(shape, dt, condition.Device);
         r.Backend.Where(condition.ExpandRaw(shape), xc.ExpandRaw(shape), yc.ExpandRaw(shape), r);
         return Engine.Record(r, "WhereBackward0", [x, y], g =>

@@ -53,18 +53,33 @@ public partial class Tensor
         return t;
     }
 
-    static void CheckSameDevice(Tensor a, Tensor b)
+    /// <summary>
+    /// C# scalars and 0-dim CPU tensors join the other operand's device (PyTorch lets a CPU scalar tensor meet a CUDA
+    /// tensor); any other device mismatch is an error naming both devices.
+    /// </summary>
+    internal static (Tensor, Tensor) SameDeviceOperands(Tensor a, Tensor b)
     {
-        if (a.Device != b.Device)
+        if (!a.Device.SameAs(b.Device))
+        {
+            if (IsHostScalar(b)) b = b.To(a.Device);
+            else if (IsHostScalar(a)) a = a.To(b.Device);
+        }
+        CheckSameDevice(a, b);
+        return (a, b);
+    }
+
+    static bool IsHostScalar(Tensor t) => t.isWrappedNumber || (t.Dim == 0 && t.Device.Type == DeviceType.Cpu);
+
+    internal static void CheckSameDevice(Tensor a, Tensor b)
+    {
+        if (!a.Device.SameAs(b.Device))
             throw new ArgumentException($"Expected all tensors to be on the same device, but found at least two devices, {a.Device} and {b.Device}!");
     }
 
     /// <summary>Runs a binary kernel after promotion to <paramref name="compute"/> and broadcasting.</summary>
     internal static Tensor BinaryRaw(Backends.BinaryOp op, Tensor a, Tensor b, DType compute, DType outType)
     {
-        if (b.isWrappedNumber && b.Device != a.Device) b = b.To(a.Device);
-        if (a.isWrappedNumber && a.Device != b.Device) a = a.To(b.Device);
-        CheckSameDevice(a, b);
+        (a, b) = SameDeviceOperands(a, b);
         var shape = BroadcastShapes(a.shape, b.shape);
         var ac = a.DType == compute ? a : a.ToDTypeRaw(compute);
         var bc = b.DType == compute ? b : b.ToDTypeRaw(compute);

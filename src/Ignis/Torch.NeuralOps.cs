@@ -172,6 +172,7 @@ public static partial class Torch
         foreach (var (t, n) in new[] { (runningMean, "running_mean"), (runningVar, "running_var"), (weight, "weight"), (bias, "bias") })
         {
             if (t is null) continue;
+            Ignis.Tensor.CheckSameDevice(input, t);
             if (t.Numel != c) throw new ArgumentException($"{n} should contain {c} elements not {t.Numel}");
             if (t.DType != input.DType) throw new ArgumentException($"expected scalar type {input.DType.ScalarTypeName()} but found {t.DType.ScalarTypeName()}");
             if (!t.IsContiguous) throw new ArgumentException($"{n} must be contiguous");

@@ -65,7 +65,7 @@ public class ErrorTests
     [Fact]
     public void Unknown_and_missing_devices_explain_themselves()
     {
-        Assert.StartsWith("Expected one of cpu, cuda, mps, opencl device type at start of device string: gpu", Assert.Throws<ArgumentException>(() => Device.Parse("gpu")).Message);
+        Assert.StartsWith("Expected one of cpu, cuda, mps, opencl, privateuseone device type at start of device string: gpu", Assert.Throws<ArgumentException>(() => Device.Parse("gpu")).Message);
         Assert.Throws<ArgumentException>(() => Device.Parse("cuda:x"));
         var ex = Assert.Throws<DeviceUnavailableException>(() => Torch.Zeros(2).To("cuda"));
         Assert.Contains("no CUDA backend is loaded", ex.Message);

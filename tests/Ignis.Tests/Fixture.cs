@@ -9,6 +9,17 @@ internal static class Fixture
 {
     static readonly Dictionary<string, JsonElement> Cache = new();
 
+    /// <summary>
+    /// The device the fixture suites run on: inputs are created there, outputs and gradients are compared on the
+    /// host. The CPU here; another test assembly (the checking backend, a GPU suite) sets its own device first.
+    /// </summary>
+    public static Device DeviceUnderTest { get; set; } = Device.Cpu;
+
+    /// <summary>A tensor built on the host, moved to <see cref="DeviceUnderTest"/> (constants inside test cases).</summary>
+    public static Tensor OnDevice(Tensor t) => t.To(DeviceUnderTest);
+
+    static string ShapeStr(long[] s) => "[" + string.Join(", ", s) + "]";
+
     public static JsonElement Cases(string file)
     {
         lock (Cache)
@@ -52,7 +63,7 @@ internal static class Fixture
         var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
         var dtype = ParseDType(e.GetProperty("dtype").GetString()!);
         var data = e.GetProperty("data").EnumerateArray().ToArray();
-        return dtype switch
+        return OnDevice(dtype switch
         {
             DType.Float32 => Torch.From(data.Select(v => (float)Num(v)).ToArray(), shape),
             DType.Float64 => Torch.From(data.Select(Num).ToArray(), shape),
@@ -60,7 +71,7 @@ internal static class Fixture
             DType.Int32 => Torch.From(data.Select(v => v.GetInt32()).ToArray(), shape),
             DType.UInt8 => Torch.From(data.Select(v => v.GetByte()).ToArray(), shape),
             _ => Torch.From(data.Select(v => v.GetBoolean()).ToArray(), shape),
-        };
+        });
     }
 
     /// <summary>A case's "inputs", optionally cast (floating ones) and marked as requiring gradients.</summary>
@@ -90,7 +101,8 @@ internal static class Fixture
     public static void AssertClose(Tensor expected, Tensor actual, string context, double rtol = 1e-5, double atol = 1e-6)
     {
         Assert.True(expected.Shape.SequenceEqual(actual.Shape),
-            $"{context}: shape {Tensor.ShapeStr(actual.Shape)} != expected {Tensor.ShapeStr(expected.Shape)}");
+            $"{context}: shape {ShapeStr(actual.Shape)} != expected {ShapeStr(expected.Shape)}");
+        Assert.True(actual.Device == expected.Device, $"{context}: result on {actual.Device}, expected on {expected.Device}");
         Assert.True(expected.DType == actual.DType, $"{context}: dtype {actual.DType} != expected {expected.DType}");
         var e = expected.ToArray<double>();
         var a = actual.ToArray<double>();

@@ -6,7 +6,7 @@ namespace Ignis.Tests;
 /// <summary>The C# twin of every case in tools/fixtures/make_nn_fixtures.py's nn.json.</summary>
 internal static class NnCases
 {
-    static Tensor L(params long[] v) => Torch.Tensor(v);
+    static Tensor L(params long[] v) => Fixture.OnDevice(Torch.Tensor(v));
     static readonly Tensor T = L(1, 0, 3, 3, 2);
     static readonly Tensor Tign = L(1, -100, 3, 3, 2);
 
@@ -27,7 +27,7 @@ internal static class NnCases
         ["gelu_f64"] = x => F.Gelu(x[0]),
         ["dropout"] = x => F.Dropout(x[0], 0.3, training: true),
         ["dropout2d"] = x => F.Dropout2d(x[0], 0.5, training: true),
-        ["embedding"] = x => F.Embedding(Torch.Tensor([1L, 2, 1, 0, 5, 2], 2, 3), x[0], paddingIdx: 2),
+        ["embedding"] = x => F.Embedding(Fixture.OnDevice(Torch.Tensor([1L, 2, 1, 0, 5, 2], 2, 3)), x[0], paddingIdx: 2),
         ["linear"] = x => F.Linear(x[0], x[1], x[2]),
         ["linear_3d"] = x => F.Linear(x[0], x[1], x[2]),
         ["ce"] = x => F.CrossEntropy(x[0], T),
@@ -39,8 +39,8 @@ internal static class NnCases
         ["ce_smooth_weight_ignore"] = x => F.CrossEntropy(x[0], Tign, weight: Extra("W"), labelSmoothing: 0.2),
         ["ce_probs"] = x => F.CrossEntropy(x[0], Extra("P")),
         ["ce_probs_weight_smooth"] = x => F.CrossEntropy(x[0], Extra("P"), weight: Extra("W"), labelSmoothing: 0.1),
-        ["ce_nd"] = x => F.CrossEntropy(x[0], Torch.Tensor([0L, 2, 1, 1, 2, 2, 0, 1], 2, 2, 2)),
-        ["ce_unbatched"] = x => F.CrossEntropy(x[0], Torch.Scalar(2, DType.Int64)),
+        ["ce_nd"] = x => F.CrossEntropy(x[0], Fixture.OnDevice(Torch.Tensor([0L, 2, 1, 1, 2, 2, 0, 1], 2, 2, 2))),
+        ["ce_unbatched"] = x => F.CrossEntropy(x[0], Fixture.OnDevice(Torch.Scalar(2, DType.Int64))),
         ["nll"] = x => F.NllLoss(x[0].LogSoftmax(1), T),
         ["nll_weight_ignore"] = x => F.NllLoss(x[0], Tign, weight: Extra("W")),
         ["mse"] = x => F.MseLoss(x[0], Extra("Y")),
@@ -51,7 +51,7 @@ internal static class NnCases
         ["bce"] = x => F.BinaryCrossEntropy(x[0], x[1]),
         ["bce_weight_sum"] = x => F.BinaryCrossEntropy(x[0], x[1], weight: Extra("bce_weight"), reduction: "sum"),
         ["bce_logits"] = x => F.BinaryCrossEntropyWithLogits(x[0], x[1]),
-        ["bce_logits_pos"] = x => F.BinaryCrossEntropyWithLogits(x[0], x[1], posWeight: Torch.Tensor([1f, 2f, 3f, 0.5f])),
+        ["bce_logits_pos"] = x => F.BinaryCrossEntropyWithLogits(x[0], x[1], posWeight: Fixture.OnDevice(Torch.Tensor([1f, 2f, 3f, 0.5f]))),
     };
 
     /// <summary>Cases whose grad_fn in PyTorch comes from an implementation detail (a view after matmul, a Python-scalar divide).</summary>

@@ -5,7 +5,7 @@ namespace Ignis.Tests;
 /// <summary>The C# twin of every case in tools/fixtures/make_fixtures.py: same name, same expression.</summary>
 internal static class OpCases
 {
-    static Tensor L(params long[] v) => Torch.Tensor(v);
+    static Tensor L(params long[] v) => Fixture.OnDevice(Torch.Tensor(v));
 
     public static readonly Dictionary<string, Func<Tensor[], Tensor>> All = new()
     {
@@ -53,7 +53,7 @@ internal static class OpCases
         ["remainder"] = x => x[0] % x[1],
         ["floor"] = x => (x[0] * 3).Floor(),
         ["ceil"] = x => (x[0] * 3).Ceil(),
-        ["scatter_add"] = x => x[0].ScatterAdd(1, Torch.Tensor(new long[] { 0, 1, 0, 2, 2, 1 }, 2, 3), x[1]),
+        ["scatter_add"] = x => x[0].ScatterAdd(1, Fixture.OnDevice(Torch.Tensor(new long[] { 0, 1, 0, 2, 2, 1 }, 2, 3)), x[1]),
         ["split_sizes"] = x => x[0].Split([1L, 3L], 1)[1],
         ["isnan"] = x => x[0].IsNan(),
         ["isfinite"] = x => x[0].IsFinite(),
@@ -133,7 +133,7 @@ internal static class OpCases
         ["stack"] = x => Torch.Stack([x[0], x[1]], 1),
         ["split"] = x => x[0].Split(2, 1)[1],
         ["chunk"] = x => x[0].Chunk(3, 0)[2],
-        ["gather"] = x => x[0].Gather(1, Torch.Tensor(new long[] { 0, 0, 3, 1, 2, 0, 3, 3, 1 }, 3, 3)),
+        ["gather"] = x => x[0].Gather(1, Fixture.OnDevice(Torch.Tensor(new long[] { 0, 0, 3, 1, 2, 0, 3, 3, 1 }, 3, 3))),
         ["index_select"] = x => x[0].IndexSelect(0, L(2, 0, 2)),
         ["to_float64"] = x => x[0].To(DType.Float64),
         ["mixed_dtype_add"] = x => x[0] + x[1],
@@ -170,7 +170,7 @@ internal static class OpCases
         ["special_sigmoid"] = x => x[0].Sigmoid(),
         ["special_lt"] = x => x[0].Lt(1.0),
         ["special_div_zero"] = x => x[0] / 0.0,
-        ["special_floor_div"] = x => x[0].Div(Torch.Tensor(new float[] { 2, -2, 0.5f, -3, 0, 7 }), "floor"),
+        ["special_floor_div"] = x => x[0].Div(Fixture.OnDevice(Torch.Tensor(new float[] { 2, -2, 0.5f, -3, 0, 7 })), "floor"),
         ["conv2d_3x3_pad1"] = x => Torch.Conv2d(x[0], x[1], x[2], padding: [1]),
         ["conv2d_stride2_nobias"] = x => Torch.Conv2d(x[0], x[1], stride: [2]),
         ["conv2d_dilation2_pad2"] = x => Torch.Conv2d(x[0], x[1], x[2], padding: [2], dilation: [2]),
@@ -196,13 +196,13 @@ internal static class OpCases
         ["adaptive_avg_pool2d_3x2"] = x => Torch.AdaptiveAvgPool2d(x[0], [3, 2]),
         ["adaptive_avg_pool2d_global"] = x => Torch.AdaptiveAvgPool2d(x[0], [1]),
         ["adaptive_avg_pool2d_upsample"] = x => Torch.AdaptiveAvgPool2d(x[0], [9, 8]),
-        ["batch_norm_train"] = x => Torch.BatchNorm(x[0], Torch.Zeros([4], x[0].DType), Torch.Ones([4], x[0].DType), x[1], x[2], training: true),
+        ["batch_norm_train"] = x => Torch.BatchNorm(x[0], Torch.Zeros([4], x[0].DType, x[0].Device), Torch.Ones([4], x[0].DType, x[0].Device), x[1], x[2], training: true),
         ["batch_norm_train_noaffine"] = x => Torch.BatchNorm(x[0], null, null, training: true),
-        ["batch_norm_eval"] = x => Torch.BatchNorm(x[0], Torch.Linspace(-1, 1, 4).To(x[0].DType), Torch.Linspace(0.5, 2, 4).To(x[0].DType), x[1], x[2], training: false),
+        ["batch_norm_eval"] = x => Torch.BatchNorm(x[0], Fixture.OnDevice(Torch.Linspace(-1, 1, 4).To(x[0].DType)), Fixture.OnDevice(Torch.Linspace(0.5, 2, 4).To(x[0].DType)), x[1], x[2], training: false),
         ["batch_norm_1d"] = x => Torch.BatchNorm(x[0], null, null, x[1], x[2], training: true),
         ["batch_norm_running_stats"] = x =>
         {
-            var (rm, rv) = (Torch.Zeros(4), Torch.Ones(4));
+            var (rm, rv) = (Fixture.OnDevice(Torch.Zeros(4)), Fixture.OnDevice(Torch.Ones(4)));
             Torch.BatchNorm(x[0], rm, rv, training: true, momentum: 0.3);
             return Torch.Cat([rm, rv]);
         },

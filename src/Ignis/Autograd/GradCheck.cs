@@ -34,7 +34,7 @@ public static class GradCheck
             var onehot = new double[nOut];
             onehot[j] = 1;
             var y = f(inputs);
-            y.Backward(Torch.From(onehot, outShape).To(y.DType));
+            y.Backward(Torch.From(onehot, outShape).To(y.DType).To(y.Device));
             for (int i = 0; i < inputs.Length; i++)
                 analytical[i][j] = inputs[i].RequiresGrad
                     ? (inputs[i].Grad?.ToArray<double>() ?? new double[inputs[i].Numel])

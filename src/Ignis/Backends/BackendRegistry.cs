@@ -46,6 +46,7 @@ public static class BackendRegistry
                 "Torch.OpenCL.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
             DeviceType.Mps => $"Device '{device}' is not available: Ignis has no Metal (MPS) backend on this machine; use 'cpu'.",
             DeviceType.Cpu => $"Device '{device}' is not available: no CPU backend is registered.",
+            DeviceType.PrivateUse1 => $"Device '{device}' is not available: no backend is registered for privateuseone (BackendRegistry.Register).",
             _ => throw new ArgumentOutOfRangeException(nameof(device), device.Type, "not a defined device type"),
         });
     }
