@@ -77,12 +77,20 @@ internal static class ReducedFloat
         static abstract void FromFloat(ReadOnlySpan<float> x, Span<T> d);
     }
 
+    // c10::Half's float conversion keeps a NaN's sign and drops its payload (0x7E00 / 0xFE00); .NET keeps payloads.
     struct HalfConv : IConv<Half>
     {
         public static float ToFloat(Half x) => (float)x;
-        public static Half FromFloat(float x) => (Half)x;
+        public static Half FromFloat(float x) => float.IsNaN(x) ? CanonicalNaN(x) : (Half)x;
         public static void ToFloat(ReadOnlySpan<Half> x, Span<float> d) => TensorPrimitives.ConvertToSingle(x, d);
-        public static void FromFloat(ReadOnlySpan<float> x, Span<Half> d) => TensorPrimitives.ConvertToHalf(x, d);
+        public static void FromFloat(ReadOnlySpan<float> x, Span<Half> d)
+        {
+            TensorPrimitives.ConvertToHalf(x, d);
+            for (int i = 0; i < d.Length; i++)
+                if (Half.IsNaN(d[i])) d[i] = CanonicalNaN(x[i]);
+        }
+
+        static Half CanonicalNaN(float x) => BitConverter.UInt16BitsToHalf(float.IsNegative(x) ? (ushort)0xFE00 : (ushort)0x7E00);
     }
 
     struct BFloatConv : IConv<BFloat16>
