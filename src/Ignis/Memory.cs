@@ -10,36 +10,27 @@ public static partial class Torch
         static long allocatedBytes;
         static long allocations;
 
-        static long liveBytes, peakLiveBytes;
-
+        /// <summary>Counts a tensor buffer a backend allocated (any size).</summary>
         internal static void RecordAllocation(long bytes)
         {
             Interlocked.Add(ref allocatedBytes, bytes);
             Interlocked.Increment(ref allocations);
         }
 
-        /// <summary>A tracked (pooled-size) buffer became owned by a tensor storage.</summary>
-        internal static void RecordLive(long bytes)
-        {
-            long live = Interlocked.Add(ref liveBytes, bytes);
-            long peak;
-            while (live > (peak = Interlocked.Read(ref peakLiveBytes)) && Interlocked.CompareExchange(ref peakLiveBytes, live, peak) != peak) { }
-        }
-
-        /// <summary>A tracked buffer's storage was reclaimed.</summary>
-        internal static void RecordReleased(long bytes) => Interlocked.Add(ref liveBytes, -bytes);
+        static Backends.MemoryStats Cpu => Backends.BackendRegistry.Get(Device.Cpu).GetMemoryStats(0);
 
         /// <summary>
-        /// Bytes of tensor buffers of 64 KiB or more currently held by storages. A storage counts until the garbage
-        /// collector has reclaimed it, so this is an upper bound of what tensors still reach.
+        /// Bytes of CPU tensor buffers of 64 KiB or more currently held by storages (the CPU allocator's allocated bytes).
+        /// A storage nobody disposed counts until the garbage collector has reclaimed it, so this is an upper bound of
+        /// what tensors still reach.
         /// </summary>
-        public static long LiveTensorBytes => Interlocked.Read(ref liveBytes);
+        public static long LiveTensorBytes => Cpu.Allocated;
 
         /// <summary>High-water mark of <see cref="LiveTensorBytes"/> since start or the last <see cref="ResetPeak"/>.</summary>
-        public static long PeakLiveTensorBytes => Interlocked.Read(ref peakLiveBytes);
+        public static long PeakLiveTensorBytes => Cpu.PeakAllocated;
 
         /// <summary>Starts a new peak measurement at the current live bytes.</summary>
-        public static void ResetPeak() => Interlocked.Exchange(ref peakLiveBytes, Interlocked.Read(ref liveBytes));
+        public static void ResetPeak() => Backends.BackendRegistry.Get(Device.Cpu).ResetPeakMemoryStats(0);
 
         /// <summary>A snapshot of tensor-storage allocation counters and the process's memory high-water marks.</summary>
         public readonly record struct Stats(long TensorBytesAllocated, long TensorAllocations, long ManagedHeapBytes, long PeakWorkingSetBytes)

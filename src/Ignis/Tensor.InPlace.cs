@@ -26,7 +26,12 @@ public partial class Tensor
         var bshape = BroadcastShapes(shape, other.shape);
         if (!bshape.SequenceEqual(shape))
             throw new ArgumentException($"output with shape {ShapeStr(shape)} doesn't match the broadcast shape {ShapeStr(bshape)}");
-        if (other.Device != Device) other = other.To(Device);
+        if (dt == DType && other.wrappedScalar is { } s)
+        {
+            Backend.BinaryScalar(op, this, s, this, scalarFirst: false);
+            return this;
+        }
+        (_, other) = SameDeviceOperands(this, other);
         if (dt == DType)
         {
             var o = other.DType == dt ? other : other.ToDTypeRaw(dt);

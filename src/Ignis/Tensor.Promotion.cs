@@ -1,3 +1,5 @@
+using Ignis.Backends;
+
 namespace Ignis;
 
 public partial class Tensor
@@ -31,25 +33,24 @@ public partial class Tensor
         return higher;
     }
 
-    /// <summary>Wraps a C# number as a zero-dim tensor that promotes like a Python scalar.</summary>
-    internal static Tensor Wrap(double value, Device device)
-    {
-        var t = Torch.Full([], value, DType.Float64, device);
-        t.isWrappedNumber = true;
-        return t;
-    }
+    /// <summary>
+    /// Wraps a C# number as a zero-dim host tensor that promotes like a Python scalar. Binary ops pass its value to the
+    /// kernel as an argument (<see cref="IBackend.BinaryScalar"/>), so no device memory holds it; the device parameter
+    /// is where the result goes and only matters for ops that need a real tensor, which move it there.
+    /// </summary>
+    internal static Tensor Wrap(double value, Device device) => Wrapped(() => Torch.Full([], value, DType.Float64), new Scalar(value));
 
-    internal static Tensor Wrap(long value, Device device)
-    {
-        var t = Torch.Full([], value, DType.Int64, device);
-        t.isWrappedNumber = true;
-        return t;
-    }
+    internal static Tensor Wrap(long value, Device device) => Wrapped(() => Torch.Full([], value, DType.Int64), new Scalar(value));
 
-    internal static Tensor Wrap(bool value, Device device)
+    internal static Tensor Wrap(bool value, Device device) => Wrapped(() => Torch.Full([], value ? 1 : 0, DType.Bool), new Scalar(value ? 1L : 0L));
+
+    // Wrapped numbers are tiny host tensors that belong to no dispose scope.
+    static Tensor Wrapped(Func<Tensor> make, Scalar s)
     {
-        var t = Torch.Full([], value ? 1 : 0, DType.Bool, device);
+        Tensor t;
+        using (DisposeScope.Suspend()) t = make();
         t.isWrappedNumber = true;
+        t.wrappedScalar = s;
         return t;
     }
 
@@ -79,12 +80,24 @@ public partial class Tensor
     /// <summary>Runs a binary kernel after promotion to <paramref name="compute"/> and broadcasting.</summary>
     internal static Tensor BinaryRaw(Backends.BinaryOp op, Tensor a, Tensor b, DType compute, DType outType)
     {
+        if (b.wrappedScalar is { } sb && a.wrappedScalar is null) return BinaryScalarRaw(op, a, sb, compute, outType, scalarFirst: false);
+        if (a.wrappedScalar is { } sa && b.wrappedScalar is null) return BinaryScalarRaw(op, b, sa, compute, outType, scalarFirst: true);
         (a, b) = SameDeviceOperands(a, b);
         var shape = BroadcastShapes(a.shape, b.shape);
         var ac = a.DType == compute ? a : a.ToDTypeRaw(compute);
         var bc = b.DType == compute ? b : b.ToDTypeRaw(compute);
         var dst = Output(shape, outType, a.Device);
         a.Backend.Binary(op, ac.ExpandRaw(shape), bc.ExpandRaw(shape), dst);
+        return dst;
+    }
+
+    /// <summary>t op s (or s op t) with the C# scalar passed to the kernel as an argument.</summary>
+    static Tensor BinaryScalarRaw(Backends.BinaryOp op, Tensor t, Scalar s, DType compute, DType outType, bool scalarFirst)
+    {
+        var tc = t.DType == compute ? t : t.ToDTypeRaw(compute);
+        var dst = Output(t.shape, outType, t.Device);
+        t.Backend.BinaryScalar(op, tc, s, dst, scalarFirst);
+        if (!ReferenceEquals(tc, t)) tc.storage.Dispose(); // a temporary no one else can reach
         return dst;
     }
 

@@ -9,7 +9,7 @@ namespace Ignis;
 /// over a backend-owned <see cref="Backends.Storage"/>. Views share storage; operations dispatch to the
 /// backend of the tensor's device and record gradient functions when gradients are required.
 /// </summary>
-public partial class Tensor
+public partial class Tensor : IDisposable
 {
     // Not readonly: a Parameter's data can be swapped (Module.To, LoadStateDict) while its identity stays.
     internal Storage storage;
@@ -21,6 +21,8 @@ public partial class Tensor
     internal bool retainsGrad;
     /// <summary>True for tensors made from C# scalars: they take part in type promotion like Python numbers.</summary>
     internal bool isWrappedNumber;
+    /// <summary>The C# value of a wrapped number, passed to kernels as an argument.</summary>
+    internal Scalar? wrappedScalar;
 
     internal Tensor(Storage storage, long[] shape, long[] strides, long offset, DType dtype)
     {
@@ -373,6 +375,34 @@ public partial class Tensor
 
     /// <summary>A tensor over a backend view (no autograd record); the arrays are shared.</summary>
     internal static Tensor FromView(TensorView v) => new(v.storage, v.shape, v.strides, v.offset, v.DType);
+
+    /// <summary>
+    /// Returns this tensor's memory to its device's allocator now (TorchSharp's <c>Dispose</c>; PyTorch frees on the last
+    /// reference). Every tensor sharing the storage (views) becomes unusable. Optional: unreferenced tensors are reclaimed
+    /// by the garbage collector.
+    /// </summary>
+    public void Dispose()
+    {
+        storage.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>True once the storage was disposed.</summary>
+    public bool IsDisposed => storage.IsDisposed;
+
+    /// <summary>Keeps this tensor's storage past the innermost dispose scope holding it, in the scope outside it (TorchSharp's name).</summary>
+    public Tensor MoveToOuterDisposeScope()
+    {
+        DisposeScope.MoveOut(storage);
+        return this;
+    }
+
+    /// <summary>Removes this tensor's storage from every dispose scope of this thread (TorchSharp's name).</summary>
+    public Tensor DetachFromDisposeScope()
+    {
+        DisposeScope.Detach(storage);
+        return this;
+    }
 
     /// <summary>Prints as PyTorch's <c>repr</c> does, e.g. <c>tensor([[0.4963, 0.7682]])</c>.</summary>
     public override string ToString() => Formatting.TensorFormatter.Format(this);

@@ -70,7 +70,12 @@ internal static class Engine
             }
             // A gradient may be shared (AddBackward passes one tensor to both inputs, views alias their base), so a
             // leaf adopts it only when this backward pass created its storage for that input alone; else it copies.
-            if (t.Grad is null) t.Grad = owned ? g : g.CopyRaw();
+            if (t.Grad is null)
+            {
+                t.Grad = owned ? g : g.CopyRaw();
+                // A leaf's gradient lives as long as the leaf (parameters outlive a step's dispose scope).
+                t.Grad.DetachFromDisposeScope();
+            }
             else t.Grad.Add_(g);
         }
     }

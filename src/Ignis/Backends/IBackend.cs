@@ -172,6 +172,28 @@ public enum RandomDistribution
     Bernoulli,
 }
 
+/// <summary>
+/// A C# number passed to a kernel as an argument (ATen's <c>Scalar</c>): integral values keep all 64 bits, others are
+/// doubles. The kernel converts it to the operation's dtype as PyTorch converts a Python number.
+/// </summary>
+public readonly record struct Scalar
+{
+    /// <summary>A floating-point scalar.</summary>
+    public Scalar(double value) => (Double, Long, IsIntegral) = (value, (long)value, false);
+
+    /// <summary>An integral scalar (exact for every int64).</summary>
+    public Scalar(long value) => (Double, Long, IsIntegral) = (value, value, true);
+
+    /// <summary>The value as a double.</summary>
+    public double Double { get; }
+
+    /// <summary>The value as an int64 (truncated for floating-point scalars).</summary>
+    public long Long { get; }
+
+    /// <summary>True when the scalar came from an integer or bool.</summary>
+    public bool IsIntegral { get; }
+}
+
 /// <summary>Facts about one device (<c>torch.cuda.get_device_properties</c>).</summary>
 /// <param name="Name">The device's name as its driver reports it.</param>
 /// <param name="TotalMemory">Bytes of memory the device has (for the CPU: what the process may use).</param>
@@ -258,6 +280,20 @@ public interface IBackend
 
     /// <summary>dst ← a op b; a and b are already expanded to dst's shape and share a dtype.</summary>
     void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst);
+
+    /// <summary>
+    /// dst ← a op s (or s op a when <paramref name="scalarFirst"/>), with the scalar converted to a's dtype; a is expanded to
+    /// dst's shape. The portable default puts the scalar in a one-element device buffer; backends pass it as a kernel argument.
+    /// </summary>
+    void BinaryScalar(BinaryOp op, TensorView a, Scalar s, TensorView dst, bool scalarFirst)
+    {
+        var one = TensorView.Contiguous(AllocateUninitialized(a.Device, a.DType, 1), []);
+        var host = s.IsIntegral ? TensorView.Contiguous(FromHost(a.Device, new[] { s.Long }, DType.Int64), [])
+            : TensorView.Contiguous(FromHost(a.Device, new[] { s.Double }, DType.Float64), []);
+        Copy(host, one);
+        var b = one.Expand(dst.Shape);
+        if (scalarFirst) Binary(op, b, a, dst); else Binary(op, a, b, dst);
+    }
 
     /// <summary>
     /// dst ← (lo ≤ x ≤ hi) ? grad : 0, the gradient of clamp, in one pass; with <paramref name="lowerExclusive"/> it is

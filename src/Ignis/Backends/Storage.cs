@@ -1,15 +1,23 @@
 namespace Ignis.Backends;
 
-/// <summary>A flat buffer of elements owned by one backend; tensors are strided views over it.</summary>
-public abstract class Storage
+/// <summary>
+/// A flat buffer of elements owned by one backend; tensors are strided views over it. Storage is disposable:
+/// <see cref="Dispose"/> (directly, through <see cref="Tensor.Dispose"/> or a <see cref="DisposeScope"/>) hands the memory
+/// back to the backend's allocator at once; a storage nobody disposed is reclaimed by the garbage collector, and its
+/// finalizer only queues the memory for the allocator. A plain training loop needs no Dispose.
+/// </summary>
+public abstract class Storage : IDisposable
 {
-    /// <summary>Creates storage metadata.</summary>
+    int disposed;
+
+    /// <summary>Creates storage metadata; a storage created inside a <see cref="DisposeScope"/> belongs to it.</summary>
     protected Storage(Device device, DType dtype, long length)
     {
         Device = device;
         DType = dtype;
         Length = length;
         Id = Interlocked.Increment(ref nextId);
+        DisposeScope.Track(this);
     }
 
     static long nextId;
@@ -28,4 +36,27 @@ public abstract class Storage
 
     /// <summary>Number of elements.</summary>
     public long Length { get; }
+
+    /// <summary>True once the memory went back to the allocator; tensors over this storage can no longer be used.</summary>
+    public bool IsDisposed => Volatile.Read(ref disposed) != 0;
+
+    /// <summary>Returns the memory to the backend's allocator now (idempotent). Every view of this storage becomes unusable.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        Release(finalizing: false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Queues the memory of a storage nobody disposed; never calls a device API.</summary>
+    ~Storage()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0) Release(finalizing: true);
+    }
+
+    /// <summary>
+    /// Hands the memory back. From <see cref="Dispose"/> (<paramref name="finalizing"/> false) the block may be reused at
+    /// once; from the finalizer it must only be queued (e.g. <see cref="CachingAllocator{TBlock}.FreeFromFinalizer"/>).
+    /// </summary>
+    protected virtual void Release(bool finalizing) { }
 }

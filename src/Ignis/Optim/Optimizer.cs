@@ -174,7 +174,8 @@ public abstract class Optimizer
     /// <summary>A float32 scalar step counter, as PyTorch 1.13 keeps it.</summary>
     protected static long IncrementStep(Dictionary<string, object> state)
     {
-        if (!state.TryGetValue("step", out var s)) state["step"] = s = Torch.Scalar(0, DType.Float32);
+        if (!state.TryGetValue("step", out var s))
+            using (DisposeScope.Suspend()) state["step"] = s = Torch.Scalar(0, DType.Float32);
         var t = (Tensor)s;
         t.Add_(1.0);
         return (long)t.Item<float>();

@@ -35,7 +35,7 @@ public sealed class SGD : Optimizer
             if (momentum != 0)
             {
                 var state = StateOf(p);
-                if (!state.TryGetValue("momentum_buffer", out var b)) state["momentum_buffer"] = b = d.Clone();
+                if (!state.TryGetValue("momentum_buffer", out var b)) state["momentum_buffer"] = b = d.Clone().DetachFromDisposeScope();
                 else ((Tensor)b).Mul_(momentum).Add_(d, 1 - dampening);
                 var buf = (Tensor)b;
                 d = nesterov ? d.Add(buf, momentum) : buf;
@@ -79,6 +79,7 @@ public class Adam : Optimizer
             var state = StateOf(p);
             if (!state.ContainsKey("exp_avg"))
             {
+                using var outlivesStep = DisposeScope.Suspend(); // optimizer state outlives any step's dispose scope
                 state["exp_avg"] = Torch.ZerosLike(p);
                 state["exp_avg_sq"] = Torch.ZerosLike(p);
                 if (amsgrad) state["max_exp_avg_sq"] = Torch.ZerosLike(p);
@@ -138,6 +139,7 @@ public sealed class RMSprop : Optimizer
             var state = StateOf(p);
             if (!state.ContainsKey("square_avg"))
             {
+                using var outlivesStep = DisposeScope.Suspend(); // optimizer state outlives any step's dispose scope
                 state["square_avg"] = Torch.ZerosLike(p);
                 if (momentum > 0) state["momentum_buffer"] = Torch.ZerosLike(p);
                 if (centered) state["grad_avg"] = Torch.ZerosLike(p);

@@ -99,7 +99,7 @@ internal static class BinaryKernels
             case BinaryOp.Pow: Map<T, Pow<T>>(default, a, b, dst); break;
             case BinaryOp.FloorDiv: MapScalar<T, FloorDivF<T>>(default, a, b, dst); break;
             case BinaryOp.Remainder: MapScalar<T, RemF<T>>(default, a, b, dst); break;
-            default: throw new NotSupportedException(op.ToString());
+            default: throw new UnsupportedDTypeException(op.ToString(), a.DType);
         }
     }
 
@@ -116,7 +116,7 @@ internal static class BinaryKernels
             case BinaryOp.Div or BinaryOp.FloorDiv: MapScalar<T, FloorDivI<T>>(default, a, b, dst); break;
             case BinaryOp.Remainder: MapScalar<T, RemI<T>>(default, a, b, dst); break;
             case BinaryOp.Pow: MapScalar<T, PowI<T>>(default, a, b, dst); break;
-            default: throw new NotSupportedException(op.ToString());
+            default: throw new UnsupportedDTypeException(op.ToString(), a.DType);
         }
     }
 

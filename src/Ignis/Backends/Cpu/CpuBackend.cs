@@ -41,13 +41,13 @@ public sealed class CpuBackend : IBackend
 
     /// <inheritdoc/>
     public MemoryStats GetMemoryStats(int index) =>
-        new(Torch.Memory.LiveTensorBytes, Torch.Memory.LiveTensorBytes + BufferPool.PooledBytes, Torch.Memory.PeakLiveTensorBytes);
+        CpuAllocator.Instance.Stats;
 
     /// <inheritdoc/>
-    public void ResetPeakMemoryStats(int index) => Torch.Memory.ResetPeak();
+    public void ResetPeakMemoryStats(int index) => CpuAllocator.Instance.ResetPeak();
 
     /// <inheritdoc/>
-    public void EmptyCache() => BufferPool.Clear();
+    public void EmptyCache() => CpuAllocator.Instance.EmptyCache();
 
     /// <inheritdoc/>
     public void CopyAcrossDevices(TensorView src, TensorView dst) => Copy(src, dst);
@@ -66,9 +66,9 @@ public sealed class CpuBackend : IBackend
             throw new OutOfMemoryException($"Cannot allocate {length} elements of {dtype.TorchName()} on the CPU: more than a managed array holds.");
         int n = (int)length;
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
-        if (BufferPool.Poolable(length * dtype.ElementSize()))
-            return new CpuStorage(BufferPool.Rent(dtype, n, zeroed), dtype, pooled: true);
-        return new CpuStorage(HostArrays.New(dtype, n), dtype, pooled: false);
+        if (CpuAllocator.Cached(length * dtype.ElementSize()))
+            return new CpuStorage(CpuAllocator.Instance.Rent(dtype, n, zeroed, out long blockBytes), dtype, blockBytes);
+        return new CpuStorage(HostArrays.New(dtype, n), dtype);
     }
 
     /// <inheritdoc/>
@@ -160,8 +160,9 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Fill(TensorView dst, double value)
     {
-        var scalar = TensorView.Contiguous(Allocate(dst.Device, DType.Float64, 1), []);
-        Data<double>(scalar)[0] = value;
+        // The value goes through the copy kernel for PyTorch's conversion rules; its one-element buffer is no tensor's.
+        TensorView scalar;
+        using (DisposeScope.Suspend()) scalar = TensorView.Contiguous(new CpuStorage(new[] { value }, DType.Float64), []);
         Copy(scalar.Expand(dst.shape), dst);
         KeepAlive(dst);
     }
@@ -203,6 +204,23 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void BinaryScalar(BinaryOp op, TensorView a, Scalar s, TensorView dst, bool scalarFirst)
+    {
+        // The scalar lives in a one-element host array converted by the copy kernel (PyTorch's conversion rules,
+        // double → float → half included); it belongs to no dispose scope and is read through a zero stride.
+        TensorView one;
+        using (DisposeScope.Suspend())
+        {
+            var src = s.IsIntegral ? TensorView.Contiguous(new CpuStorage(new[] { s.Long }, DType.Int64), [])
+                : TensorView.Contiguous(new CpuStorage(new[] { s.Double }, DType.Float64), []);
+            one = TensorView.Contiguous(new CpuStorage(HostArrays.New(a.DType, 1), a.DType), []);
+            Copy(src, one);
+        }
+        var b = one.Expand(dst.shape);
+        if (scalarFirst) Binary(op, b, a, dst); else Binary(op, a, b, dst);
+    }
+
+    /// <inheritdoc/>
     public void Where(TensorView cond, TensorView a, TensorView b, TensorView dst)
     {
         switch (a.DType)
@@ -211,7 +229,9 @@ public sealed class CpuBackend : IBackend
             case DType.Float64: WhereT<double>(cond, a, b, dst); break;
             case DType.Int64: WhereT<long>(cond, a, b, dst); break;
             case DType.Int32: WhereT<int>(cond, a, b, dst); break;
-            case DType.Int16 or DType.Float16 or DType.BFloat16: WhereT<short>(cond, a, b, dst); break; // moves bit patterns
+            case DType.Int16: WhereT<short>(cond, a, b, dst); break;
+            case DType.Float16: WhereT<Half>(cond, a, b, dst); break;
+            case DType.BFloat16: WhereT<BFloat16>(cond, a, b, dst); break;
             case DType.Int8: WhereT<sbyte>(cond, a, b, dst); break;
             case DType.UInt8 or DType.Bool: WhereT<byte>(cond, a, b, dst); break;
             default: throw new UnsupportedDTypeException("where", a.DType);
@@ -293,7 +313,9 @@ public sealed class CpuBackend : IBackend
             case DType.Float64: IndexKernels.Gather<double>(x, dim, index, dst); break;
             case DType.Int64: IndexKernels.Gather<long>(x, dim, index, dst); break;
             case DType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
-            case DType.Int16 or DType.Float16 or DType.BFloat16: IndexKernels.Gather<short>(x, dim, index, dst); break; // moves bit patterns
+            case DType.Int16: IndexKernels.Gather<short>(x, dim, index, dst); break;
+            case DType.Float16: IndexKernels.Gather<Half>(x, dim, index, dst); break;
+            case DType.BFloat16: IndexKernels.Gather<BFloat16>(x, dim, index, dst); break;
             case DType.Int8: IndexKernels.Gather<sbyte>(x, dim, index, dst); break;
             case DType.UInt8 or DType.Bool: IndexKernels.Gather<byte>(x, dim, index, dst); break;
             default: throw new UnsupportedDTypeException("gather", x.DType);

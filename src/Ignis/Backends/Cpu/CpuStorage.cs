@@ -2,36 +2,37 @@ namespace Ignis.Backends.Cpu;
 
 /// <summary>
 /// Managed-array storage of the CPU backend (bool and uint8 as <c>byte[]</c>). Storages the backend allocates for
-/// tensors are pooled: when one becomes unreachable its array goes back to <see cref="BufferPool"/> so the next
-/// training step reuses it instead of faulting in fresh memory. Arrays handed to user code are never pooled.
+/// tensors borrow their arrays from <see cref="CpuAllocator"/>: <c>Dispose</c> returns the array at once, and a storage
+/// that becomes unreachable queues it from its finalizer, so the next training step reuses it instead of faulting in
+/// fresh memory. Arrays handed to user code are never cached.
 /// </summary>
 internal sealed class CpuStorage : Storage
 {
-    readonly bool pooled;
+    readonly Array data;
+    readonly long blockBytes;
 
-    /// <summary>Wraps an array of the dtype's CLR type without copying; the array is never returned to the pool.</summary>
-    public CpuStorage(Array data, DType dtype) : this(data, dtype, pooled: false) { }
+    /// <summary>Wraps an array of the dtype's CLR type without copying; the array is never returned to the cache.</summary>
+    public CpuStorage(Array data, DType dtype) : this(data, dtype, blockBytes: 0) { }
 
-    internal CpuStorage(Array data, DType dtype, bool pooled) : base(Device.Cpu, dtype, data.LongLength)
+    internal CpuStorage(Array data, DType dtype, long blockBytes) : base(Device.Cpu, dtype, data.LongLength)
     {
         if (data.GetType().GetElementType() != dtype.ClrType())
             throw new ArgumentException($"{dtype.TorchName()} storage needs {dtype.ClrType().Name}[], got {data.GetType().Name}.");
-        Data = data;
-        this.pooled = pooled;
-        if (!pooled) GC.SuppressFinalize(this);
-        else Torch.Memory.RecordLive(data.LongLength * dtype.ElementSize());
+        this.data = data;
+        this.blockBytes = blockBytes;
+        if (blockBytes == 0) GC.SuppressFinalize(this);
     }
 
-    /// <summary>Returns a pooled array for reuse once no tensor can reach this storage.</summary>
-    ~CpuStorage()
+    /// <inheritdoc/>
+    protected override void Release(bool finalizing)
     {
-        if (!pooled) return;
-        Torch.Memory.RecordReleased(Data.LongLength * DType.ElementSize());
-        BufferPool.Return(Data, DType);
+        if (blockBytes == 0) return;
+        if (finalizing) CpuAllocator.Instance.FreeFromFinalizer(data, CpuAllocator.Kind(DType), blockBytes);
+        else CpuAllocator.Instance.Free(data, CpuAllocator.Kind(DType), blockBytes);
     }
 
-    /// <summary>The elements. For pooled storages the array is valid only while this storage is reachable.</summary>
-    internal Array Data { get; }
+    /// <summary>The elements. A cached array is valid only while this storage is reachable and not disposed.</summary>
+    internal Array Data => IsDisposed ? throw new ObjectDisposedException(nameof(Storage), $"{DType.TorchName()} storage of {Length} elements was disposed") : data;
 
     /// <summary>Typed view of the elements.</summary>
     internal T[] As<T>() => (T[])Data;

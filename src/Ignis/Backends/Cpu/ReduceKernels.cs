@@ -95,7 +95,7 @@ internal static class ReduceKernels
             ReduceOp.Sum => (ReadOnlySpan<T> row, out long i) => { i = 0; T v = T.Zero; foreach (var e in row) v += e; return v; },
             ReduceOp.Prod => (ReadOnlySpan<T> row, out long i) => { i = 0; T v = T.One; foreach (var e in row) v *= e; return v; },
             ReduceOp.Max or ReduceOp.Min => (ReadOnlySpan<T> row, out long i) => { i = ArgBest(row, op == ReduceOp.Max); return row[(int)i]; },
-            _ => throw new NotSupportedException($"{op} over integers"),
+            _ => throw new UnsupportedDTypeException(op.ToString().ToLowerInvariant(), x.DType),
         };
         ForEachRow(x, dst, indices, f);
     }

@@ -103,7 +103,7 @@ internal static class UnaryKernels
             case UnaryOp.GreaterThan: Test<T, GreaterP<T>>(new(ta), x, dst); break;
             default:
                 if (ActivationKernels.TryFloat<T>(op, x, dst, a)) break;
-                throw new NotSupportedException($"Unary op {op} is not defined for floating-point tensors.");
+                throw new UnsupportedDTypeException(op.ToString(), x.DType);
         }
     }
 
@@ -125,7 +125,7 @@ internal static class UnaryKernels
             case UnaryOp.LogicalNot: Test<T, IsZeroI<T>>(default, x, dst); break;
             case UnaryOp.IsNan: Test<T, Never<T>>(default, x, dst); break;
             case UnaryOp.IsFinite: Test<T, Always<T>>(default, x, dst); break;
-            default: throw new NotSupportedException($"Unary op {op} is not defined for integer tensors.");
+            default: throw new UnsupportedDTypeException(op.ToString(), x.DType);
         }
     }
 
