@@ -80,6 +80,10 @@ public sealed class CheckingBackend : IBackend
         Checked($"Binary {op}", [a, b, dst], [2], v => cpu.Binary(op, v[0]!, v[1]!, v[2]!), relayout: [0, 1, 2]);
 
     /// <inheritdoc/>
+    public void BinaryScalar(BinaryOp op, TensorView a, Scalar s, TensorView dst, bool scalarFirst) =>
+        Checked($"BinaryScalar {op}", [a, dst], [1], v => cpu.BinaryScalar(op, v[0]!, s, v[1]!, scalarFirst), relayout: [0, 1]);
+
+    /// <inheritdoc/>
     public void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst) =>
         Checked("MaskedGrad", [grad, x, dst], [2], v => cpu.MaskedGrad(v[0]!, v[1]!, lo, hi, lowerExclusive, v[2]!), relayout: [0, 1, 2]);
 

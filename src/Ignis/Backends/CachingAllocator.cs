@@ -87,7 +87,7 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     public long InducedCollections => Interlocked.Read(ref inducedCollections);
 
     /// <summary>The counters as <see cref="MemoryStats"/>.</summary>
-    public MemoryStats Stats => new(AllocatedBytes, ReservedBytes, PeakAllocatedBytes);
+    public MemoryStats Stats => new(AllocatedBytes, ReservedBytes, PeakAllocatedBytes, InducedCollections);
 
     /// <summary>Starts a new peak measurement at the current allocated bytes.</summary>
     public void ResetPeak() => Interlocked.Exchange(ref peak, Interlocked.Read(ref allocated));
@@ -193,7 +193,7 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     /// The most idle bytes kept: what the workload reuses between two collections (twice the collection threshold),
     /// within the bounds — not a fraction of the machine.
     /// </summary>
-    public long CacheLimit => Math.Clamp(2 * CollectThreshold, MinCachedBytes, Math.Max(MinCachedBytes, MaxCachedBytes));
+    public long CacheLimit => Math.Clamp(Math.Min(CollectThreshold, long.MaxValue / 2) * 2, MinCachedBytes, Math.Max(MinCachedBytes, MaxCachedBytes));
 
     void EvictOverLimit()
     {

@@ -202,10 +202,11 @@ public readonly record struct DeviceProperties(string Name, long TotalMemory, in
 
 /// <summary>
 /// Memory counters of one device (<c>torch.cuda.memory_allocated</c>, <c>memory_reserved</c>,
-/// <c>max_memory_allocated</c>): bytes held by live storages, bytes the caching allocator holds (live + cached),
-/// and the high-water mark of the allocated bytes.
+/// <c>max_memory_allocated</c>, <c>memory_stats()["num_alloc_retries"]</c>): bytes held by live storages, bytes the
+/// caching allocator holds (live + cached), the high-water mark of the allocated bytes, and how often the allocator
+/// had to collect unreachable storages to satisfy a request.
 /// </summary>
-public readonly record struct MemoryStats(long Allocated, long Reserved, long PeakAllocated);
+public readonly record struct MemoryStats(long Allocated, long Reserved, long PeakAllocated, long AllocRetries = 0);
 
 /// <summary>
 /// The narrow contract every compute backend implements. The tensor API decides shapes, dtypes,

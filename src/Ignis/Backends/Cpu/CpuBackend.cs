@@ -40,8 +40,11 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public MemoryStats GetMemoryStats(int index) =>
-        CpuAllocator.Instance.Stats;
+    public MemoryStats GetMemoryStats(int index)
+    {
+        CpuAllocator.Instance.DrainFinalized(); // count blocks that finalizers already returned
+        return CpuAllocator.Instance.Stats;
+    }
 
     /// <inheritdoc/>
     public void ResetPeakMemoryStats(int index) => CpuAllocator.Instance.ResetPeak();
