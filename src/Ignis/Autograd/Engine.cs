@@ -4,16 +4,25 @@ namespace Ignis.Autograd;
 internal static class Engine
 {
     /// <summary>Attaches a gradient function to <paramref name="result"/> when grad mode is on and an input requires grad.</summary>
-    public static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    public static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward,
+        IReadOnlyDictionary<string, object>? attributes = null)
     {
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
         if (!any) return result;
         if (!result.DType.IsFloatingPoint()) return result;
-        result.gradFn = new Node(name, inputs, backward);
+        result.gradFn = new Node(name, inputs, backward, attributes, TensorMeta.Of(result));
         result.SetRequiresGradInternal();
         return result;
+    }
+
+    /// <summary>An attribute table for <see cref="Record"/>: <c>Attrs(("dim", 1), ("keepdim", true))</c>.</summary>
+    public static IReadOnlyDictionary<string, object> Attrs(params (string Name, object Value)[] attributes)
+    {
+        var d = new Dictionary<string, object>(attributes.Length);
+        foreach (var (n, v) in attributes) d[n] = v;
+        return d;
     }
 
     public static void Backward(Tensor root, Tensor? gradient, bool retainGraph)

@@ -7,16 +7,32 @@ namespace Ignis.Autograd;
 public sealed class Node
 {
     Func<Tensor, Tensor?[]>? backward;
+    static readonly IReadOnlyDictionary<string, object> NoAttributes = new Dictionary<string, object>();
 
-    internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward)
+    internal Node(string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward, IReadOnlyDictionary<string, object>? attributes, TensorMeta output)
     {
         Name = name;
         Inputs = inputs;
         this.backward = backward;
+        Attributes = attributes ?? NoAttributes;
+        InputMeta = inputs.Select(TensorMeta.Of).ToArray();
+        OutputMeta = output;
     }
 
     /// <summary>PyTorch's class name for this function, e.g. <c>MulBackward0</c>.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// The op's attributes as ATen names them (<c>stride</c>, <c>padding</c>, <c>dim</c>, <c>keepdim</c>, …), what a
+    /// tracer or exporter needs besides the inputs; empty for ops without attributes.
+    /// </summary>
+    public IReadOnlyDictionary<string, object> Attributes { get; }
+
+    /// <summary>Shape, dtype and device of each input when the op ran.</summary>
+    public IReadOnlyList<TensorMeta> InputMeta { get; }
+
+    /// <summary>Shape, dtype and device of the output.</summary>
+    public TensorMeta OutputMeta { get; }
 
     internal Tensor[] Inputs { get; }
 
@@ -33,11 +49,20 @@ public sealed class Node
     }
 
     /// <summary>The same function under another name.</summary>
-    internal Node Renamed(string name) => new(name, Inputs, backward!);
+    internal Node Renamed(string name) => new(name, Inputs, backward!, Attributes, OutputMeta);
 
     /// <summary>Drops the saved tensors held by the backward closure.</summary>
     internal void Release() => backward = null;
 
     /// <inheritdoc/>
     public override string ToString() => $"<{Name}>";
+}
+
+/// <summary>What a graph walker knows of a tensor without holding it: shape, dtype and device.</summary>
+public sealed record TensorMeta(IReadOnlyList<long> Shape, DType DType, Device Device)
+{
+    internal static TensorMeta Of(Tensor t) => new(t.Shape, t.DType, t.Device);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{DType.TorchName()[6..]}[{string.Join(", ", Shape)}] on {Device}";
 }

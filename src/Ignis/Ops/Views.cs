@@ -68,7 +68,7 @@ public partial class Tensor
         var st = ViewStrides(s) ?? throw new InvalidOperationException(
             "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
         var inShape = this.shape;
-        return Engine.Record(AsStridedRaw(s, st, offset), "ViewBackward0", [this], g => [g.Reshape(inShape)]);
+        return Engine.Record(AsStridedRaw(s, st, offset), "ViewBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("size", s)));
     }
 
     /// <summary>A tensor with a new shape (<c>reshape</c>): a view when the layout allows, otherwise a copy.</summary>
@@ -77,9 +77,9 @@ public partial class Tensor
         var s = InferShape(shape);
         var inShape = this.shape;
         if (ViewStrides(s) is { } st)
-            return Engine.Record(AsStridedRaw(s, st, offset), "ReshapeAliasBackward0", [this], g => [g.Reshape(inShape)]);
+            return Engine.Record(AsStridedRaw(s, st, offset), "ReshapeAliasBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("shape", s)));
         var c = CopyRaw();
-        return Engine.Record(c.AsStridedRaw(s, ContiguousStrides(s), 0), "UnsafeViewBackward0", [this], g => [g.Reshape(inShape)]);
+        return Engine.Record(c.AsStridedRaw(s, ContiguousStrides(s), 0), "UnsafeViewBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("shape", s)));
     }
 
     /// <summary><c>view_as</c>.</summary>
@@ -122,7 +122,7 @@ public partial class Tensor
             nst[i] = strides[d];
             inverse[d] = i;
         }
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "PermuteBackward0", [this], g => [g.Permute(inverse)]);
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "PermuteBackward0", [this], g => [g.Permute(inverse)], Engine.Attrs(("dims", dims)));
     }
 
     /// <summary>Swaps two dimensions (<c>transpose</c>).</summary>
@@ -133,7 +133,7 @@ public partial class Tensor
         var nst = (long[])strides.Clone();
         (ns[a], ns[b]) = (ns[b], ns[a]);
         (nst[a], nst[b]) = (nst[b], nst[a]);
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "TransposeBackward0", [this], g => [g.Transpose(a, b)]);
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "TransposeBackward0", [this], g => [g.Transpose(a, b)], Engine.Attrs(("dim0", dim0), ("dim1", dim1)));
     }
 
     /// <summary>Transpose of a tensor with at most 2 dimensions (<c>t()</c>).</summary>
@@ -174,7 +174,7 @@ public partial class Tensor
                 $"The expanded size of the tensor ({target}) must match the existing size ({shape[d]}) at non-singleton dimension {i}.  Target sizes: {ShapeStr(sizes)}.  Tensor sizes: {ShapeStr(shape)}");
         }
         if (ns.SequenceEqual(shape) && nst.SequenceEqual(strides) && !RequiresGrad) return this;
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "ExpandBackward0", [this], g => [g]);
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "ExpandBackward0", [this], g => [g], Engine.Attrs(("size", sizes)));
     }
 
     /// <summary><c>expand_as</c>.</summary>
@@ -193,12 +193,12 @@ public partial class Tensor
     public Tensor Squeeze(int dim)
     {
         var inShape = shape;
-        if (Dim == 0) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g]);
+        if (Dim == 0) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)));
         int d = NormDim(dim, Dim);
-        if (shape[d] != 1) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g]);
+        if (shape[d] != 1) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)));
         var ns = shape.Where((_, i) => i != d).ToArray();
         var nst = strides.Where((_, i) => i != d).ToArray();
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "SqueezeBackward1", [this], g => [g.Reshape(inShape)]);
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "SqueezeBackward1", [this], g => [g.Reshape(inShape)], Engine.Attrs(("dim", dim)));
     }
 
     /// <summary>Inserts a size-1 dimension at <paramref name="dim"/> (<c>unsqueeze</c>).</summary>
@@ -210,7 +210,7 @@ public partial class Tensor
         long st = d < Dim ? shape[d] * strides[d] : 1;
         ns.Insert(d, 1);
         nst.Insert(d, st);
-        return Engine.Record(AsStridedRaw(ns.ToArray(), nst.ToArray(), offset), "UnsqueezeBackward0", [this], g => [g.Squeeze(d)]);
+        return Engine.Record(AsStridedRaw(ns.ToArray(), nst.ToArray(), offset), "UnsqueezeBackward0", [this], g => [g.Squeeze(d)], Engine.Attrs(("dim", dim)));
     }
 
     /// <summary>Elements <paramref name="start"/>..<paramref name="start"/>+<paramref name="length"/> along a dimension, as a view (<c>narrow</c>).</summary>
@@ -241,7 +241,7 @@ public partial class Tensor
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             z.SliceInternal(d, start, stop, step, name).CopyFrom(g);
             return [z];
-        });
+        }, Engine.Attrs(("dim", d), ("start", start), ("end", stop), ("step", step)));
     }
 
     /// <summary>The slice at <paramref name="index"/> along <paramref name="dim"/>, removing that dimension (<c>select</c>).</summary>
@@ -262,7 +262,7 @@ public partial class Tensor
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             z.Select(d, idx).CopyFrom(g);
             return [z];
-        });
+        }, Engine.Attrs(("dim", d), ("index", index)));
     }
 
     /// <summary>Sums a gradient of a broadcast shape back to <paramref name="target"/> (used by autograd).</summary>

@@ -60,7 +60,7 @@ public partial class Tensor
         var r = NewEmpty(index.shape);
         Backend.Gather(this, d, index, r);
         var inShape = shape;
-        return Engine.Record(r, "GatherBackward0", [this], g => [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(d, index, g)]);
+        return Engine.Record(r, "GatherBackward0", [this], g => [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(d, index, g)], Engine.Attrs(("dim", d)));
     }
 
     /// <summary>Out-of-place scatter-add: a copy of this with <paramref name="src"/> added at <paramref name="index"/> along <paramref name="dim"/> (<c>scatter_add</c>).</summary>
@@ -75,7 +75,7 @@ public partial class Tensor
         CheckSameDevice(this, src);
         var r = CopyRaw();
         Backend.ScatterAdd(r, d, index, src);
-        return Engine.Record(r, "ScatterAddBackward0", [this, src], g => [g, g.Gather(d, index)]);
+        return Engine.Record(r, "ScatterAddBackward0", [this, src], g => [g, g.Gather(d, index)], Engine.Attrs(("dim", d)));
     }
 
     /// <summary>Selects entries along <paramref name="dim"/> by a 1-D int64 index (<c>index_select</c>).</summary>
@@ -100,7 +100,7 @@ public partial class Tensor
         {
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             return [Dim == 0 ? g : z.ScatterAdd(d, full.ContiguousRaw(), g)];
-        });
+        }, Engine.Attrs(("dim", d)));
     }
 
     /// <summary>Replaces elements where <paramref name="mask"/> is true with <paramref name="value"/> (<c>masked_fill</c>).</summary>
@@ -110,7 +110,7 @@ public partial class Tensor
         var outShape = BroadcastShapes(shape, mask.shape);
         var r = Empty(outShape, DType, Device);
         Backend.Where(mask.ExpandRaw(outShape), Torch.Full([], value, DType, Device).ExpandRaw(outShape), ExpandRaw(outShape), r);
-        return Engine.Record(r, "MaskedFillBackward0", [this], g => [Torch.Where(mask, Torch.ZerosLike(g), g)]);
+        return Engine.Record(r, "MaskedFillBackward0", [this], g => [Torch.Where(mask, Torch.ZerosLike(g), g)], Engine.Attrs(("value", value)));
     }
 }
 
@@ -152,7 +152,7 @@ public static partial class Torch
             off += parts[i].shape[d];
         }
         return Engine.Record(r, "CatBackward0", parts.ToArray(), g =>
-            parts.Select((p, i) => (Ignis.Tensor?)g.Narrow(d, offsets[i], p.shape[d])).ToArray());
+            parts.Select((p, i) => (Ignis.Tensor?)g.Narrow(d, offsets[i], p.shape[d])).ToArray(), Engine.Attrs(("dim", d)));
     }
 
     static long[] Slice(long[] shape, int d, long len)
@@ -174,7 +174,7 @@ public static partial class Torch
         Ignis.Tensor r;
         using (NoGrad()) r = Cat(tensors.Select(t => t.Unsqueeze(d)).ToArray(), d);
         return Engine.Record(r, "StackBackward0", tensors.ToArray(), g =>
-            Enumerable.Range(0, tensors.Count).Select(i => (Ignis.Tensor?)g.Select(d, i)).ToArray());
+            Enumerable.Range(0, tensors.Count).Select(i => (Ignis.Tensor?)g.Select(d, i)).ToArray(), Engine.Attrs(("dim", d)));
     }
 
     /// <summary>Elementwise choice: <paramref name="x"/> where <paramref name="condition"/> is true, else <paramref name="y"/> (<c>torch.where</c>).</summary>

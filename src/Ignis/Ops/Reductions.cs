@@ -67,7 +67,7 @@ public partial class Tensor
         var dims = ReduceDims(dimsIn);
         var compute = DType.IsFloatingPoint() ? DType : DType.Int64;
         var r = ReduceRaw(ReduceOp.Sum, dims, keepDim, compute, out _);
-        return Engine.Record(r, name, [this], g => [Unreduce(g, dims, keepDim)]);
+        return Engine.Record(r, name, [this], g => [Unreduce(g, dims, keepDim)], Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
     }
 
     /// <summary>Mean of all elements (<c>mean()</c>).</summary>
@@ -88,8 +88,8 @@ public partial class Tensor
         foreach (int d in dims) k *= shape[d];
         var s = ReduceRaw(ReduceOp.Sum, dims, keepDim, DType, out _);
         var r = NewEmpty(s.shape);
-        Backend.Binary(BinaryOp.Div, s, Torch.Full([], k, DType, Device).ExpandRaw(s.shape), r);
-        return Engine.Record(r, name, [this], g => [Unreduce(g, dims, keepDim).Div((double)k)]);
+        Backend.BinaryScalar(BinaryOp.Div, s, new Scalar((double)k), r, scalarFirst: false);
+        return Engine.Record(r, name, [this], g => [Unreduce(g, dims, keepDim).Div((double)k)], Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
     }
 
     /// <summary>Product of all elements (<c>prod()</c>).</summary>
@@ -114,7 +114,7 @@ public partial class Tensor
                 Torch.Where(zeros.Eq(1L), nonZeroProd, Torch.ZerosLike(nonZeroProd)).Expand(x.shape),
                 Torch.Where(zeros.Eq(0L), nonZeroProd, Torch.ZerosLike(nonZeroProd)).Expand(x.shape).Div(x));
             return [Unreduce(g, dims, keepDim).Mul(others)];
-        });
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
     }
 
     Tensor Prod(int[] dims, bool keepDim)
@@ -140,7 +140,7 @@ public partial class Tensor
         {
             var mask = x.Eq(r).To(g.DType);
             return [mask.Mul(g).Div(mask.Sum())];
-        });
+        }, Engine.Attrs(("dim", dims)));
     }
 
     /// <summary>Max along a dim with the index of its first occurrence (<c>max(dim)</c>).</summary>
@@ -162,7 +162,7 @@ public partial class Tensor
             var gi = keepDim || Dim == 0 ? g : g.Unsqueeze(d);
             var ii = keepDim || Dim == 0 ? idx! : idx!.Unsqueeze(d);
             return [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(Dim == 0 ? 0 : d, ii, gi)];
-        });
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
         return (res, idx!);
     }
 
@@ -212,7 +212,7 @@ public partial class Tensor
             return std
                 ? [scale.Mul(centered).Div(Unreduce(r, dims, keepDim))]
                 : [scale.Mul(centered).Mul(2.0)];
-        });
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim), ("correction", correction)));
     }
 
     /// <summary>log Σ exp along dims, computed stably (<c>logsumexp</c>).</summary>
@@ -231,7 +231,7 @@ public partial class Tensor
             r = x.Sub(m).Exp().Sum(dims, true).Log().Add(m);
             if (!keepDim) r = r.Reshape(ReducedShape(dims, false));
         }
-        return Engine.Record(r, "LogsumexpBackward0", [this], g => [Unreduce(g, dims, keepDim).Mul(x.Sub(Unreduce(r, dims, keepDim)).Exp())]);
+        return Engine.Record(r, "LogsumexpBackward0", [this], g => [Unreduce(g, dims, keepDim).Mul(x.Sub(Unreduce(r, dims, keepDim)).Exp())], Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
     }
 
     /// <summary>Softmax along <paramref name="dim"/> (<c>softmax</c>), one fused kernel per row.</summary>
@@ -261,7 +261,7 @@ public partial class Tensor
                 Backend.SoftmaxBackward(y2.AsStridedRaw([rows, k], [k, 1], 0), gm.AsStridedRaw([rows, k], [k, 1], gm.offset),
                     gx.AsStridedRaw([rows, k], [k, 1], 0), log);
             return [moveBack(gx)];
-        });
+        }, Engine.Attrs(("dim", d)));
     }
 
     /// <summary>Inclusive prefix sum along <paramref name="dim"/> (<c>cumsum</c>); integers accumulate in int64.</summary>
@@ -282,6 +282,6 @@ public partial class Tensor
             r = outMoved.Transpose(d, Dim - 1).Detach().ContiguousRaw();
         }
         // Σ_{j≥i} g_j = total − cumsum_i + g_i.
-        return Engine.Record(r, "CumsumBackward0", [this], g => Dim == 0 ? [g] : [g.Sum(d, true).Sub(g.Cumsum(d)).Add(g)]);
+        return Engine.Record(r, "CumsumBackward0", [this], g => Dim == 0 ? [g] : [g.Sum(d, true).Sub(g.Cumsum(d)).Add(g)], Engine.Attrs(("dim", d)));
     }
 }

@@ -1,0 +1,39 @@
+using Ignis.Autograd;
+using Ignis.Backends;
+
+namespace Ignis.Nn;
+
+// Op family: activations of torch.nn.functional that have their own kernels or records (hardtanh, leaky_relu,
+// gelu, silu, hardswish, hardsigmoid); relu, sigmoid and tanh live with the pointwise ops.
+public static partial class Functional
+{
+    /// <summary>Clamps into [min, max] with zero gradient at and beyond the bounds (<c>F.hardtanh</c>).</summary>
+    public static Tensor Hardtanh(Tensor input, double minVal = -1, double maxVal = 1)
+    {
+        if (maxVal < minVal) throw new ArgumentException("hardtanh: max_val must be greater than or equal to min_val");
+        Tensor r;
+        using (Torch.NoGrad()) r = input.Clamp(minVal, maxVal);
+        return Engine.Record(r, "HardtanhBackward0", [input], g => [g.Mul(input.Gt(minVal).LogicalAnd(input.Lt(maxVal)).To(g.DType))]);
+    }
+
+    /// <summary>x for x &gt; 0, else slope·x (<c>F.leaky_relu</c>).</summary>
+    public static Tensor LeakyRelu(Tensor input, double negativeSlope = 0.01) =>
+        input.Activation(UnaryOp.LeakyRelu, UnaryOp.LeakyReluDerivative, "LeakyReluBackward0", negativeSlope);
+
+    /// <summary>Gaussian error linear unit (<c>F.gelu</c>); <paramref name="approximate"/> is "none" (exact, erf) or "tanh".</summary>
+    public static Tensor Gelu(Tensor input, string approximate = "none") => approximate switch
+    {
+        "none" => input.Activation(UnaryOp.Gelu, UnaryOp.GeluDerivative, "GeluBackward0"),
+        "tanh" => input.Activation(UnaryOp.GeluTanh, UnaryOp.GeluTanhDerivative, "GeluBackward0"),
+        _ => throw new ArgumentException($"approximate argument must be either none or tanh."),
+    };
+
+    /// <summary>x·σ(x) (<c>F.silu</c>, swish).</summary>
+    public static Tensor Silu(Tensor input) => input.Activation(UnaryOp.Silu, UnaryOp.SiluDerivative, "SiluBackward0");
+
+    /// <summary>x·relu6(x+3)/6 (<c>F.hardswish</c>).</summary>
+    public static Tensor Hardswish(Tensor input) => input.Activation(UnaryOp.Hardswish, UnaryOp.HardswishDerivative, "HardswishBackward0");
+
+    /// <summary>relu6(x+3)/6 (<c>F.hardsigmoid</c>).</summary>
+    public static Tensor Hardsigmoid(Tensor input) => input.Activation(UnaryOp.Hardsigmoid, UnaryOp.HardsigmoidDerivative, "HardsigmoidBackward0");
+}
