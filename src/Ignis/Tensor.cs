@@ -65,15 +65,7 @@ public partial class Tensor : IDisposable
     public int Dim => shape.Length;
 
     /// <summary>Number of elements (<c>numel()</c>).</summary>
-    public long Numel
-    {
-        get
-        {
-            long n = 1;
-            foreach (long s in shape) n *= s;
-            return n;
-        }
-    }
+    public long Numel => TensorView.NumelOf(shape);
 
     /// <summary>Size of one dimension; negative indices count from the end (<c>size(dim)</c>).</summary>
     public long Size(int dim) => shape[NormDim(dim, Dim)];
@@ -84,20 +76,7 @@ public partial class Tensor : IDisposable
     internal IBackend Backend => BackendRegistry.Get(Device);
 
     /// <summary>True when elements are laid out row-major without gaps (<c>is_contiguous()</c>).</summary>
-    public bool IsContiguous
-    {
-        get
-        {
-            long expected = 1;
-            for (int d = Dim - 1; d >= 0; d--)
-            {
-                if (shape[d] == 1) continue;
-                if (strides[d] != expected) return false;
-                expected *= shape[d];
-            }
-            return true;
-        }
-    }
+    public bool IsContiguous => TensorView.IsRowMajor(shape, strides);
 
     // ---------- autograd state ----------
 

@@ -187,6 +187,7 @@ public sealed class CheckingBackend : IBackend
         Interlocked.Increment(ref CheckedCalls);
         foreach (int i in written)
             if (inner[i] is { } v) Compare(name, i, v, copies[i]!);
+        foreach (var c in copies) c?.Storage.Dispose();
     }
 
     /// <summary>A contiguous copy (for operands whose layout the contract fixes).</summary>
@@ -258,6 +259,8 @@ public sealed class CheckingBackend : IBackend
     {
         var d = TensorView.Contiguous(cpu.AllocateUninitialized(Ignis.Device.Cpu, DType.Float64, v.Numel), v.Shape);
         cpu.Copy(v, d);
-        return (double[])cpu.ToHost(d);
+        var values = (double[])cpu.ToHost(d);
+        d.Storage.Dispose();
+        return values;
     }
 }

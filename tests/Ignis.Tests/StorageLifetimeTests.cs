@@ -140,7 +140,7 @@ public class StorageLifetimeTests
 [CollectionDefinition(nameof(MemoryCounters), DisableParallelization = true)]
 public sealed class MemoryCounters;
 
-/// <summary>The acceptance loop: 1,000 steps of the MNIST CNN in bounded memory, with and without dispose scopes.</summary>
+/// <summary>The acceptance loop: 1,000 steps of the MNIST CNN (<see cref="Net"/>) in bounded memory, with and without dispose scopes.</summary>
 [Collection(nameof(MemoryCounters))]
 public class TrainingMemoryTests(ITestOutputHelper output)
 {
@@ -151,26 +151,6 @@ public class TrainingMemoryTests(ITestOutputHelper output)
         _ = Torch.Host.MemoryStats(); // the allocator takes over what the finalizers queued
     }
 
-    sealed class MnistNet : Module<Tensor, Tensor>
-    {
-        readonly Conv2d conv1 = new(1, 32, 3, 1);
-        readonly Conv2d conv2 = new(32, 64, 3, 1);
-        readonly Dropout dropout1 = new(0.25);
-        readonly Dropout dropout2 = new(0.5);
-        readonly Linear fc1 = new(9216, 128);
-        readonly Linear fc2 = new(128, 10);
-
-        public override Tensor Forward(Tensor x)
-        {
-            x = F.Relu(conv1.Forward(x));
-            x = F.Relu(conv2.Forward(x));
-            x = F.MaxPool2d(x, [2]);
-            x = dropout1.Forward(x).Flatten(1);
-            x = F.Relu(fc1.Forward(x));
-            return F.LogSoftmax(fc2.Forward(dropout2.Forward(x)), 1);
-        }
-    }
-
     const int Steps = 1000, Batch = 4;
 
     [Fact]
@@ -178,7 +158,7 @@ public class TrainingMemoryTests(ITestOutputHelper output)
     {
         Settle();
         Torch.ManualSeed(3);
-        var model = new MnistNet();
+        var model = new Net();
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var images = Torch.Rand(16, Batch, 1, 28, 28);
         var labels = Torch.Randint(0, 10, [16, Batch]);
@@ -204,7 +184,7 @@ public class TrainingMemoryTests(ITestOutputHelper output)
     public void Thousand_steps_in_dispose_scopes_keep_allocated_memory_flat_without_collections()
     {
         Torch.ManualSeed(4);
-        var model = new MnistNet();
+        var model = new Net();
         var opt = new Adam(model.Parameters(), lr: 1e-3);
         var images = Torch.Rand(16, Batch, 1, 28, 28);
         var labels = Torch.Randint(0, 10, [16, Batch]);

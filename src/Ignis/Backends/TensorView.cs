@@ -70,30 +70,30 @@ public sealed class TensorView
     public int Dim => shape.Length;
 
     /// <summary>Number of elements.</summary>
-    public long Numel
-    {
-        get
-        {
-            long n = 1;
-            foreach (long s in shape) n *= s;
-            return n;
-        }
-    }
+    public long Numel => NumelOf(shape);
 
     /// <summary>True when elements are row-major without gaps (size-1 dimensions ignored).</summary>
-    public bool IsContiguous
+    public bool IsContiguous => IsRowMajor(shape, strides);
+
+    /// <summary>Product of the sizes (shared with <see cref="Tensor.Numel"/>).</summary>
+    internal static long NumelOf(long[] shape)
     {
-        get
+        long n = 1;
+        foreach (long s in shape) n *= s;
+        return n;
+    }
+
+    /// <summary>Row-major without gaps, size-1 dimensions ignored (shared with <see cref="Tensor.IsContiguous"/>).</summary>
+    internal static bool IsRowMajor(long[] shape, long[] strides)
+    {
+        long expected = 1;
+        for (int d = shape.Length - 1; d >= 0; d--)
         {
-            long expected = 1;
-            for (int d = shape.Length - 1; d >= 0; d--)
-            {
-                if (shape[d] == 1) continue;
-                if (strides[d] != expected) return false;
-                expected *= shape[d];
-            }
-            return true;
+            if (shape[d] == 1) continue;
+            if (strides[d] != expected) return false;
+            expected *= shape[d];
         }
+        return true;
     }
 
     /// <summary>

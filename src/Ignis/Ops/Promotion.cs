@@ -88,6 +88,9 @@ public partial class Tensor
         var bc = b.DType == compute ? b : b.ToDTypeRaw(compute);
         var dst = Output(shape, outType, a.Device);
         a.Backend.Binary(op, ac.ExpandRaw(shape), bc.ExpandRaw(shape), dst);
+        // Converted operands are this op's own temporaries, never handed out: release them now.
+        if (!ReferenceEquals(ac, a)) ac.storage.Dispose();
+        if (!ReferenceEquals(bc, b)) bc.storage.Dispose();
         return dst;
     }
 

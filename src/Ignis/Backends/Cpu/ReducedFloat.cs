@@ -34,7 +34,9 @@ internal static class ReducedFloat
         foreach (int i in written)
             if (views[i] is { } v && v.DType.IsReducedFloat()) Copy(cpu, wide[i]!, v);
         GC.KeepAlive(views);
-        GC.KeepAlive(wide);
+        // The float32 copies are this call's own temporaries: their blocks go back to the allocator now.
+        for (int i = 0; i < views.Length; i++)
+            if (!ReferenceEquals(wide[i], views[i])) wide[i]!.Storage.Dispose();
     }
 
     /// <summary>dst ← src where at least one side is a reduced float and the dtypes differ: through float32.</summary>
@@ -44,7 +46,11 @@ internal static class ReducedFloat
         {
             var f = dst.DType == DType.Float32 ? dst : TensorView.Contiguous(cpu.AllocateUninitialized(Device.Cpu, DType.Float32, dst.Numel), dst.Shape);
             if (src.DType == DType.Float16) Widen<Half, HalfConv>(src, f); else Widen<BFloat16, BFloatConv>(src, f);
-            if (!ReferenceEquals(f, dst)) cpu.Copy(f, dst);
+            if (!ReferenceEquals(f, dst))
+            {
+                cpu.Copy(f, dst);
+                f.Storage.Dispose();
+            }
             return;
         }
         var from = src;
@@ -54,7 +60,7 @@ internal static class ReducedFloat
             cpu.Copy(src, from);
         }
         if (dst.DType == DType.Float16) Narrow<Half, HalfConv>(from, dst); else Narrow<BFloat16, BFloatConv>(from, dst);
-        GC.KeepAlive(from);
+        if (!ReferenceEquals(from, src)) from.Storage.Dispose();
     }
 
     /// <summary>A same-dtype strided copy of a dtype that is not a .NET number type (moves the bits).</summary>
