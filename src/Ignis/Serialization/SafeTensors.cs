@@ -38,69 +38,153 @@ public static class SafeTensors
         }
         var json = JsonSerializer.SerializeToUtf8Bytes(header, SafeTensorsJson.Default.DictionaryStringObject);
         int pad = (8 - json.Length % 8) % 8;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, f =>
         {
-            using (var f = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write))
-            {
-                Span<byte> len = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(json.Length + pad));
-                f.Write(len);
-                f.Write(json);
-                for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
-                foreach (var b in blobs) f.Write(b);
-                f.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+            Span<byte> len = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(len, (ulong)(json.Length + pad));
+            f.Write(len);
+            f.Write(json);
+            for (int i = 0; i < pad; i++) f.WriteByte((byte)' ');
+            foreach (var b in blobs) f.Write(b);
+        });
     }
 
     static byte[] Bytes(Tensor t) => HostArrays.ToBytes(t.Backend.ToHost(t), t.DType);
 
-    /// <summary>Reads every tensor of <paramref name="path"/>; malformed files raise <see cref="SafeTensorsFormatException"/>.</summary>
-    public static OrderedDictionary<string, Tensor> Load(string path)
+    /// <summary>
+    /// Reads every tensor of <paramref name="path"/> in header order. Malformed files raise
+    /// <see cref="SafeTensorsFormatException"/>: the whole header is validated against the format's rules (UTF-8 JSON
+    /// object, no duplicate keys, known dtypes, sizes that match shapes, data offsets that tile the data section exactly —
+    /// no overlap, gap or trailing byte) before anything is allocated, and tensors are read straight from the file into
+    /// their arrays, so memory never exceeds what the file holds.
+    /// </summary>
+    public static OrderedDictionary<string, Tensor> Load(string path) => Read(path, out _);
+
+    /// <summary>The <c>__metadata__</c> block of a safetensors file (empty when absent); the file is validated as by <see cref="Load"/>.</summary>
+    public static IReadOnlyDictionary<string, string> LoadMetadata(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        if (bytes.Length < 8) throw new SafeTensorsFormatException(path, $"file is {bytes.Length} bytes; a safetensors file starts with an 8-byte header length");
-        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (n > MaxHeader || (long)n > bytes.Length - 8) throw new SafeTensorsFormatException(path, $"header length {n} exceeds the file ({bytes.Length} bytes)");
-        JsonElement root;
-        try { root = JsonDocument.Parse(bytes.AsMemory(8, (int)n)).RootElement; }
-        catch (JsonException e) { throw new SafeTensorsFormatException(path, $"header is not valid JSON ({e.Message})", e); }
-        if (root.ValueKind != JsonValueKind.Object) throw new SafeTensorsFormatException(path, "header is not a JSON object");
-        long dataStart = 8 + (long)n, dataLen = bytes.Length - dataStart;
+        using var f = File.OpenRead(path);
+        return ReadHeader(path, f, out _, out _).Metadata;
+    }
+
+    sealed record Entry(string Name, DType DType, long[] Shape, long Count, long Begin, long End);
+
+    sealed record Header(List<Entry> Entries, Dictionary<string, string> Metadata);
+
+    static OrderedDictionary<string, Tensor> Read(string path, out IReadOnlyDictionary<string, string> metadata)
+    {
+        using var f = File.OpenRead(path);
+        var header = ReadHeader(path, f, out long dataStart, out _);
+        metadata = header.Metadata;
         var result = new OrderedDictionary<string, Tensor>();
-        foreach (var p in root.EnumerateObject())
+        foreach (var e in header.Entries)
         {
-            if (p.Name == "__metadata__") continue;
-            try
-            {
-                var dt = DTypeInfo.FromSafeTensorsCode(p.Value.GetProperty("dtype").GetString() ?? "") ?? throw new SafeTensorsFormatException(path, $"{p.Name}: unsupported dtype {p.Value.GetProperty("dtype")}");
-                var shape = p.Value.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-                var offs = p.Value.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
-                if (shape.Any(s => s < 0)) throw new SafeTensorsFormatException(path, $"{p.Name}: negative dimension in shape [{string.Join(", ", shape)}]");
-                long count = 1;
-                foreach (var s in shape) count = checked(count * s);
-                if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || offs[1] > dataLen)
-                    throw new SafeTensorsFormatException(path, $"{p.Name}: data_offsets [{string.Join(", ", offs)}] fall outside the {dataLen} data bytes");
-                if (offs[1] - offs[0] != checked(count * dt.ElementSize()))
-                    throw new SafeTensorsFormatException(path, $"{p.Name}: {offs[1] - offs[0]} bytes for shape [{string.Join(", ", shape)}] of {Code(dt)} (expected {count * dt.ElementSize()})");
-                var span = bytes.AsSpan((int)(dataStart + offs[0]), (int)(offs[1] - offs[0]));
-                result[p.Name] = Torch.FromHostArray(HostArrays.FromBytes(span, dt), dt, shape);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
-            {
-                throw new SafeTensorsFormatException(path, $"{p.Name}: malformed entry ({e.Message})", e);
-            }
+            var data = HostArrays.New(e.DType, checked((int)e.Count));
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
+                ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(data), checked((int)(e.End - e.Begin)));
+            f.Position = dataStart + e.Begin;
+            f.ReadExactly(bytes);
+            if (e.DType == DType.Bool)
+                foreach (ref byte b in bytes) b = b != 0 ? (byte)1 : (byte)0;
+            result[e.Name] = Torch.FromHostArray(data, e.DType, e.Shape);
         }
         return result;
     }
+
+    static SafeTensorsFormatException Bad(string path, string message) => new(path, message);
+
+    static Header ReadHeader(string path, FileStream f, out long dataStart, out long dataLen)
+    {
+        long fileLen = f.Length;
+        Span<byte> first = stackalloc byte[8];
+        if (fileLen < 8)
+            throw Bad(path, $"not a safetensors file: it has {fileLen} bytes, and a safetensors file starts with an 8-byte header length");
+        f.ReadExactly(first);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(first);
+        if (n > MaxHeader || (long)n > fileLen - 8)
+            throw Bad(path, $"not a safetensors file: its first 8 bytes give a header length of {n}, which exceeds the file ({fileLen} bytes){Guess(first)}");
+        var json = new byte[n];
+        f.ReadExactly(json);
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw Bad(path, "header is not valid UTF-8");
+        int lead = 0;
+        while (lead < json.Length && json[lead] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t') lead++;
+        if (lead == json.Length || json[lead] != (byte)'{') throw Bad(path, $"not a safetensors file: the header does not start with '{{'{Guess(first)}");
+        JsonDocument doc;
+        try { doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 8 }); }
+        catch (JsonException e) { throw new SafeTensorsFormatException(path, $"header is not valid JSON ({e.Message})", e); }
+        using var _ = doc;
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw Bad(path, "header is not a JSON object");
+        dataStart = 8 + (long)n;
+        dataLen = fileLen - dataStart;
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<Entry>();
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in root.EnumerateObject())
+        {
+            if (!names.Add(p.Name)) throw Bad(path, $"duplicate key \"{p.Name}\" in the header");
+            if (p.Name == "__metadata__")
+            {
+                if (p.Value.ValueKind != JsonValueKind.Object) throw Bad(path, "__metadata__ is not a JSON object");
+                foreach (var m in p.Value.EnumerateObject())
+                {
+                    if (m.Value.ValueKind != JsonValueKind.String) throw Bad(path, $"__metadata__ value of \"{m.Name}\" is not a string");
+                    if (!metadata.TryAdd(m.Name, m.Value.GetString()!)) throw Bad(path, $"duplicate key \"{m.Name}\" in __metadata__");
+                }
+                continue;
+            }
+            entries.Add(ParseEntry(path, p, dataLen));
+        }
+        // The data section must be exactly the concatenation of the tensors: sorted by offset, each starts where the
+        // previous ends, the first at 0 and the last at the end of the file (no aliasing, holes or trailing bytes).
+        long expect = 0;
+        foreach (var e in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (e.Begin < expect) throw Bad(path, $"{e.Name}: data_offsets [{e.Begin}, {e.End}] overlap another tensor's bytes");
+            if (e.Begin > expect) throw Bad(path, $"{e.Name}: data_offsets [{e.Begin}, {e.End}] leave a gap after byte {expect}");
+            expect = e.End;
+        }
+        if (expect != dataLen) throw Bad(path, $"the tensors cover {expect} of the {dataLen} data bytes (trailing bytes are not allowed)");
+        return new Header(entries, metadata);
+    }
+
+    static Entry ParseEntry(string path, JsonProperty p, long dataLen)
+    {
+        try
+        {
+            var v = p.Value;
+            if (v.ValueKind != JsonValueKind.Object) throw Bad(path, $"{p.Name}: entry is not a JSON object");
+            var code = v.GetProperty("dtype").GetString() ?? "";
+            var dt = DTypeInfo.FromSafeTensorsCode(code) ?? throw Bad(path, $"{p.Name}: unsupported dtype {code}");
+            var shape = v.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            var offs = v.GetProperty("data_offsets").EnumerateArray().Select(x => x.GetInt64()).ToArray();
+            if (shape.Any(s => s < 0)) throw Bad(path, $"{p.Name}: negative dimension in shape [{string.Join(", ", shape)}]");
+            // Every dimension counts, zero or not: [0, 2^62] describes no data but no tensor Ignis can hold either.
+            long bound = 1, count = 1;
+            foreach (var s in shape)
+            {
+                bound = checked(bound * Math.Max(s, 1));
+                count *= s;
+            }
+            if (bound > Array.MaxLength)
+                throw Bad(path, $"{p.Name}: shape [{string.Join(", ", shape)}] has more elements than a tensor can hold");
+            if (offs.Length != 2 || offs[0] < 0 || offs[1] < offs[0] || offs[1] > dataLen)
+                throw Bad(path, $"{p.Name}: data_offsets [{string.Join(", ", offs)}] fall outside the {dataLen} data bytes");
+            if (offs[1] - offs[0] != count * dt.ElementSize())
+                throw Bad(path, $"{p.Name}: {offs[1] - offs[0]} bytes for shape [{string.Join(", ", shape)}] of {Code(dt)} (expected {count * dt.ElementSize()})");
+            return new Entry(p.Name, dt, shape, count, offs[0], offs[1]);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        {
+            throw new SafeTensorsFormatException(path, $"{p.Name}: malformed entry ({e.Message})", e);
+        }
+    }
+
+    /// <summary>What the file probably is, when it is not safetensors.</summary>
+    static string Guess(ReadOnlySpan<byte> first) =>
+        first[..4].SequenceEqual("PK\u0003\u0004"u8) ? " — it is a zip archive (a PyTorch .pth/.pt checkpoint?)"
+        : first[0] == 0x80 ? " — it looks like a pickle (a legacy PyTorch checkpoint?)"
+        : "";
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, object>))]
