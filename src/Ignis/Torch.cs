@@ -230,5 +230,22 @@ public static partial class Torch
     /// <summary>A 2-D float64 tensor from a rectangular array.</summary>
     public static Ignis.Tensor Tensor(double[,] data) => From(data.Cast<double>().ToArray(), data.GetLength(0), data.GetLength(1));
 
+    /// <summary>
+    /// Saves an object in PyTorch's checkpoint format (<c>torch.save(obj, path)</c>), atomically:
+    /// <c>Torch.Save(model.StateDict(), "model.pth")</c>. See <see cref="Serialization.TorchSerialization.Save"/>.
+    /// </summary>
+    public static void Save(object? obj, string path) => Serialization.TorchSerialization.Save(obj, path);
+
+    /// <summary>
+    /// Loads a checkpoint written by <c>torch.save</c> with PyTorch's weights-only rules (<c>torch.load(path,
+    /// weights_only=True, map_location=...)</c>); a state dict comes back as <c>OrderedDictionary&lt;string, Tensor&gt;</c>
+    /// for <c>model.LoadStateDict(...)</c>. Hostile or corrupt files raise <see cref="Serialization.UnpicklingException"/>.
+    /// </summary>
+    public static object? Load(string path, Device? mapLocation = null) => Serialization.TorchSerialization.Load(path, mapLocation);
+
+    /// <summary><see cref="Load(string, Device?)"/> with the result checked to be a <typeparamref name="T"/> (e.g. a state dict).</summary>
+    public static T Load<T>(string path, Device? mapLocation = null) => Load(path, mapLocation) is T t ? t
+        : throw new InvalidCastException($"{path} does not hold a {typeof(T).Name}");
+
     internal static Ignis.Tensor ToDevice(this Ignis.Tensor t, Device? device) => device is Device d ? t.To(d) : t;
 }

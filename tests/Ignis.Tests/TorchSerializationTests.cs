@@ -1,0 +1,105 @@
+using Ignis;
+using Ignis.Nn;
+using Ignis.Serialization;
+using Xunit;
+
+namespace Ignis.Tests;
+
+/// <summary>torch.save / torch.load: round trips through Ignis' own writer and reader, and hostile input.</summary>
+public class TorchSerializationTests
+{
+    static string TempFile(string name) => Path.Combine(Directory.CreateTempSubdirectory().FullName, name);
+
+    [Fact]
+    public void A_state_dict_round_trips_and_loads_into_a_module()
+    {
+        Torch.ManualSeed(0);
+        var model = new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
+        var path = TempFile("mlp.pth");
+        Torch.Save(model.StateDict(), path);
+        var sd = Torch.Load<OrderedDictionary<string, Tensor>>(path);
+        Assert.Equal(model.StateDict().Keys, sd.Keys);
+        Torch.ManualSeed(1);
+        var other = new Sequential(new Linear(4, 3), new ReLU(), new Linear(3, 2));
+        other.LoadStateDict(sd);
+        var x = Torch.Randn(5, 4);
+        Assert.Equal(model.Forward(x).ToArray<float>(), other.Forward(x).ToArray<float>());
+    }
+
+    [Fact]
+    public void Views_keep_sharing_one_storage_and_every_dtype_survives()
+    {
+        var b = Torch.Arange(24.0).Reshape(4, 6).Float();
+        var obj = new Dictionary<string, object?>
+        {
+            ["base"] = b, ["t"] = b.T, ["slice"] = b[1..3, 2..5], ["row"] = b[2],
+            ["f16"] = Torch.Tensor([0.5f, -2f]).To(DType.Float16), ["bf16"] = Torch.Tensor([3.14159f]).To(DType.BFloat16),
+            ["i8"] = Torch.Tensor(new sbyte[] { -5, 6 }), ["bool"] = Torch.Tensor([true, false]),
+            ["param"] = new Parameter(Torch.Ones(2)), ["epoch"] = 3L, ["loss"] = 0.25, ["name"] = "run-1",
+            ["flags"] = new List<object?> { true, false, null }, ["shape"] = new object?[] { 2L, 3L },
+        };
+        var path = TempFile("ckpt.pth");
+        Torch.Save(obj, path);
+        var back = Torch.Load<OrderedDictionary<object, object?>>(path);
+        var t = (Tensor)back["t"]!;
+        var slice = (Tensor)back["slice"]!;
+        Assert.Same(((Tensor)back["base"]!).Storage, t.Storage);
+        Assert.Same(t.Storage, slice.Storage);
+        Assert.Equal(b.T.ToArray<float>(), t.ToArray<float>());
+        Assert.Equal(b.T.Strides, t.Strides);
+        Assert.Equal(b[1..3, 2..5].ToArray<float>(), slice.ToArray<float>());
+        Assert.Equal(8, slice.StorageOffset);
+        Assert.Equal(DType.BFloat16, ((Tensor)back["bf16"]!).DType);
+        Assert.Equal([0.5, -2.0], ((Tensor)back["f16"]!).To(DType.Float64).ToArray<double>());
+        Assert.IsType<Parameter>(back["param"]);
+        Assert.True(((Tensor)back["param"]!).RequiresGrad);
+        Assert.Equal(3L, back["epoch"]);
+        Assert.Equal(0.25, back["loss"]);
+        Assert.Equal("run-1", back["name"]);
+        Assert.Equal(new object?[] { true, false, null }, (List<object?>)back["flags"]!);
+        Assert.Equal(new object?[] { 2L, 3L }, (object?[])back["shape"]!);
+    }
+
+    static string Pickle(params byte[] pkl)
+    {
+        var path = TempFile("evil.pth");
+        using (var zip = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+        {
+            using (var s = zip.CreateEntry("evil/data.pkl").Open()) s.Write(pkl);
+            using (var v = zip.CreateEntry("evil/version").Open()) v.Write("3\n"u8);
+        }
+        return path;
+    }
+
+    static byte[] Bytes(string s) => System.Text.Encoding.ASCII.GetBytes(s);
+
+    [Fact]
+    public void Globals_outside_the_weights_only_list_are_refused_without_running()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"ignis-pwned-{Guid.NewGuid():N}");
+        var path = Pickle([0x80, 2, .. Bytes($"cos\nsystem\nX"), .. BitConverter.GetBytes(6 + marker.Length), .. Bytes("touch " + marker), 0x85, (byte)'R', (byte)'.']);
+        var e = Assert.Throws<UnpicklingException>(() => Torch.Load(path));
+        Assert.Contains("os.system", e.Message);
+        Assert.False(File.Exists(marker));
+        Assert.Contains("builtins.eval", Assert.Throws<UnpicklingException>(() => Torch.Load(Pickle([0x80, 2, .. Bytes("cbuiltins\neval\n"), (byte)'.']))).Message);
+    }
+
+    [Fact]
+    public void Malformed_pickles_give_typed_errors()
+    {
+        Assert.Contains("memo index 5", Assert.Throws<UnpicklingException>(() => Torch.Load(Pickle([0x80, 2, (byte)'h', 5, (byte)'.']))).Message);
+        // BUILD on an allowed class instance that is not an OrderedDict (a torch.Size).
+        var build = Pickle([0x80, 2, .. Bytes("ctorch\nSize\n"), (byte)'K', 2, 0x85, 0x85, (byte)'R', (byte)'}', (byte)'b', (byte)'.']);
+        Assert.Contains("BUILD", Assert.Throws<UnpicklingException>(() => Torch.Load(build)).Message);
+        // 10,000 nested lists: refused at a fixed depth, no stack overflow.
+        var deep = new List<byte> { 0x80, 2 };
+        for (int i = 0; i < 10_000; i++) { deep.Add((byte)']'); deep.Add((byte)'('); }
+        var deepFile = Pickle([.. deep, (byte)'.']);
+        Assert.Contains("nesting deeper", Assert.Throws<UnpicklingException>(() => Torch.Load(deepFile)).Message);
+        Assert.Contains("truncated", Assert.Throws<UnpicklingException>(() => Torch.Load(Pickle([0x80, 2, (byte)'X', 0xff, 0xff, 0xff, 0x7f]))).Message);
+        var garbage = TempFile("garbage.pth");
+        File.WriteAllBytes(garbage, [1, 2, 3, 4]);
+        Assert.Contains("not a PyTorch checkpoint", Assert.Throws<UnpicklingException>(() => Torch.Load(garbage)).Message);
+    }
+}
+
