@@ -24,12 +24,80 @@ public static class TorchSerialization
     {
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8)) return Convert(LoadZip(path, bytes), mapLocation);
-        if (bytes.Length >= 2 && bytes[0] == 0x80)
-            throw new UnpicklingException(path, "legacy (pre-1.6, _use_new_zipfile_serialization=False) checkpoints are not supported yet; re-save it with torch.save in PyTorch ≥ 1.6");
+        if (bytes.AsSpan().StartsWith(LegacyMagic)) return Convert(LoadLegacy(path, bytes), mapLocation);
         throw new UnpicklingException(path, "not a PyTorch checkpoint: it is neither a zip archive nor a pickle");
     }
 
     // ---------- reading ----------
+
+    /// <summary>pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2), the first record of a legacy checkpoint.</summary>
+    static ReadOnlySpan<byte> LegacyMagic => [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
+
+    /// <summary>
+    /// The legacy format (<c>_use_new_zipfile_serialization=False</c>): pickles of the magic number, the protocol
+    /// version (1001) and the system info, then the object (storages as persistent ids
+    /// <c>('storage', type, root_key, location, numel, view_metadata)</c>), then the list of storage keys, then each
+    /// storage as an 8-byte element count and its raw elements in the byte order the system info names.
+    /// </summary>
+    static object? LoadLegacy(string path, byte[] bytes)
+    {
+        object? Plain(ref int at)
+        {
+            var u = new Unpickler(path, bytes, _ => throw new UnpicklingException(path, "unexpected storage in a legacy header"),
+                (f, _) => throw new UnpicklingException(path, $"unexpected {f} in a legacy header"), at);
+            var v = u.Load();
+            at = u.Position;
+            return v;
+        }
+        int at = LegacyMagic.Length;
+        if (Plain(ref at) is not 1001L) throw new UnpicklingException(path, "legacy checkpoint with an unknown protocol version");
+        bool little = Plain(ref at) is not PyDict info || !info.Items.TryGetValue("little_endian", out var le) || le is not false;
+        var roots = new Dictionary<string, (Storage Storage, DType DType)>(StringComparer.Ordinal);
+        object? PersistentLoad(object?[] pid)
+        {
+            if (pid.Length != 6 || pid[1] is not PyGlobal type || pid[2] is not string key || pid[4] is not long numel)
+                throw new UnpicklingException(path, "malformed legacy storage persistent id");
+            var dt = Unpickler.StorageDType(type.FullName) ?? throw new UnpicklingException(path, $"storage type {type.FullName} has no Ignis dtype");
+            if (numel < 0 || numel * (long)dt.ElementSize() > bytes.Length)
+                throw new UnpicklingException(path, $"storage {key} claims {numel} elements, more than the {bytes.Length}-byte file holds");
+            if (!roots.TryGetValue(key, out var root))
+                roots[key] = root = (BackendRegistry.Get(Device.Cpu).Allocate(Device.Cpu, dt, numel), dt);
+            if (root.DType != dt) throw new UnpicklingException(path, $"storage {key} is viewed as {root.DType.TorchName()} and {dt.TorchName()}");
+            if (pid[5] is object?[] { Length: 3 } view && view[1] is long off && view[2] is long len)
+            {
+                if (off < 0 || len < 0 || off + len > numel) throw new UnpicklingException(path, $"storage view [{off}, {off + len}) lies outside storage {key}");
+                return new StorageSlice(root.Storage, off, len);
+            }
+            return root.Storage;
+        }
+        var main = new Unpickler(path, bytes, PersistentLoad, (f, args) => Rebuild(path, f, args), at);
+        var result = main.Load();
+        at = main.Position;
+        if (Plain(ref at) is not List<object?> keys) throw new UnpicklingException(path, "legacy checkpoint without its storage key list");
+        var cpu = BackendRegistry.Get(Device.Cpu);
+        foreach (var k in keys)
+        {
+            if (k is not string key || !roots.TryGetValue(key, out var root)) throw new UnpicklingException(path, $"storage key {k} was never referenced");
+            if (bytes.Length - at < 8) throw new UnpicklingException(path, $"storage {key} is missing");
+            long count = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(at, 8));
+            at += 8;
+            long nbytes = count * root.DType.ElementSize();
+            if (count != root.Storage.Length || nbytes > bytes.Length - at)
+                throw new UnpicklingException(path, $"storage {key}: {count} elements recorded for a storage of {root.Storage.Length}, {bytes.Length - at} bytes left");
+            var raw = bytes.AsSpan(at, (int)nbytes).ToArray();
+            at += (int)nbytes;
+            if (!little) SwapBytes(raw, root.DType.ElementSize());
+            var host = TensorView.Contiguous(cpu.FromHost(Device.Cpu, HostArrays.FromBytes(raw, root.DType), root.DType), [count]);
+            cpu.Copy(host, TensorView.Contiguous(root.Storage, [count]));
+        }
+        return result;
+    }
+
+    static void SwapBytes(byte[] raw, int size)
+    {
+        if (size == 1) return;
+        for (int i = 0; i + size <= raw.Length; i += size) Array.Reverse(raw, i, size);
+    }
 
     static object? LoadZip(string path, byte[] bytes)
     {
@@ -113,19 +181,24 @@ public static class TorchSerialization
             case "torch._utils._rebuild_tensor_v2" when args.Length >= 5:
             case "torch._utils._rebuild_tensor" when args.Length == 4:
             {
-                if (args[0] is not Storage s) throw new UnpicklingException(path, "tensor rebuilt from something that is not a storage");
-                long offset = args[1] is long o ? o : throw new UnpicklingException(path, "tensor storage offset is not an integer");
+                var (s, baseOffset, limit) = args[0] switch
+                {
+                    Storage st => (st, 0L, st.Length),
+                    StorageSlice sl => (sl.Root, sl.Offset, sl.Offset + sl.Length),
+                    _ => throw new UnpicklingException(path, "tensor rebuilt from something that is not a storage"),
+                };
+                long offset = args[1] is long o ? o + baseOffset : throw new UnpicklingException(path, "tensor storage offset is not an integer");
                 var size = Longs(path, args[2], "size");
                 var stride = Longs(path, args[3], "stride");
                 if (size.Length != stride.Length) throw new UnpicklingException(path, $"tensor size {Str(size)} and stride {Str(stride)} differ in rank");
                 if (size.Any(v => v < 0)) throw new UnpicklingException(path, $"tensor size {Str(size)} has a negative dimension");
                 if (stride.Any(v => v < 0)) throw new UnpicklingException(path, $"tensor stride {Str(stride)} is negative");
-                if (offset < 0) throw new UnpicklingException(path, $"tensor storage offset {offset} is negative");
+                if (offset < baseOffset) throw new UnpicklingException(path, $"tensor storage offset {offset - baseOffset} is negative");
                 long numel = 1, last = offset;
                 foreach (var v in size) numel = checked(numel * v);
                 for (int d = 0; d < size.Length; d++) if (size[d] > 0) last = checked(last + (size[d] - 1) * stride[d]);
-                if (numel > 0 && last >= s.Length)
-                    throw new UnpicklingException(path, $"tensor of size {Str(size)}, stride {Str(stride)}, offset {offset} reaches element {last} of a storage of {s.Length}");
+                if (numel > 0 && last >= limit)
+                    throw new UnpicklingException(path, $"tensor of size {Str(size)}, stride {Str(stride)}, offset {offset} reaches element {last} of a storage of {limit}");
                 var t = Tensor.FromView(new TensorView(s, size, stride, offset));
                 bool requiresGrad = args.Length >= 5 && args[4] is true;
                 if (requiresGrad && t.DType.IsFloatingPoint()) t.RequiresGrad = true;

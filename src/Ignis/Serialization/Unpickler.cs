@@ -14,8 +14,8 @@ public sealed class UnpicklingException(string path, string message, Exception? 
 /// <summary>A Python global the restricted unpickler allows (a class, a rebuild function, a storage type or a dtype).</summary>
 internal sealed record PyGlobal(string FullName);
 
-/// <summary>A storage reference from a persistent id: <c>('storage', storage_type, key, location, numel[, view_metadata])</c>.</summary>
-internal sealed record StorageRef(DType DType, string Key, string Location, long Numel);
+/// <summary>A slice of a storage (legacy checkpoints' storage views): tensors over it add <see cref="Offset"/>.</summary>
+internal sealed record StorageSlice(Ignis.Backends.Storage Root, long Offset, long Length);
 
 /// <summary>
 /// The restricted unpickler of <c>torch.load(weights_only=True)</c> (PyTorch 1.13's <c>torch/_weights_only_unpickler.py</c>),
@@ -39,13 +39,17 @@ internal sealed class Unpickler
     readonly Rebuild rebuild;
     int pos;
 
-    public Unpickler(string path, byte[] data, Func<object?[], object?> persistentLoad, Rebuild rebuild)
+    public Unpickler(string path, byte[] data, Func<object?[], object?> persistentLoad, Rebuild rebuild, int start = 0)
     {
         this.path = path;
         this.data = data;
         this.persistentLoad = persistentLoad;
         this.rebuild = rebuild;
+        pos = start;
     }
+
+    /// <summary>Where the next pickle starts after <see cref="Load"/> returned (legacy checkpoints hold several in a row).</summary>
+    public int Position => pos;
 
     static readonly HashSet<string> AllowedGlobals = BuildAllowed();
 
