@@ -23,12 +23,14 @@ public static class TorchSerialization
     public static object? Load(string path, Device? mapLocation = null)
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8)) return Convert(LoadZip(path, bytes), mapLocation);
-        if (bytes.AsSpan().StartsWith(LegacyMagic)) return Convert(LoadLegacy(path, bytes), mapLocation);
+        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8)) return Convert(path, LoadZip(path, bytes), mapLocation, 0);
+        if (bytes.AsSpan().StartsWith(LegacyMagic)) return Convert(path, LoadLegacy(path, bytes), mapLocation, 0);
         throw new UnpicklingException(path, "not a PyTorch checkpoint: it is neither a zip archive nor a pickle");
     }
 
     // ---------- reading ----------
+
+    const int MaxNesting = 1000;
 
     /// <summary>pickle.dumps(0x1950a86a20f9469cfc6c, protocol=2), the first record of a legacy checkpoint.</summary>
     static ReadOnlySpan<byte> LegacyMagic => [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e];
@@ -220,8 +222,10 @@ public static class TorchSerialization
     static string Str(long[] v) => "[" + string.Join(", ", v) + "]";
 
     /// <summary>Python values to their .NET shapes (see the class remarks); tensors moved to <paramref name="device"/>.</summary>
-    static object? Convert(object? o, Device? device)
+    static object? Convert(string path, object? o, Device? device, int depth)
     {
+        // Containers can nest without MARKs (APPEND chains) or even contain themselves (memo): bound the walk.
+        if (depth > MaxNesting) throw new UnpicklingException(path, $"containers nest deeper than {MaxNesting} levels (or contain themselves)");
         switch (o)
         {
             case Tensor t: return device is Device d && !d.SameAs(t.Device) ? (t is Nn.Parameter p ? new Nn.Parameter(p.To(d).Detach(), p.RequiresGrad) : t.To(d)) : t;
@@ -229,14 +233,14 @@ public static class TorchSerialization
                 if (dict.Items.Count > 0 && dict.Items.All(kv => kv.Key is string && kv.Value is Tensor))
                 {
                     var sd = new OrderedDictionary<string, Tensor>();
-                    foreach (var (k, v) in dict.Items) sd[(string)k] = (Tensor)Convert(v, device)!;
+                    foreach (var (k, v) in dict.Items) sd[(string)k] = (Tensor)Convert(path, v, device, depth + 1)!;
                     return sd;
                 }
                 var r = new OrderedDictionary<object, object?>();
-                foreach (var (k, v) in dict.Items) r[k is PyTupleKey tk ? tk.Items : k] = Convert(v, device);
+                foreach (var (k, v) in dict.Items) r[k is PyTupleKey tk ? tk.Items : k] = Convert(path, v, device, depth + 1);
                 return r;
-            case List<object?> list: return list.Select(x => Convert(x, device)).ToList();
-            case object?[] tuple: return tuple.Select(x => Convert(x, device)).ToArray();
+            case List<object?> list: return list.Select(x => Convert(path, x, device, depth + 1)).ToList();
+            case object?[] tuple: return tuple.Select(x => Convert(path, x, device, depth + 1)).ToArray();
             case PyGlobal g: return g.FullName;
             default: return o;
         }
