@@ -23,7 +23,14 @@ public static class TorchSerialization
     public static object? Load(string path, Device? mapLocation = null)
     {
         var bytes = File.ReadAllBytes(path);
-        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8)) return Convert(path, LoadZip(path, bytes), mapLocation, 0);
+        if (bytes.Length >= 4 && bytes.AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8))
+        {
+            object? loaded;
+            // The zip reader parses its directory lazily: any structural error surfaces as InvalidDataException.
+            try { loaded = LoadZip(path, bytes); }
+            catch (InvalidDataException e) { throw new UnpicklingException(path, $"not a valid zip archive ({e.Message})", e); }
+            return Convert(path, loaded, mapLocation, 0);
+        }
         if (bytes.AsSpan().StartsWith(LegacyMagic)) return Convert(path, LoadLegacy(path, bytes), mapLocation, 0);
         throw new UnpicklingException(path, "not a PyTorch checkpoint: it is neither a zip archive nor a pickle");
     }
