@@ -39,6 +39,78 @@ public sealed class OptimizerStateDict
 
     /// <summary>Each group's options plus "params": the parameter indices (int[]).</summary>
     public List<Dictionary<string, object>> ParamGroups { get; } = new();
+
+    /// <summary>
+    /// PyTorch's layout of the same data, <c>{"state": {index: {...}}, "param_groups": [{..., "params": [...]}]}</c> —
+    /// what <c>Torch.Save(optimizer.StateDict(), path)</c> writes, so <c>torch.optim.X.load_state_dict(torch.load(path))</c>
+    /// reads it.
+    /// </summary>
+    public OrderedDictionary<object, object?> ToPyTorch()
+    {
+        var state = new OrderedDictionary<object, object?>();
+        foreach (var (index, s) in State.OrderBy(kv => kv.Key))
+        {
+            var entry = new OrderedDictionary<object, object?>();
+            foreach (var (k, v) in s) entry[k] = Plain(v);
+            state[(long)index] = entry;
+        }
+        var groups = new List<object?>();
+        foreach (var g in ParamGroups)
+        {
+            var entry = new OrderedDictionary<object, object?>();
+            foreach (var (k, v) in g) entry[k] = k == "params" ? ((int[])v).Select(i => (object?)(long)i).ToList() : Plain(v);
+            groups.Add(entry);
+        }
+        return new OrderedDictionary<object, object?> { ["state"] = state, ["param_groups"] = groups };
+    }
+
+    static object? Plain(object v) => v switch
+    {
+        (double a, double b) => new object?[] { a, b },
+        int i => (long)i,
+        float f => (double)f,
+        _ => v,
+    };
+
+    /// <summary>
+    /// Reads PyTorch's layout (a <c>Torch.Load</c> result of an optimizer's <c>state_dict()</c>); two-number tuples such
+    /// as <c>betas</c> become value tuples and options PyTorch stores as None are left out.
+    /// </summary>
+    public static OptimizerStateDict FromPyTorch(object? loaded)
+    {
+        if (loaded is not OrderedDictionary<object, object?> root || !root.TryGetValue("state", out var st) || !root.TryGetValue("param_groups", out var pg)
+            || st is not OrderedDictionary<object, object?> state || pg is not List<object?> groups)
+            throw new ArgumentException("not an optimizer state dict: expected {\"state\": {...}, \"param_groups\": [...]}");
+        var sd = new OptimizerStateDict();
+        foreach (var (k, v) in state)
+        {
+            // A per-parameter state of tensors only loads as a string → tensor dictionary; any other as object → object.
+            if (k is not long index || v is not System.Collections.IDictionary entries) throw new ArgumentException("optimizer state must map parameter indices to dicts");
+            var s = new Dictionary<string, object>();
+            foreach (System.Collections.DictionaryEntry e in entries)
+                if (e.Key is string n && e.Value is not null) s[n] = FromPlain(e.Value);
+            sd.State[checked((int)index)] = s;
+        }
+        foreach (var g in groups)
+        {
+            if (g is not OrderedDictionary<object, object?> entries) throw new ArgumentException("param_groups must hold dicts");
+            var d = new Dictionary<string, object>();
+            foreach (var (name, value) in entries)
+            {
+                if (name is not string n || value is null) continue;
+                d[n] = n == "params" ? ((List<object?>)value).Select(i => checked((int)(long)i!)).ToArray() : FromPlain(value);
+            }
+            if (!d.ContainsKey("params")) throw new ArgumentException("a param group has no \"params\"");
+            sd.ParamGroups.Add(d);
+        }
+        return sd;
+    }
+
+    static object FromPlain(object v) => v switch
+    {
+        object?[] { Length: 2 } t when t[0] is double or long && t[1] is double or long => (System.Convert.ToDouble(t[0], CultureInfo.InvariantCulture), System.Convert.ToDouble(t[1], CultureInfo.InvariantCulture)),
+        _ => v,
+    };
 }
 
 /// <summary>Base class of optimizers (<c>torch.optim.Optimizer</c>): parameter groups, per-parameter state, zeroing and state dicts.</summary>

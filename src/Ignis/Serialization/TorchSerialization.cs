@@ -334,8 +334,15 @@ public static class TorchSerialization
                     Op('R');
                     break;
                 case Tensor t: TensorValue(t); break;
-                case System.Collections.IDictionary d: DictValue(d.Keys.Cast<object>().Select(k => (k, d[k])), ordered: d is not System.Collections.Hashtable, depth); break;
+                case Optim.OptimizerStateDict osd: Write(osd.ToPyTorch(), depth); break;
+                case System.Runtime.CompilerServices.ITuple tuple:
+                    Op('(');
+                    for (int i = 0; i < tuple.Length; i++) Write(tuple[i], depth + 1);
+                    Op('t');
+                    break;
+                // A state dict is an OrderedDict in PyTorch; every other mapping a plain dict.
                 case IEnumerable<KeyValuePair<string, Tensor>> sd: DictValue(sd.Select(kv => ((object)kv.Key, (object?)kv.Value)), ordered: true, depth); break;
+                case System.Collections.IDictionary d: DictValue(d.Keys.Cast<object>().Select(k => (k, d[k])), ordered: false, depth); break;
                 case IEnumerable<KeyValuePair<string, object?>> kvs: DictValue(kvs.Select(kv => ((object)kv.Key, kv.Value)), ordered: true, depth); break;
                 case Array arr:
                     Op('(');
