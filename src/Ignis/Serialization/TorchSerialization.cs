@@ -114,6 +114,18 @@ public static class TorchSerialization
         var pkl = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) && e.FullName.Count(c => c == '/') == 1).ToList();
         if (pkl.Count != 1) throw new UnpicklingException(path, "not a PyTorch checkpoint: the archive has no single <name>/data.pkl record");
         string prefix = pkl[0].FullName[..^"data.pkl".Length];
+        // PyTorch ≥ 2.1 records the byte order of the storages; older files are little-endian.
+        bool big = false;
+        if (zip.GetEntry(prefix + "byteorder") is { } order)
+        {
+            var text = Encoding.ASCII.GetString(ReadEntry(path, order, bytes.Length, exactly: null)).Trim();
+            big = text switch
+            {
+                "little" => false,
+                "big" => true,
+                _ => throw new UnpicklingException(path, $"unknown byteorder record '{text}'"),
+            };
+        }
         var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
         object? PersistentLoad(object?[] pid)
         {
@@ -128,6 +140,7 @@ public static class TorchSerialization
                 var entry = zip.GetEntry($"{prefix}data/{key}") ?? throw new UnpicklingException(path, $"storage record data/{key} is missing");
                 long want = checked(numel * dt.ElementSize());
                 var raw = ReadEntry(path, entry, bytes.Length, exactly: want);
+                if (big) SwapBytes(raw, dt.ElementSize());
                 storages[key] = s = BackendRegistry.Get(Device.Cpu).FromHost(Device.Cpu, HostArrays.FromBytes(raw, dt), dt);
             }
             else if (s.DType != dt) throw new UnpicklingException(path, $"storage {key} is viewed as {s.DType.TorchName()} and {dt.TorchName()}");
