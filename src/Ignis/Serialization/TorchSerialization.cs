@@ -435,7 +435,7 @@ public static class TorchSerialization
             // persistent id ('storage', torch.XStorage, key, location, numel)
             Op('(');
             Str("storage");
-            Global("torch", StorageTypeName(t.DType));
+            Global("torch", Unpickler.StorageTypeName(t.DType));
             Str(key);
             Str("cpu");
             Int(s.Length);
@@ -453,20 +453,5 @@ public static class TorchSerialization
             Op('t');
             Op('R');
         }
-
-        static string StorageTypeName(DType d) => d switch
-        {
-            DType.Float64 => "DoubleStorage",
-            DType.Float32 => "FloatStorage",
-            DType.Float16 => "HalfStorage",
-            DType.BFloat16 => "BFloat16Storage",
-            DType.Int64 => "LongStorage",
-            DType.Int32 => "IntStorage",
-            DType.Int16 => "ShortStorage",
-            DType.Int8 => "CharStorage",
-            DType.UInt8 => "ByteStorage",
-            DType.Bool => "BoolStorage",
-            _ => throw new UnsupportedDTypeException("torch.save", d),
-        };
     }
 }

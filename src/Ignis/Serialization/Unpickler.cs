@@ -77,24 +77,30 @@ internal sealed class Unpickler
         return s;
     }
 
+    /// <summary>PyTorch's legacy storage classes (<c>torch.FloatStorage</c>, …) of each dtype: read and written from this one table.</summary>
+    static readonly (DType DType, string Name)[] StorageTypes =
+    [
+        (DType.Float64, "DoubleStorage"), (DType.Float32, "FloatStorage"), (DType.Float16, "HalfStorage"),
+        (DType.BFloat16, "BFloat16Storage"), (DType.Int64, "LongStorage"), (DType.Int32, "IntStorage"),
+        (DType.Int16, "ShortStorage"), (DType.Int8, "CharStorage"), (DType.UInt8, "ByteStorage"), (DType.Bool, "BoolStorage"),
+    ];
+
     /// <summary>The dtype of a storage class name (<c>torch.FloatStorage</c>, <c>torch.cuda.HalfStorage</c>), or null.</summary>
     public static DType? StorageDType(string fullName)
     {
         string n = fullName.StartsWith("torch.cuda.", StringComparison.Ordinal) ? fullName[11..] : fullName.StartsWith("torch.", StringComparison.Ordinal) ? fullName[6..] : fullName;
-        return n switch
-        {
-            "DoubleStorage" => DType.Float64,
-            "FloatStorage" => DType.Float32,
-            "HalfStorage" => DType.Float16,
-            "BFloat16Storage" => DType.BFloat16,
-            "LongStorage" => DType.Int64,
-            "IntStorage" => DType.Int32,
-            "ShortStorage" => DType.Int16,
-            "CharStorage" => DType.Int8,
-            "ByteStorage" or "storage.UntypedStorage" => DType.UInt8,
-            "BoolStorage" => DType.Bool,
-            _ => null,
-        };
+        if (n == "storage.UntypedStorage") return DType.UInt8;
+        foreach (var (d, name) in StorageTypes)
+            if (name == n) return d;
+        return null;
+    }
+
+    /// <summary>The storage class name <c>torch.save</c> writes for a dtype (<c>FloatStorage</c>).</summary>
+    public static string StorageTypeName(DType dtype)
+    {
+        foreach (var (d, name) in StorageTypes)
+            if (d == dtype) return name;
+        throw new UnsupportedDTypeException("torch.save", dtype);
     }
 
     UnpicklingException Bad(string message) => new(path, $"{message} (pickle byte {pos})");
