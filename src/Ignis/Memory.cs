@@ -17,7 +17,7 @@ public static partial class Torch
             Interlocked.Increment(ref allocations);
         }
 
-        static Backends.MemoryStats Cpu => Backends.BackendRegistry.Get(Device.Cpu).GetMemoryStats(0);
+        static Ignis.Backends.MemoryStats Cpu => Ignis.Backends.BackendRegistry.Get(Device.Cpu).GetMemoryStats(0);
 
         /// <summary>
         /// Bytes of CPU tensor buffers of 64 KiB or more currently held by storages (the CPU allocator's allocated bytes).
@@ -30,7 +30,7 @@ public static partial class Torch
         public static long PeakLiveTensorBytes => Cpu.PeakAllocated;
 
         /// <summary>Starts a new peak measurement at the current live bytes.</summary>
-        public static void ResetPeak() => Backends.BackendRegistry.Get(Device.Cpu).ResetPeakMemoryStats(0);
+        public static void ResetPeak() => Ignis.Backends.BackendRegistry.Get(Device.Cpu).ResetPeakMemoryStats(0);
 
         /// <summary>A snapshot of tensor-storage allocation counters and the process's memory high-water marks.</summary>
         public readonly record struct Stats(long TensorBytesAllocated, long TensorAllocations, long ManagedHeapBytes, long PeakWorkingSetBytes)

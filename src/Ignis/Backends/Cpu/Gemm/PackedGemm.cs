@@ -73,19 +73,19 @@ internal static unsafe class PackedGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunFloat(int m, int n, int k, float alpha, MatrixView<float> a, MatrixView<float> b, float beta, float[] c, long cOff, long ldc)
     {
-        if (Vector512.IsHardwareAccelerated) Blocked<float, Vector512<float>, V512F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else if (Vector256.IsHardwareAccelerated) Blocked<float, Vector256<float>, V256F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else if (Vector128.IsHardwareAccelerated) Blocked<float, Vector128<float>, V128F>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        if (Vector512.IsHardwareAccelerated) { CpuIsa.NoteGemm(512); Blocked<float, Vector512<float>, V512F>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else if (Vector256.IsHardwareAccelerated) { CpuIsa.NoteGemm(256); Blocked<float, Vector256<float>, V256F>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else if (Vector128.IsHardwareAccelerated) { CpuIsa.NoteGemm(128); Blocked<float, Vector128<float>, V128F>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else { CpuIsa.NoteGemm(0); Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void RunDouble(int m, int n, int k, double alpha, MatrixView<double> a, MatrixView<double> b, double beta, double[] c, long cOff, long ldc)
     {
-        if (Vector512.IsHardwareAccelerated) Blocked<double, Vector512<double>, V512D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else if (Vector256.IsHardwareAccelerated) Blocked<double, Vector256<double>, V256D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else if (Vector128.IsHardwareAccelerated) Blocked<double, Vector128<double>, V128D>(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-        else Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+        if (Vector512.IsHardwareAccelerated) { CpuIsa.NoteGemm(512); Blocked<double, Vector512<double>, V512D>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else if (Vector256.IsHardwareAccelerated) { CpuIsa.NoteGemm(256); Blocked<double, Vector256<double>, V256D>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else if (Vector128.IsHardwareAccelerated) { CpuIsa.NoteGemm(128); Blocked<double, Vector128<double>, V128D>(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
+        else { CpuIsa.NoteGemm(0); Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
     }
 
     /// <summary>The reference: plain triple loop with the same alpha/beta rules (beta = 0 never reads C).</summary>
