@@ -12,9 +12,12 @@ public static class KernelCheck
     public static int Run(string[] args, TextWriter log)
     {
         string? expect = null;
+        bool bench = false;
         for (int i = 0; i < args.Length; i++)
             if (args[i] == "--expect" && i + 1 < args.Length) expect = args[++i];
+            else if (args[i] == "--bench") bench = true;
             else throw new ArgumentException($"unknown argument {args[i]}");
+        if (bench) return Bench(log);
 
         int failures = 0;
         void Check(string name, Tensor result, double[] reference, double tol)
@@ -76,6 +79,45 @@ public static class KernelCheck
         }
         log.WriteLine(failures == 0 ? "all checks passed" : $"{failures} check(s) failed");
         return failures == 0 ? 0 : 1;
+    }
+
+    // Steady-state timings of the compute-bound kernels, so JIT, NativeAOT-baseline and NativeAOT-x86-64-v3 builds of
+    // this program can be compared on one machine (benchmarks/aot/run.sh). Not a test: nothing here asserts a time.
+    static int Bench(TextWriter log)
+    {
+        log.WriteLine($"{(RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "NativeAOT")} {Torch.Backends.Cpu.GetCpuCapability()} on {Environment.ProcessorCount} cores");
+        Torch.ManualSeed(0);
+        foreach (int n in (int[])[256, 512, 1024])
+        {
+            var a = Torch.Randn(n, n); var b = Torch.Randn(n, n);
+            double s = Time(() => a.MatMul(b));
+            log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sgemm n={n}: {s * 1e3:F2} ms ({2.0 * n * n * n / s / 1e9:F1} GFLOP/s)"));
+        }
+        var x = Torch.Randn(4, 64, 56, 56); var w = Torch.Randn(64, 64, 3, 3);
+        double c = Time(() => Functional.Conv2d(x, w, padding: [1, 1]));
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"conv2d 3x3 64->64 @56 batch 4: {c * 1e3:F2} ms"));
+        var e = Torch.Randn(1 << 20);
+        double ex = Time(() => e.Exp().Mul(e).Sum());
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exp+mul+sum 1M floats: {ex * 1e3:F3} ms"));
+        return 0;
+    }
+
+    // Median of repeated runs after warm-up, each run at least ~0.2 s of calls.
+    static double Time(Func<Tensor> f)
+    {
+        for (int i = 0; i < 3; i++) f().Dispose();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        int reps = 0;
+        while (sw.Elapsed.TotalSeconds < 0.2 || reps < 2) { f().Dispose(); reps++; }
+        var samples = new double[7];
+        for (int r = 0; r < samples.Length; r++)
+        {
+            sw.Restart();
+            for (int i = 0; i < reps; i++) f().Dispose();
+            samples[r] = sw.Elapsed.TotalSeconds / reps;
+        }
+        Array.Sort(samples);
+        return samples[samples.Length / 2];
     }
 
     // The float32 result's bits, so two builds on the same ISA can be compared exactly.

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Ignis.AcceptanceTests;
+
+/// <summary>
+/// The builds people ship: NativeAOT (with Ignis' default instruction set and with the .NET baseline) and trimmed
+/// self-contained. .ci/run publishes them into artifacts/published (IGNIS_PUBLISHED); these tests run them. A build
+/// whose kernels were compiled down to a narrower path than its target allows fails the kernel check's --expect, and
+/// each published program must print exactly what the JIT build prints on the same instruction set.
+/// </summary>
+public class PublishedBuildTests(ITestOutputHelper output)
+{
+    static readonly string Root = FindRoot();
+    static readonly string Published = Environment.GetEnvironmentVariable("IGNIS_PUBLISHED") is { Length: > 0 } p ? p : Path.Combine(Root, "artifacts", "published");
+
+    static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Ignis.slnx"))) return d.FullName;
+        throw new InvalidOperationException("repository root (Ignis.slnx) not found above " + AppContext.BaseDirectory);
+    }
+
+    // CI must have published them; elsewhere the tests say how to get them.
+    static string PublishedFile(string folder, string name)
+    {
+        string path = Path.Combine(Published, folder, name);
+        if (!File.Exists(path))
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail($"{path} was not published (.ci/run publishes it)");
+            Skip.If(true, $"{path} not found: run the publish step of .ci/run first");
+        }
+        return path;
+    }
+
+    static string JitDll(string project, string name) => Path.Combine(Root, project, "bin", "Release", "net10.0", name);
+
+    (int Code, string Out) Run(string file, string args, params (string Key, string Value)[] env)
+    {
+        bool dll = file.EndsWith(".dll", StringComparison.Ordinal);
+        var psi = new ProcessStartInfo(dll ? "dotnet" : file)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(file)!,
+        };
+        if (dll) psi.ArgumentList.Add(file);
+        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(true); Assert.Fail($"{file} {args} did not finish in 5 minutes"); }
+        output.WriteLine($"$ {string.Join(' ', env.Select(e => $"{e.Key}={e.Value}"))} {Path.GetFileName(file)} {args} -> exit {p.ExitCode}");
+        output.WriteLine(stdout + stderr.Result);
+        return (p.ExitCode, stdout);
+    }
+
+    static int Bits(string capability) => capability switch { "AVX512" => 512, "AVX2" => 256, "SCALAR" => 0, _ => 128 };
+
+    // The JIT settings that make the JIT take the same path as a NativeAOT build targeting `capability`.
+    static (string, string)[] JitAt(string capability) => capability switch
+    {
+        "AVX2" => [("DOTNET_EnableAVX512", "0")],
+        "DEFAULT" => [("DOTNET_EnableAVX", "0")],
+        _ => [],
+    };
+
+    static string[] CheckLines(string stdout) => stdout.Split('\n').Where(l => l.StartsWith("check ", StringComparison.Ordinal)).ToArray();
+
+    [SkippableFact]
+    public void NativeAot_kernel_check_takes_the_avx2_path_and_matches_the_jit_bit_for_bit()
+    {
+        Skip.IfNot(RuntimeInformation.ProcessArchitecture == Architecture.X64, "Ignis' NativeAOT default (x86-64-v3) is x64-only");
+        string exe = PublishedFile("aotcheck-aot", "Ignis.AotCheck");
+        string machine = Torch.Backends.Cpu.GetMachineCapability();
+        // Ignis' build targets compile x64 NativeAOT apps for x86-64-v3: AVX2 wherever the machine has it.
+        string expect = Bits(machine) >= 256 ? "AVX2" : machine;
+        var aot = Run(exe, $"--expect {expect}");
+        Assert.Equal(0, aot.Code);
+        var jit = Run(JitDll("tests/Ignis.AotCheck", "Ignis.AotCheck.dll"), $"--expect {expect}", JitAt(expect));
+        Assert.Equal(0, jit.Code);
+        Assert.Equal(CheckLines(jit.Out), CheckLines(aot.Out));
+        Assert.Equal(12, CheckLines(aot.Out).Length);
+    }
+
+    [SkippableFact]
+    public void NativeAot_for_the_x64_baseline_runs_correct_128_bit_kernels_equal_to_the_jit_without_avx()
+    {
+        Skip.IfNot(RuntimeInformation.ProcessArchitecture == Architecture.X64, "the x86-64 baseline build is an x64 question");
+        string exe = PublishedFile("aotcheck-aot-baseline", "Ignis.AotCheck");
+        var aot = Run(exe, "--expect DEFAULT");
+        Assert.Equal(0, aot.Code);
+        var jit = Run(JitDll("tests/Ignis.AotCheck", "Ignis.AotCheck.dll"), "--expect DEFAULT", JitAt("DEFAULT"));
+        Assert.Equal(0, jit.Code);
+        Assert.Equal(CheckLines(jit.Out), CheckLines(aot.Out));
+    }
+
+    [Fact]
+    public void The_jit_switches_ci_uses_to_disable_simd_really_change_the_kernel_path()
+    {
+        // .NET 10 renamed DOTNET_EnableAVX512F to DOTNET_EnableAVX512: the old knob silently did nothing in CI's reruns.
+        string dll = JitDll("tests/Ignis.AotCheck", "Ignis.AotCheck.dll");
+        Assert.True(File.Exists(dll), $"{dll} is built by the solution build");
+        string machine = Torch.Backends.Cpu.GetMachineCapability();
+        if (Bits(machine) >= 512) Assert.Equal(0, Run(dll, "--expect AVX2", ("DOTNET_EnableAVX512", "0")).Code);
+        if (Bits(machine) >= 256) Assert.Equal(0, Run(dll, "--expect DEFAULT", ("DOTNET_EnableAVX2", "0")).Code);
+        Assert.Equal(0, Run(dll, "--expect SCALAR", ("DOTNET_EnableHWIntrinsic", "0")).Code);
+    }
+
+    [SkippableFact]
+    public void NativeAot_mnist_mlp_prints_what_the_jit_prints_on_the_same_isa()
+    {
+        Skip.IfNot(RuntimeInformation.ProcessArchitecture == Architecture.X64, "compared against the x86-64-v3 JIT settings");
+        string exe = PublishedFile("mnistmlp-aot", "MnistMlp");
+        string expect = Bits(Torch.Backends.Cpu.GetMachineCapability()) >= 256 ? "AVX2" : "DEFAULT";
+        var aot = Run(exe, "--data mnist --epochs 1");
+        var jit = Run(JitDll("samples/MnistMlp", "MnistMlp.dll"), "--data mnist --epochs 1", JitAt(expect));
+        Assert.Equal(0, aot.Code);
+        Assert.Equal(0, jit.Code);
+        Assert.Equal(Results(jit.Out), Results(aot.Out));
+        Assert.Contains("test accuracy", aot.Out);
+    }
+
+    [SkippableFact]
+    public void Trimmed_self_contained_quickstart_prints_what_the_jit_prints()
+    {
+        string exe = PublishedFile("quickstart-trimmed", "QuickStart");
+        var trimmed = Run(exe, "--seed 0");
+        var jit = Run(JitDll("samples/QuickStart", "QuickStart.dll"), "--seed 0");
+        Assert.Equal(0, trimmed.Code);
+        Assert.Equal(jit.Out, trimmed.Out);
+        Assert.Contains("tensor([[0.4963, 0.7682, 0.0885]", trimmed.Out);
+    }
+
+    // Loss and accuracy lines without the timings that follow them.
+    static string[] Results(string stdout) => stdout.Split('\n')
+        .Where(l => l.Contains("loss", StringComparison.Ordinal) || l.Contains("accuracy", StringComparison.Ordinal))
+        .Select(l => l.Contains(" (", StringComparison.Ordinal) ? l[..l.LastIndexOf(" (", StringComparison.Ordinal)] : l)
+        .ToArray();
+}
