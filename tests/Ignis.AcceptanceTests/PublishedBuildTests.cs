@@ -97,6 +97,14 @@ public class PublishedBuildTests(ITestOutputHelper output)
         Assert.Equal(CheckLines(jit.Out), CheckLines(aot.Out));
     }
 
+    [SkippableFact]
+    public void ReadyToRun_trimmed_kernel_check_takes_the_widest_path_the_machine_has()
+    {
+        // ReadyToRun code that depends on the vector width is rejected at load and re-jitted for this CPU.
+        string exe = PublishedFile("aotcheck-r2r", "Ignis.AotCheck");
+        Assert.Equal(0, Run(exe, $"--expect {Torch.Backends.Cpu.GetMachineCapability()}").Code);
+    }
+
     [Fact]
     public void The_jit_switches_ci_uses_to_disable_simd_really_change_the_kernel_path()
     {
