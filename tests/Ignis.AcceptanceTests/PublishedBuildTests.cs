@@ -82,7 +82,7 @@ public class PublishedBuildTests(ITestOutputHelper output)
         var jit = Run(JitDll("tests/Ignis.AotCheck", "Ignis.AotCheck.dll"), $"--expect {expect}", JitAt(expect));
         Assert.Equal(0, jit.Code);
         Assert.Equal(CheckLines(jit.Out), CheckLines(aot.Out));
-        Assert.Equal(12, CheckLines(aot.Out).Length);
+        Assert.Equal(15, CheckLines(aot.Out).Length);
     }
 
     [SkippableFact]

@@ -39,6 +39,13 @@ public static class KernelCheck
         Check("matmul float32", a.MatMul(b), MatMulRef(a, b), 1e-5);
         var ad = a.Double(); var bd = b.Double();
         Check("matmul float64", ad.MatMul(bd), MatMulRef(ad, bd), 1e-12);
+        // Packing from transposed (strided) operands, a narrow N (the transposed-product path), a long K, batches.
+        var at = Torch.Randn(45, 67).T; var bt = Torch.Randn(53, 45).T;
+        Check("matmul transposed", at.MatMul(bt), MatMulRef(at, bt), 1e-5);
+        var tall = Torch.Randn(130, 700); var narrow = Torch.Randn(700, 3);
+        Check("matmul narrow n", tall.MatMul(narrow), MatMulRef(tall, narrow), 5e-5);
+        var ba = Torch.Randn(3, 19, 23); var bb = Torch.Randn(3, 23, 31);
+        Check("bmm", ba.MatMul(bb), BmmRef(ba, bb), 1e-5);
 
         // Elementwise and reductions (System.Numerics.Tensors).
         var x = Torch.Randn(1000); var y = Torch.Randn(1000);
@@ -148,6 +155,13 @@ public static class KernelCheck
                 r[i * n + j] = s;
             }
         return r;
+    }
+
+    static double[] BmmRef(Tensor a, Tensor b)
+    {
+        var r = new List<double>();
+        for (long i = 0; i < a.Shape[0]; i++) r.AddRange(MatMulRef(a.Select(0, i), b.Select(0, i)));
+        return [.. r];
     }
 
     static double[] SoftmaxRef(Tensor t)
