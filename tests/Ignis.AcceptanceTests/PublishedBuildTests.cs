@@ -98,6 +98,39 @@ public class PublishedBuildTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void On_a_cpu_without_avx_the_baseline_build_runs_and_ignis_default_build_refuses_with_the_runtimes_message()
+    {
+        Skip.IfNot(RuntimeInformation.ProcessArchitecture == Architecture.X64, "emulates an x64 CPU");
+        string baseline = PublishedFile("aotcheck-aot-baseline", "Ignis.AotCheck"), v3 = PublishedFile("aotcheck-aot", "Ignis.AotCheck");
+        const string qemu = "/usr/bin/qemu-x86_64-static";
+        if (!File.Exists(qemu))
+        {
+            if (Environment.GetEnvironmentVariable("CI") == "true") Assert.Fail($"{qemu} missing (.ci/run installs qemu-user-static)");
+            Skip.If(true, "qemu-user-static is not installed (apt-get install qemu-user-static)");
+        }
+        // Nehalem (2008): SSE4.2, no AVX. CPUID inside the emulator says so, and the 128-bit kernels are right there.
+        var old = Run(qemu, $"-cpu Nehalem {baseline} --expect DEFAULT");
+        Assert.Equal(0, old.Code);
+        Assert.Contains("(machine: DEFAULT)", old.Out);
+        var refused = RunCapturingErrors(qemu, $"-cpu Nehalem {v3}");
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("The required instruction sets are not supported by the current CPU.", refused.All);
+    }
+
+    (int Code, string All) RunCapturingErrors(string file, string args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string all = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2))) { p.Kill(true); Assert.Fail($"{file} {args} did not finish"); }
+        all += stderr.Result;
+        output.WriteLine($"$ {Path.GetFileName(file)} {args} -> exit {p.ExitCode}\n{all}");
+        return (p.ExitCode, all);
+    }
+
+    [SkippableFact]
     public void ReadyToRun_trimmed_kernel_check_takes_the_widest_path_the_machine_has()
     {
         // ReadyToRun code that depends on the vector width is rejected at load and re-jitted for this CPU.
