@@ -1,4 +1,5 @@
 using Ignis;
+using F = Ignis.Nn.Functional;
 
 namespace Ignis.Tests;
 
@@ -167,6 +168,22 @@ internal static class OpCases
         ["special_clamp"] = x => x[0].Clamp(-1.0, 1.0),
         ["special_max"] = x => x[0].Max(),
         ["special_maximum"] = x => x[0].Maximum(x[1]),
+        ["special_softmax_posinf"] = x => x[0].Softmax(1),
+        ["special_log_softmax_posinf"] = x => x[0].LogSoftmax(1),
+        ["special_max_nan_grad"] = x => x[0].Max(),
+        ["special_min_nan_grad"] = x => x[0].Min(),
+        ["special_maximum_nan_grad"] = x => x[0].Maximum(x[1]),
+        ["special_minimum_nan_grad"] = x => x[0].Minimum(x[1]),
+        ["softplus"] = x => F.Softplus(x[0]),
+        ["softplus_beta2_threshold1"] = x => F.Softplus(x[0], beta: 2, threshold: 1),
+        ["elu"] = x => F.Elu(x[0]),
+        ["elu_alpha_half"] = x => F.Elu(x[0], alpha: 0.5),
+        ["xlogy"] = x => Torch.Xlogy(x[0], x[1]),
+        ["kl_div_batchmean"] = x => F.KlDiv(x[0], x[1], reduction: "batchmean"),
+        ["kl_div_mean"] = x => F.KlDiv(x[0], x[1]),
+        ["kl_div_sum_log_target"] = x => F.KlDiv(x[0], x[1], reduction: "sum", logTarget: true),
+        ["kl_div_none"] = x => F.KlDiv(x[0], x[1], reduction: "none"),
+        ["special_kl_div_zero_target"] = x => F.KlDiv(x[0], x[1], reduction: "none"),
         ["special_sigmoid"] = x => x[0].Sigmoid(),
         ["special_lt"] = x => x[0].Lt(1.0),
         ["special_div_zero"] = x => x[0] / 0.0,

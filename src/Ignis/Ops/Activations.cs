@@ -37,3 +37,34 @@ public static partial class Functional
     /// <summary>relu6(x+3)/6 (<c>F.hardsigmoid</c>).</summary>
     public static Tensor Hardsigmoid(Tensor input) => input.Activation(UnaryOp.Hardsigmoid, UnaryOp.HardsigmoidDerivative, "HardsigmoidBackward0");
 }
+
+public static partial class Functional
+{
+    /// <summary>
+    /// log(1 + exp(β·x)) / β, and x itself where β·x &gt; threshold (<c>F.softplus</c>; gradient sigmoid(β·x), 1 above
+    /// the threshold, as ATen's softplus_backward).
+    /// </summary>
+    public static Tensor Softplus(Tensor input, double beta = 1, double threshold = 20)
+    {
+        Tensor r, bx;
+        using (Torch.NoGrad())
+        {
+            bx = input.Mul(beta);
+            r = Torch.Where(bx.Gt(threshold), input, bx.Exp().Log1p().Div(beta));
+        }
+        return Engine.Record(r, "SoftplusBackward0", [input], g =>
+        {
+            var z = bx.Exp();
+            return [Torch.Where(bx.Gt(threshold), g, g.Mul(z).Div(z.Add(1.0)))];
+        }, Engine.Attrs(("beta", beta), ("threshold", threshold)));
+    }
+
+    /// <summary>x for x &gt; 0, else α·(exp(x) − 1) (<c>F.elu</c>; gradient 1, or the output + α, as ATen's elu_backward).</summary>
+    public static Tensor Elu(Tensor input, double alpha = 1.0)
+    {
+        Tensor r;
+        using (Torch.NoGrad()) r = Torch.Where(input.Gt(0.0), input, input.Exp().Sub(1.0).Mul(alpha));
+        return Engine.Record(r, "EluBackward0", [input], g => [Torch.Where(input.Gt(0.0), g, g.Mul(r.Add(alpha)))],
+            Engine.Attrs(("alpha", alpha)));
+    }
+}

@@ -210,3 +210,25 @@ public static partial class Functional
         return Reduce(loss, reduction).NamedAs("BinaryCrossEntropyWithLogitsBackward0");
     }
 }
+
+public static partial class Functional
+{
+    /// <summary>
+    /// Kullback-Leibler divergence of <paramref name="target"/> from the log-probabilities <paramref name="input"/>
+    /// (<c>F.kl_div</c>): pointwise xlogy(t, t) − t·input, or exp(t)·(t − input) with <paramref name="logTarget"/>;
+    /// reduction "mean" (PyTorch's default, over every element), "batchmean" (divides by the batch size, the
+    /// mathematically meant one), "sum" or "none". Both arguments are differentiable.
+    /// </summary>
+    public static Tensor KlDiv(Tensor input, Tensor target, string reduction = "mean", bool logTarget = false)
+    {
+        if (reduction is not ("mean" or "sum" or "none" or "batchmean")) throw new ArgumentException($"{reduction} is not a valid value for reduction");
+        var pointwise = logTarget ? target.Exp().Mul(target.Sub(input)) : Torch.Xlogy(target, target).Sub(target.Mul(input));
+        return reduction switch
+        {
+            "batchmean" => input.Dim == 0 ? pointwise.Sum() : pointwise.Sum().Div((double)input.Shape[0]),
+            "sum" => pointwise.Sum(),
+            "mean" => pointwise.Mean(),
+            _ => pointwise,
+        };
+    }
+}

@@ -139,12 +139,13 @@ public partial class Tensor
         bool max = op == BinaryOp.Maximum;
         return Engine.Record(r, name, [this, other], g =>
         {
-            var tie = a.Eq(other);
-            var half = g.Div(2.0);
+            // derivatives.yaml: where(self == other, grad / 2, grad), zeroed only where the operand strictly loses, so
+            // with a NaN on either side (no comparison holds) both operands receive the full gradient.
+            var shared = Torch.Where(a.Eq(other), g.Div(2.0), g);
             var zero = Torch.ZerosLike(g);
-            var aWins = max ? a.Gt(other) : a.Lt(other);
-            var bWins = max ? a.Lt(other) : a.Gt(other);
-            return [Torch.Where(tie, half, Torch.Where(aWins, g, zero)), Torch.Where(tie, half, Torch.Where(bWins, g, zero))];
+            var aLoses = max ? a.Lt(other) : a.Gt(other);
+            var bLoses = max ? a.Gt(other) : a.Lt(other);
+            return [Torch.Where(aLoses, zero, shared), Torch.Where(bLoses, zero, shared)];
         });
     }
 
@@ -398,4 +399,28 @@ public partial class Tensor
     public static Tensor operator |(Tensor a, Tensor b) => a.LogicalOr(b);
     /// <summary>Logical xor.</summary>
     public static Tensor operator ^(Tensor a, Tensor b) => a.LogicalXor(b);
+}
+
+public partial class Tensor
+{
+    /// <summary>
+    /// this·log(other), 0 where this is 0 and other is not NaN (<c>xlogy</c>); gradients as derivatives.yaml:
+    /// grad·log(other) (0 where this = 0 and other ≤ 0) and grad·this/other.
+    /// </summary>
+    public Tensor Xlogy(Tensor other)
+    {
+        var dt = ResultType(this, other);
+        if (!dt.IsFloatingPoint()) dt = DType.Float32;
+        Tensor x = To(dt), y = other.To(dt), r;
+        using (Torch.NoGrad()) r = Torch.Where(x.Eq(0.0).LogicalAnd(y.IsNan().LogicalNot()), Torch.ZerosLike(x.Mul(y)), x.Mul(y.Log()));
+        return Engine.Record(r, "XlogyBackward0", [this, other], g => [
+            RequiresGrad ? Torch.Where(x.Eq(0.0).LogicalAnd(y.Le(0.0)), Torch.ZerosLike(g), g.Mul(y.Log())) : null,
+            other.RequiresGrad ? g.Mul(x).Div(y) : null]);
+    }
+}
+
+public static partial class Torch
+{
+    /// <summary>input·log(other) with 0·log(anything but NaN) = 0 (<c>torch.xlogy</c>).</summary>
+    public static Ignis.Tensor Xlogy(Ignis.Tensor input, Ignis.Tensor other) => input.Xlogy(other);
 }

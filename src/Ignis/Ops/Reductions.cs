@@ -138,7 +138,8 @@ public partial class Tensor
         var x = this;
         return Engine.Record(r, name, [this], g =>
         {
-            var mask = x.Eq(r).To(g.DType);
+            // evenly_distribute_backward: a NaN result came from the NaN elements, which == cannot find.
+            var mask = x.Eq(r).LogicalOr(x.IsNan().LogicalAnd(r.IsNan())).To(g.DType);
             return [mask.Mul(g).Div(mask.Sum())];
         }, Engine.Attrs(("dim", dims)));
     }

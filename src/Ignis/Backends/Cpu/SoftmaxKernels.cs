@@ -22,8 +22,9 @@ internal static class SoftmaxKernels
                 var d = new Span<T>(ds, (int)(dOff + r * k), k);
                 if (k == 0) continue;
                 T max = TensorPrimitives.Max(row);
-                // An all −∞ (or +∞) row must not turn into ∞ − ∞.
-                if (!T.IsFinite(max)) max = T.IsNaN(max) ? max : T.Zero;
+                // An all −∞ row gives NaN either way (0/0); a +∞ in the row must give NaN everywhere as in ATen
+                // (∞ − ∞ poisons the sum), so only −∞ is replaced.
+                if (T.IsNegativeInfinity(max)) max = T.Zero;
                 TensorPrimitives.Subtract(row, max, d);
                 if (log)
                 {
