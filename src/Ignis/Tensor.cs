@@ -104,8 +104,28 @@ public partial class Tensor : IDisposable
         return this;
     }
 
-    /// <summary>Accumulated gradient (<c>.grad</c>); populated on leaves (and on tensors that called <see cref="RetainGrad"/>).</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// Accumulated gradient (<c>.grad</c>); populated on leaves (and on tensors that called <see cref="RetainGrad"/>).
+    /// Assigning checks what PyTorch checks: same dtype and device type, same device, same shape.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get => grad;
+        set
+        {
+            if (value is not null)
+            {
+                if (value.DType != DType || value.Device.Type != Device.Type)
+                    throw new ArgumentException($"assigned grad has data of a different type ({value.DType.TorchName()} on {value.Device} for a {DType.TorchName()} tensor on {Device})");
+                if (value.Device != Device)
+                    throw new ArgumentException($"assigned grad has data located on a different device ({value.Device} grad for a tensor on {Device})");
+                if (!value.shape.AsSpan().SequenceEqual(shape))
+                    throw new ArgumentException($"assigned grad has data of a different size (grad [{string.Join(", ", value.shape)}] for a tensor of shape [{string.Join(", ", shape)}])");
+            }
+            grad = value;
+        }
+    }
+    Tensor? grad;
 
     /// <summary>The function that produced this tensor (<c>grad_fn</c>), or null for leaves.</summary>
     public Node? GradFn => gradFn;

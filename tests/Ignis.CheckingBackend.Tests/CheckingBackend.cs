@@ -106,6 +106,14 @@ public sealed class CheckingBackend : IBackend
     public void Cumsum(TensorView x, TensorView dst) => Checked("Cumsum", [x, dst], [1], v => cpu.Cumsum(v[0]!, v[1]!), relayout: []);
 
     /// <inheritdoc/>
+    public void Sort(TensorView x, TensorView values, TensorView indices, bool descending) =>
+        Checked("Sort", [x, values, indices], [1, 2], v => cpu.Sort(v[0]!, v[1]!, v[2]!, descending), relayout: []);
+
+    /// <inheritdoc/>
+    public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices) =>
+        Checked("TopK", [x, values, indices], [1, 2], v => cpu.TopK(v[0]!, k, largest, v[1]!, v[2]!), relayout: []);
+
+    /// <inheritdoc/>
     public void MatMul(TensorView a, TensorView b, TensorView dst) =>
         Checked("MatMul", [a, b, dst], [2], v => cpu.MatMul(v[0]!, v[1]!, v[2]!), relayout: [0, 1]);
 

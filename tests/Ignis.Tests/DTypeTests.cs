@@ -456,6 +456,8 @@ public class DTypeTests
             yield return ($"SoftmaxBackward(log: {log})", () => be.SoftmaxBackward(In(dt, 7, 2, 3), In(dt, 8, 2, 3), Zeros(dt, 2, 3), log));
         }
         yield return ("Cumsum", () => be.Cumsum(In(dt, 9, 2, 3), Zeros(dt, 2, 3)));
+        yield return ("Sort", () => be.Sort(In(dt, 9, 2, 3), Zeros(dt, 2, 3), Zeros(DType.Int64, 2, 3), true));
+        yield return ("TopK", () => be.TopK(In(dt, 9, 2, 3), 2, true, Zeros(dt, 2, 2), Zeros(DType.Int64, 2, 2)));
         yield return ("MatMul", () => be.MatMul(In(dt, 10, 1, 2, 3), In(dt, 11, 1, 3, 2), Zeros(dt, 1, 2, 2)));
         yield return ("MatMul(transposed, broadcast batch)", () =>
         {

@@ -120,6 +120,8 @@ public enum BinaryOp
     LogicalOr,
     /// <summary>(a ≠ 0) xor (b ≠ 0)</summary>
     LogicalXor,
+    /// <summary>atan2(a, b): the angle of the point (b, a), as C's atan2 (floating point only)</summary>
+    Atan2,
 }
 
 /// <summary>Reductions over the last dimension of a 2-D [rows, k] input.</summary>
@@ -327,6 +329,18 @@ public interface IBackend
 
     /// <summary>Inclusive prefix sum along the last dimension of a contiguous 2-D x into dst.</summary>
     void Cumsum(TensorView x, TensorView dst);
+
+    /// <summary>
+    /// Sorts each row of a contiguous 2-D [rows, k] x into <paramref name="values"/> and int64 <paramref name="indices"/>
+    /// (both contiguous [rows, k]); stable (equal values keep their order), NaN ordered above every number as in ATen.
+    /// </summary>
+    void Sort(TensorView x, TensorView values, TensorView indices, bool descending);
+
+    /// <summary>
+    /// The <paramref name="k"/> largest (or smallest) entries of each row of a contiguous [rows, n] x, best first, into
+    /// contiguous [rows, k] <paramref name="values"/> and int64 <paramref name="indices"/>; NaN counts as the largest.
+    /// </summary>
+    void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices);
 
     /// <summary>
     /// Batched matrix product of [B,M,K] and [B,K,N] into contiguous [B,M,N]. Operands may have any strides

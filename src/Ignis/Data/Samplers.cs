@@ -26,7 +26,10 @@ public sealed class SequentialSampler(int count) : ISampler
 public sealed class RandomSampler(int dataCount, bool replacement = false, int? numSamples = null, Generator? generator = null) : ISampler
 {
     /// <inheritdoc/>
-    public int Count { get; } = numSamples ?? dataCount;
+    public int Count { get; } = Positive(numSamples ?? dataCount);
+
+    // PyTorch checks this when the sampler is built, so a shuffled loader over an empty dataset fails loudly.
+    static int Positive(int n) => n > 0 ? n : throw new ArgumentException($"num_samples should be a positive integer value, but got num_samples={n}");
 
     /// <inheritdoc/>
     public IEnumerable<int> Indices()

@@ -43,8 +43,19 @@ public static partial class Functional
     public static Tensor AvgPool2d(Tensor input, int[] kernelSize, int[]? stride = null, int[]? padding = null, bool ceilMode = false, bool countIncludePad = true) =>
         Torch.AvgPool2d(input, kernelSize, stride, padding, ceilMode, countIncludePad);
 
+    /// <summary>2-D max pooling with square sizes (<c>F.max_pool2d(x, 2)</c>); stride defaults to the kernel size.</summary>
+    public static Tensor MaxPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, int dilation = 1, bool ceilMode = false) =>
+        Torch.MaxPool2d(input, [kernelSize], [stride ?? kernelSize], [padding], [dilation], ceilMode);
+
+    /// <summary>2-D average pooling with square sizes (<c>F.avg_pool2d(x, 2)</c>); stride defaults to the kernel size.</summary>
+    public static Tensor AvgPool2d(Tensor input, int kernelSize, int? stride = null, int padding = 0, bool ceilMode = false, bool countIncludePad = true) =>
+        Torch.AvgPool2d(input, [kernelSize], [stride ?? kernelSize], [padding], ceilMode, countIncludePad);
+
     /// <summary>2-D adaptive average pooling (<c>F.adaptive_avg_pool2d</c>).</summary>
     public static Tensor AdaptiveAvgPool2d(Tensor input, int[] outputSize) => Torch.AdaptiveAvgPool2d(input, outputSize);
+
+    /// <summary>2-D adaptive average pooling to a square size (<c>F.adaptive_avg_pool2d(x, 1)</c>).</summary>
+    public static Tensor AdaptiveAvgPool2d(Tensor input, int outputSize) => Torch.AdaptiveAvgPool2d(input, [outputSize, outputSize]);
 
     /// <summary>Batch normalisation (<c>F.batch_norm</c>).</summary>
     public static Tensor BatchNorm(Tensor input, Tensor? runningMean, Tensor? runningVar, Tensor? weight = null, Tensor? bias = null,

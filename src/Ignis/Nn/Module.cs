@@ -321,10 +321,10 @@ public abstract class Module
     }
 
     /// <summary>Python's repr of a bool, for <see cref="ExtraRepr"/>.</summary>
-    protected static string Py(bool b) => b ? "True" : "False";
+    protected static string PyRepr(bool b) => b ? "True" : "False";
 
     /// <summary>Python's repr of a float, for <see cref="ExtraRepr"/>.</summary>
-    protected static string Py(double d) => Ignis.Py.Repr(d);
+    protected static string PyRepr(double d) => Ignis.Py.Repr(d);
 
     /// <summary>A Python tuple of ints, e.g. <c>(3, 3)</c>.</summary>
     protected static string PyTuple(IEnumerable<int> v) { var a = v.ToArray(); return a.Length == 1 ? $"({a[0]},)" : "(" + string.Join(", ", a) + ")"; }

@@ -125,6 +125,23 @@ public partial class Tensor
         return Engine.Record(r, "PowBackward1", [this], g => [g.Mul(r).Mul(Math.Log(baseValue))]);
     }
 
+    /// <summary>
+    /// The angle of the point (other, this) in radians, elementwise and broadcasting (<c>atan2</c>); integer inputs give
+    /// the default float dtype. Gradients: grad·other/(this² + other²) and −grad·this/(this² + other²).
+    /// </summary>
+    public Tensor Atan2(Tensor other)
+    {
+        var dt = ResultType(this, other);
+        if (!dt.IsFloatingPoint()) dt = Torch.DefaultDType;
+        var r = BinaryRaw(BinaryOp.Atan2, this, other, dt, dt);
+        var a = this;
+        return Engine.Record(r, "Atan2Backward0", [this, other], g =>
+        {
+            var recip = a.Mul(a).Add(other.Mul(other)).Reciprocal();
+            return [a.RequiresGrad ? g.Mul(other).Mul(recip) : null, other.RequiresGrad ? g.Neg().Mul(a).Mul(recip) : null];
+        });
+    }
+
     /// <summary>Elementwise maximum, NaN propagating (<c>maximum</c>).</summary>
     public Tensor Maximum(Tensor other) => MinMax(other, BinaryOp.Maximum, "MaximumBackward0");
 
@@ -421,6 +438,9 @@ public partial class Tensor
 
 public static partial class Torch
 {
+    /// <summary>The angle of (other, input), elementwise (<c>torch.atan2</c>).</summary>
+    public static Ignis.Tensor Atan2(Ignis.Tensor input, Ignis.Tensor other) => input.Atan2(other);
+
     /// <summary>input·log(other) with 0·log(anything but NaN) = 0 (<c>torch.xlogy</c>).</summary>
     public static Ignis.Tensor Xlogy(Ignis.Tensor input, Ignis.Tensor other) => input.Xlogy(other);
 }

@@ -191,6 +191,21 @@ public partial class Tensor
     /// <summary>Standard deviation along several dims.</summary>
     public Tensor Std(int[] dims, bool unbiased = true, bool keepDim = false) => VarCore(dims, unbiased ? 1 : 0, keepDim, true);
 
+    /// <summary>
+    /// Variance over <paramref name="dims"/> (all when null) dividing by N − <paramref name="correction"/>
+    /// (<c>var(dim, correction=c, keepdim)</c>; correction 1 is Bessel's, 0 the population variance).
+    /// </summary>
+    public Tensor Var(int[]? dims, double correction, bool keepDim = false) => VarCore(dims, correction, keepDim, false);
+
+    /// <summary>Variance along <paramref name="dim"/> with N − <paramref name="correction"/> (<c>var(dim, correction=c)</c>).</summary>
+    public Tensor Var(int dim, double correction, bool keepDim = false) => VarCore([dim], correction, keepDim, false);
+
+    /// <summary>Standard deviation with N − <paramref name="correction"/> (<c>std(dim, correction=c, keepdim)</c>).</summary>
+    public Tensor Std(int[]? dims, double correction, bool keepDim = false) => VarCore(dims, correction, keepDim, true);
+
+    /// <summary>Standard deviation along <paramref name="dim"/> with N − <paramref name="correction"/>.</summary>
+    public Tensor Std(int dim, double correction, bool keepDim = false) => VarCore([dim], correction, keepDim, true);
+
     Tensor VarCore(int[]? dimsIn, double correction, bool keepDim, bool std)
     {
         if (!DType.IsFloatingPoint())

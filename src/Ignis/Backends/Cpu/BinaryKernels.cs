@@ -97,6 +97,7 @@ internal static class BinaryKernels
             case BinaryOp.Maximum: Map<T, Max<T>>(default, a, b, dst); break;
             case BinaryOp.Minimum: Map<T, Min<T>>(default, a, b, dst); break;
             case BinaryOp.Pow: Map<T, Pow<T>>(default, a, b, dst); break;
+            case BinaryOp.Atan2: Map<T, Atan2<T>>(default, a, b, dst); break;
             case BinaryOp.FloorDiv: MapScalar<T, FloorDivF<T>>(default, a, b, dst); break;
             case BinaryOp.Remainder: MapScalar<T, RemF<T>>(default, a, b, dst); break;
             default: throw new UnsupportedDTypeException(op.ToString(), a.DType);
@@ -168,6 +169,14 @@ internal static class BinaryKernels
         public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Pow(a, b, d);
         public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) => TensorPrimitives.Pow(a, b, d);
         public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Pow(a, b, d);
+    }
+
+    struct Atan2<T> : IBinaryKernel<T> where T : IFloatingPointIeee754<T>
+    {
+        public T Apply(T a, T b) => T.Atan2(a, b);
+        public void Apply(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Atan2(a, b, d);
+        public void Apply(ReadOnlySpan<T> a, T b, Span<T> d) => TensorPrimitives.Atan2(a, b, d);
+        public void Apply(T a, ReadOnlySpan<T> b, Span<T> d) => TensorPrimitives.Atan2(a, b, d);
     }
 
     struct FloorDivF<T> : IBinaryScalar<T> where T : IFloatingPointIeee754<T>

@@ -289,6 +289,40 @@ public sealed class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
+    public void Sort(TensorView x, TensorView values, TensorView indices, bool descending)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: SortKernels.Sort<float>(x, values, indices, descending, -1); break;
+            case DType.Float64: SortKernels.Sort<double>(x, values, indices, descending, -1); break;
+            case DType.Int64: SortKernels.Sort<long>(x, values, indices, descending, -1); break;
+            case DType.Int32: SortKernels.Sort<int>(x, values, indices, descending, -1); break;
+            case DType.Int16: SortKernels.Sort<short>(x, values, indices, descending, -1); break;
+            case DType.Int8: SortKernels.Sort<sbyte>(x, values, indices, descending, -1); break;
+            case DType.UInt8: SortKernels.Sort<byte>(x, values, indices, descending, -1); break;
+            default: throw new UnsupportedDTypeException("sort", x.DType);
+        }
+        KeepAlive(x, values, indices);
+    }
+
+    /// <inheritdoc/>
+    public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: SortKernels.Sort<float>(x, values, indices, largest, k); break;
+            case DType.Float64: SortKernels.Sort<double>(x, values, indices, largest, k); break;
+            case DType.Int64: SortKernels.Sort<long>(x, values, indices, largest, k); break;
+            case DType.Int32: SortKernels.Sort<int>(x, values, indices, largest, k); break;
+            case DType.Int16: SortKernels.Sort<short>(x, values, indices, largest, k); break;
+            case DType.Int8: SortKernels.Sort<sbyte>(x, values, indices, largest, k); break;
+            case DType.UInt8: SortKernels.Sort<byte>(x, values, indices, largest, k); break;
+            default: throw new UnsupportedDTypeException("topk", x.DType);
+        }
+        KeepAlive(x, values, indices);
+    }
+
+    /// <inheritdoc/>
     public void MatMul(TensorView a, TensorView b, TensorView dst)
     {
         // float16/bfloat16 products accumulate in float32 (the widened operands go through the float32 GEMM).

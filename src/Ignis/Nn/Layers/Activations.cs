@@ -18,7 +18,7 @@ public sealed class LeakyReLU(double negativeSlope = 0.01) : Module<Tensor, Tens
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Functional.LeakyRelu(input, NegativeSlope);
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"negative_slope={Py(NegativeSlope)}";
+    public override string ExtraRepr() => $"negative_slope={PyRepr(NegativeSlope)}";
 }
 
 /// <summary>Gaussian error linear unit (<c>nn.GELU</c>); approximate is "none" or "tanh".</summary>

@@ -12,7 +12,7 @@ public abstract class DropoutBase : Module<Tensor, Tensor>
     /// <summary>Drop probability.</summary>
     public double P { get; }
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"p={Py(P)}, inplace=False";
+    public override string ExtraRepr() => $"p={PyRepr(P)}, inplace=False";
 }
 
 /// <summary>Zeroes elements with probability p in training and scales the rest by 1/(1−p) (<c>nn.Dropout</c>).</summary>

@@ -42,5 +42,5 @@ public sealed class Linear : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Functional.Linear(input, Weight, Bias);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={Py(Bias is not null)}";
+    public override string ExtraRepr() => $"in_features={InFeatures}, out_features={OutFeatures}, bias={PyRepr(Bias is not null)}";
 }

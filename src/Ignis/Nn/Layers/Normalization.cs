@@ -69,7 +69,7 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
 
     /// <inheritdoc/>
     public override string ExtraRepr() =>
-        $"{NumFeatures}, eps={Py(Eps)}, momentum={(Momentum is double m ? Py(m) : "None")}, affine={Py(Affine)}, track_running_stats={Py(TrackRunningStats)}";
+        $"{NumFeatures}, eps={PyRepr(Eps)}, momentum={(Momentum is double m ? PyRepr(m) : "None")}, affine={PyRepr(Affine)}, track_running_stats={PyRepr(TrackRunningStats)}";
 }
 
 /// <summary>Batch normalisation of [N, C] or [N, C, L] input (<c>nn.BatchNorm1d</c>).</summary>
@@ -130,5 +130,5 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
     public override Tensor Forward(Tensor input) => Torch.LayerNorm(input, NormalizedShape, Weight, Bias, Eps);
 
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)}{(NormalizedShape.Length == 1 ? "," : "")}), eps={Py(Eps)}, elementwise_affine={Py(ElementwiseAffine)}";
+    public override string ExtraRepr() => $"({string.Join(", ", NormalizedShape)}{(NormalizedShape.Length == 1 ? "," : "")}), eps={PyRepr(Eps)}, elementwise_affine={PyRepr(ElementwiseAffine)}";
 }

@@ -16,7 +16,7 @@ public sealed class MaxPool2d(int kernelSize, int? stride = null, int padding = 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Torch.MaxPool2d(input, [KernelSize], [Stride], [Padding], [Dilation], CeilMode);
     /// <inheritdoc/>
-    public override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={Py(CeilMode)}";
+    public override string ExtraRepr() => $"kernel_size={KernelSize}, stride={Stride}, padding={Padding}, dilation={Dilation}, ceil_mode={PyRepr(CeilMode)}";
 }
 
 /// <summary>2-D average pooling (<c>nn.AvgPool2d</c>).</summary>

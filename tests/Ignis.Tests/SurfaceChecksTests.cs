@@ -1,0 +1,64 @@
+using Ignis.Data;
+using Ignis.Nn;
+using Xunit;
+
+namespace Ignis.Tests;
+
+/// <summary>Issue 11's unchecked and friction cases: PyTorch's checks and messages, and forms PyTorch code uses.</summary>
+public class SurfaceChecksTests
+{
+    [Fact]
+    public void Assigning_a_gradient_of_another_dtype_or_shape_is_refused_as_in_pytorch()
+    {
+        var p = Torch.Zeros([3], DType.Float64).RequiresGrad_();
+        var e = Assert.Throws<ArgumentException>(() => p.Grad = Torch.Zeros(3));
+        Assert.StartsWith("assigned grad has data of a different type (torch.float32 on cpu for a torch.float64 tensor on cpu)", e.Message);
+        e = Assert.Throws<ArgumentException>(() => p.Grad = Torch.Zeros([1], DType.Float64));
+        Assert.StartsWith("assigned grad has data of a different size (grad [1] for a tensor of shape [3])", e.Message);
+        Assert.Null(p.Grad);
+        p.Grad = Torch.Ones([3], DType.Float64);
+        p.Grad = null;
+        Assert.Null(p.Grad);
+    }
+
+    [Fact]
+    public void A_shuffled_loader_over_an_empty_dataset_raises_pytorchs_message()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new DataLoader<Tensor[]>(new TensorDataset(Torch.Zeros(0, 2)), batchSize: 2, shuffle: true));
+        Assert.Equal("num_samples should be a positive integer value, but got num_samples=0", e.Message);
+        // Without shuffling an empty dataset is simply empty, as in PyTorch.
+        Assert.Empty(new DataLoader<Tensor[]>(new TensorDataset(Torch.Zeros(0, 2)), batchSize: 2));
+    }
+
+    sealed class Scaled(double factor) : Module<Tensor, Tensor>
+    {
+        public override Tensor Forward(Tensor input) => input.Mul(factor);
+        // Inside a Module subclass Py.Repr must resolve to Ignis.Py (Module's own helpers are named PyRepr).
+        public override string ExtraRepr() => "factor=" + Py.Repr(factor);
+    }
+
+    [Fact]
+    public void Py_repr_is_usable_inside_a_module_subclass() => Assert.Equal("Scaled(factor=0.5)", new Scaled(0.5).ToString());
+
+    [Fact]
+    public void Free_functions_equal_the_methods()
+    {
+        Torch.ManualSeed(3);
+        var a = Torch.Randn(3, 4); var b = Torch.Randn(4, 2); var c = Torch.Rand(3, 4).Add(0.5);
+        Assert.True(Torch.Exp(a).Equal(a.Exp()));
+        Assert.True(Torch.Log(c).Equal(c.Log()));
+        Assert.True(Torch.MatMul(a, b).Equal(a.MatMul(b)));
+        Assert.True(Torch.Softmax(a, 1).Equal(a.Softmax(1)));
+        Assert.True(Torch.Sum(a, 1).Equal(a.Sum(1)));
+        Assert.True(Torch.Max(a).Equal(a.Max()));
+        Assert.True(Torch.Max(a, 1).Indices.Equal(a.Max(1).Indices));
+        Assert.True(Torch.Max(a, c).Equal(a.Maximum(c)));
+        Assert.True(Torch.Mean(a, [0, 1]).Equal(a.Mean()));
+        Assert.True(Torch.Clamp(a, -0.5, 0.5).Equal(a.Clamp(-0.5, 0.5)));
+        Assert.True(Torch.Transpose(a, 0, 1).Equal(a.T));
+        // Gradients flow through the free forms like through the methods.
+        var x = Torch.Randn(5).RequiresGrad_();
+        Torch.Sum(Torch.Tanh(x)).Backward();
+        Assert.True(x.Grad!.Sub(x.Tanh().Square().Neg().Add(1.0)).Abs().Max().Item<float>() < 1e-6f);
+    }
+}
