@@ -1,5 +1,6 @@
 using Ignis.Data;
 using Ignis.Nn;
+using F = Ignis.Nn.Functional;
 using Xunit;
 
 namespace Ignis.Tests;
@@ -60,5 +61,20 @@ public class SurfaceChecksTests
         var x = Torch.Randn(5).RequiresGrad_();
         Torch.Sum(Torch.Tanh(x)).Backward();
         Assert.True(x.Grad!.Sub(x.Tanh().Square().Neg().Add(1.0)).Abs().Max().Item<float>() < 1e-6f);
+    }
+
+    [Fact]
+    public void Pad_rejects_what_pytorch_rejects_with_its_messages()
+    {
+        var x = Torch.Zeros(2, 3, 5);
+        Assert.Equal("Argument #4: Padding size should be less than the corresponding input dimension, but got: padding (5, 1) at dimension 2 of input [2, 3, 5]",
+            Assert.Throws<ArgumentException>(() => F.Pad(x, [5, 1], "reflect")).Message);
+        Assert.Equal("Padding length must be divisible by 2", Assert.Throws<ArgumentException>(() => F.Pad(x, [1])).Message);
+        Assert.Equal("Padding length too large", Assert.Throws<ArgumentException>(() => F.Pad(x, [1, 1, 1, 1, 1, 1, 1, 1])).Message);
+        Assert.Equal("Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now",
+            Assert.Throws<NotSupportedException>(() => F.Pad(Torch.Zeros(5), [1, 1], "reflect")).Message);
+        Assert.Equal("Invalid padding size, expected 0 but got 2", Assert.Throws<ArgumentException>(() => F.Pad(Torch.Zeros(4, 5), [1, 1], "circular")).Message);
+        Assert.StartsWith("The input size 5, plus negative padding -3 and -3 resulted in a negative output size",
+            Assert.Throws<ArgumentException>(() => F.Pad(x, [-3, -3])).Message);
     }
 }
