@@ -77,4 +77,19 @@ public class SurfaceChecksTests
         Assert.StartsWith("The input size 5, plus negative padding -3 and -3 resulted in a negative output size",
             Assert.Throws<ArgumentException>(() => F.Pad(x, [-3, -3])).Message);
     }
+
+    [Fact]
+    public void Interpolate_rejects_what_pytorch_rejects_with_its_messages()
+    {
+        var x = Torch.Zeros(1, 2, 4, 4);
+        Assert.Equal("only one of size or scale_factor should be defined",
+            Assert.Throws<ArgumentException>(() => F.Interpolate(x, size: [2, 2], scaleFactor: [2.0, 2.0])).Message);
+        Assert.Equal("either size or scale_factor should be defined", Assert.Throws<ArgumentException>(() => F.Interpolate(x)).Message);
+        Assert.Equal("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear",
+            Assert.Throws<ArgumentException>(() => F.Interpolate(x, size: [2, 2], alignCorners: true)).Message);
+        Assert.Equal("Got 3D input, but bilinear mode needs 4D input",
+            Assert.Throws<NotSupportedException>(() => F.Interpolate(Torch.Zeros(1, 2, 4), size: [8], mode: "bilinear")).Message);
+        Assert.StartsWith("Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of [4, 4] and output size of [2].",
+            Assert.Throws<ArgumentException>(() => F.Interpolate(x, size: [2])).Message);
+    }
 }
