@@ -126,6 +126,10 @@ public sealed class CheckingBackend : IBackend
         Checked("ScatterAdd", [dst, index, src], [0], v => cpu.ScatterAdd(v[0]!, dim, v[1]!, v[2]!), relayout: []);
 
     /// <inheritdoc/>
+    public void Scatter(TensorView dst, int dim, TensorView index, TensorView src) =>
+        Checked("Scatter", [dst, index, src], [0], v => cpu.Scatter(v[0]!, dim, v[1]!, v[2]!), relayout: []);
+
+    /// <inheritdoc/>
     public void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output) =>
         Checked("Conv2d", [input, weight, bias, output], [3], v => cpu.Conv2d(v[0]!, v[1]!, v[2], g, v[3]!), relayout: []);
 

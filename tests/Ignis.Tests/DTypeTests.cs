@@ -467,6 +467,7 @@ public class DTypeTests
         });
         yield return ("Gather", () => be.Gather(In(dt, 12, 2, 3), 1, Values(DType.Int64, [0, 2, 1, 1], 2, 2), Zeros(dt, 2, 2)));
         yield return ("ScatterAdd", () => be.ScatterAdd(In(dt, 13, 2, 3), 1, Values(DType.Int64, [0, 2, 1, 1], 2, 2), In(dt, 14, 2, 2)));
+        yield return ("Scatter", () => be.Scatter(In(dt, 13, 2, 3), 1, Values(DType.Int64, [0, 2, 1, 1], 2, 2), In(dt, 14, 2, 2)));
         yield return ("Conv2d", () => be.Conv2d(In(dt, 15, 1, 2, 4, 4), In(dt, 16, 3, 2, 3, 3), In(dt, 17, 3), Conv, Zeros(dt, 1, 3, 4, 4)));
         yield return ("Conv2d(no bias)", () => be.Conv2d(In(dt, 15, 1, 2, 4, 4), In(dt, 16, 3, 2, 3, 3), null, Conv, Zeros(dt, 1, 3, 4, 4)));
         yield return ("Conv2dBackwardInput", () => be.Conv2dBackwardInput(In(dt, 18, 1, 3, 4, 4), In(dt, 16, 3, 2, 3, 3), Conv, Zeros(dt, 1, 2, 4, 4)));

@@ -92,4 +92,27 @@ public class SurfaceChecksTests
         Assert.StartsWith("Input and output must have the same number of spatial dimensions, but got input with spatial dimensions of [4, 4] and output size of [2].",
             Assert.Throws<ArgumentException>(() => F.Interpolate(x, size: [2])).Message);
     }
+
+    [Fact]
+    public void Advanced_indexing_rejects_what_pytorch_rejects_with_its_messages()
+    {
+        var x = Torch.Zeros(2, 3, 4);
+        Assert.Equal("The shape of the mask [4] at index 0 does not match the shape of the indexed tensor [2, 3, 4] at index 1",
+            Assert.Throws<ArgumentException>(() => x[.., Torch.Tensor([true, false, true, false])]).Message);
+        Assert.Equal("index 5 is out of bounds for dimension 0 with size 2",
+            Assert.Throws<ArgumentOutOfRangeException>(() => x[Torch.Tensor([5L])]).Message);
+        Assert.Equal("tensors used as indices must be long, byte or bool tensors",
+            Assert.Throws<ArgumentException>(() => x[Torch.Tensor([1f])]).Message);
+        Assert.StartsWith("shape mismatch: value tensor of shape [5] cannot be broadcast to indexing result of shape [2, 3, 4]",
+            Assert.Throws<ArgumentException>(() => x[new long[] { 0, 1 }] = Torch.Ones(5)).Message);
+    }
+
+    [Fact]
+    public void Index_read_gradient_accumulates_repeated_positions()
+    {
+        var x = Torch.Zeros(4).RequiresGrad_();
+        x[new long[] { 1, 1, 3 }].Sum().Backward();
+        Assert.Equal([0f, 2f, 0f, 1f], x.Grad!.ToArray<float>());
+        Assert.Equal("IndexBackward0", x[new long[] { 0 }].GradFn!.Name);
+    }
 }

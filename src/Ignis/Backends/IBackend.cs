@@ -354,6 +354,12 @@ public interface IBackend
     /// <summary><c>dst[i][index[i][j][k]][k] += src[i][j][k]</c> along <paramref name="dim"/>.</summary>
     void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src);
 
+    /// <summary>
+    /// <c>dst[i][index[i][j][k]][k] = src[i][j][k]</c> along <paramref name="dim"/> (<c>scatter_</c>); where an index
+    /// repeats, the last element in index order wins (advanced-index assignment relies on it).
+    /// </summary>
+    void Scatter(TensorView dst, int dim, TensorView index, TensorView src);
+
     /// <summary>2-D convolution of contiguous NCHW input with [Cout, Cin/groups, KH, KW] weight into contiguous output.</summary>
     void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output);
 

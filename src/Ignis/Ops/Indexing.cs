@@ -11,9 +11,10 @@ public partial class Tensor
     [System.Runtime.CompilerServices.IndexerName("Subscript")]
     public Tensor this[params TensorIndex[] indices]
     {
-        get => Index(indices);
+        get => indices.Any(i => i.K == TensorIndex.Kind.Tensor) ? AdvancedIndex(indices) : Index(indices);
         set
         {
+            if (indices.Any(i => i.K == TensorIndex.Kind.Tensor)) { IndexPutCore(indices, value, accumulate: false); return; }
             var view = Index(indices);
             view.CheckInPlace(value);
             var b = BroadcastShapes(view.shape, value.shape);

@@ -378,6 +378,26 @@ public sealed class CpuBackend : IBackend
         KeepAlive(dst, index, src);
     }
 
+    /// <inheritdoc/>
+    public void Scatter(TensorView dst, int dim, TensorView index, TensorView src)
+    {
+        // A plain store, so every dtype is supported, float16/bfloat16 included (no widening).
+        switch (dst.DType)
+        {
+            case DType.Float32: IndexKernels.Scatter<float>(dst, dim, index, src); break;
+            case DType.Float64: IndexKernels.Scatter<double>(dst, dim, index, src); break;
+            case DType.Int64: IndexKernels.Scatter<long>(dst, dim, index, src); break;
+            case DType.Int32: IndexKernels.Scatter<int>(dst, dim, index, src); break;
+            case DType.Int16: IndexKernels.Scatter<short>(dst, dim, index, src); break;
+            case DType.Int8: IndexKernels.Scatter<sbyte>(dst, dim, index, src); break;
+            case DType.UInt8 or DType.Bool: IndexKernels.Scatter<byte>(dst, dim, index, src); break;
+            case DType.Float16: IndexKernels.Scatter<Half>(dst, dim, index, src); break;
+            case DType.BFloat16: IndexKernels.Scatter<BFloat16>(dst, dim, index, src); break;
+            default: throw new UnsupportedDTypeException("scatter_", dst.DType);
+        }
+        KeepAlive(dst, index, src);
+    }
+
     /// <summary>
     /// Keeps tensors (and so their storages) reachable until a kernel has finished with their arrays: a pooled
     /// storage that became unreachable mid-kernel could otherwise hand its array to another allocation.

@@ -66,4 +66,21 @@ internal static class IndexKernels
             ds[o[0] + i * dStride] += ss[o[2]];
         });
     }
+
+    /// <summary>Overwriting scatter; elements are visited in index order, so the last duplicate wins.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Scatter<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : unmanaged
+    {
+        T[] ds = CpuBackend.Data<T>(dst), ss = CpuBackend.Data<T>(src);
+        long[] ix = CpuBackend.Data<long>(index);
+        long size = dst.Dim == 0 ? 1 : dst.shape[dim];
+        long dStride = dst.Dim == 0 ? 0 : dst.strides[dim];
+        var dStrides = (long[])dst.strides.Clone();
+        if (dst.Dim > 0) dStrides[dim] = 0;
+        Walk(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], dim, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, _) =>
+        {
+            long i = Checked(ix[o[1]], size, dim);
+            ds[o[0] + i * dStride] = ss[o[2]];
+        });
+    }
 }
