@@ -115,4 +115,15 @@ public class SurfaceChecksTests
         Assert.Equal([0f, 2f, 0f, 1f], x.Grad!.ToArray<float>());
         Assert.Equal("IndexBackward0", x[new long[] { 0 }].GradFn!.Name);
     }
+
+    [Fact]
+    public void Einsum_says_what_it_does_not_support()
+    {
+        Assert.StartsWith("einsum(): repeated subscripts in one operand",
+            Assert.Throws<NotSupportedException>(() => Torch.Einsum("ii->i", Torch.Zeros(3, 3))).Message);
+        Assert.Equal("einsum(): the number of subscripts in the equation (2) does not match the number of dimensions (3) for operand 0 and no ellipsis was given",
+            Assert.Throws<ArgumentException>(() => Torch.Einsum("ij->", Torch.Zeros(2, 3, 4))).Message);
+        Assert.StartsWith("einsum(): operands do not broadcast",
+            Assert.Throws<ArgumentException>(() => Torch.Einsum("ij,jk->ik", Torch.Zeros(2, 3), Torch.Zeros(4, 5))).Message);
+    }
 }
