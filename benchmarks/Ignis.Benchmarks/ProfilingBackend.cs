@@ -58,11 +58,14 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst) => Time("MaskedGrad", () => inner.MaskedGrad(grad, x, lo, hi, lowerExclusive, dst));
     public void Reduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg = 0) => Time($"Reduce {op}", () => inner.Reduce(op, x, dst, indices, arg));
     public void Cumsum(TensorView x, TensorView dst) => Time("Cumsum", () => inner.Cumsum(x, dst));
+    public void Sort(TensorView x, TensorView values, TensorView indices, bool descending) => Time("Sort", () => inner.Sort(x, values, indices, descending));
+    public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices) => Time("TopK", () => inner.TopK(x, k, largest, values, indices));
     public void Softmax(TensorView x, TensorView dst, bool log) => Time(log ? "LogSoftmax" : "Softmax", () => inner.Softmax(x, dst, log));
     public void SoftmaxBackward(TensorView y, TensorView gy, TensorView dst, bool log) => Time(log ? "LogSoftmaxBackward" : "SoftmaxBackward", () => inner.SoftmaxBackward(y, gy, dst, log));
     public void MatMul(TensorView a, TensorView b, TensorView dst) => Time($"MatMul {S(a)}x{S(b)}", () => inner.MatMul(a, b, dst));
     public void Gather(TensorView x, int dim, TensorView index, TensorView dst) => Time("Gather", () => inner.Gather(x, dim, index, dst));
     public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src) => Time("ScatterAdd", () => inner.ScatterAdd(dst, dim, index, src));
+    public void Scatter(TensorView dst, int dim, TensorView index, TensorView src) => Time("Scatter", () => inner.Scatter(dst, dim, index, src));
     public void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output) => Time(Conv("Conv fwd", input, weight, g), () => inner.Conv2d(input, weight, bias, g, output));
     public void Conv2dBackwardInput(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput) => Time(Conv("Conv bwd-in", gradInput, weight, g), () => inner.Conv2dBackwardInput(gradOutput, weight, g, gradInput));
     public void Conv2dBackwardWeight(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight) => Time(Conv("Conv bwd-w", input, gradWeight, g), () => inner.Conv2dBackwardWeight(gradOutput, input, g, gradWeight));

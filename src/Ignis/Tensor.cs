@@ -256,6 +256,39 @@ public partial class Tensor : IDisposable
         var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
     };
 
+    /// <summary>A 2-D tensor's elements as a <c>T[rows, cols]</c> array, converting to <typeparamref name="T"/> (<c>tolist()</c> of a matrix).</summary>
+    public T[,] ToArray2D<T>()
+    {
+        if (Dim != 2) throw new ArgumentException($"ToArray2D needs a 2-D tensor, got shape {ShapeStr(shape)}");
+        var flat = ToArray<T>();
+        var r = new T[shape[0], shape[1]];
+        long k = 0;
+        for (long i = 0; i < shape[0]; i++) for (long j = 0; j < shape[1]; j++) r[i, j] = flat[k++];
+        return r;
+    }
+
+    /// <summary>A 3-D tensor's elements as a <c>T[a, b, c]</c> array, converting to <typeparamref name="T"/>.</summary>
+    public T[,,] ToArray3D<T>()
+    {
+        if (Dim != 3) throw new ArgumentException($"ToArray3D needs a 3-D tensor, got shape {ShapeStr(shape)}");
+        var flat = ToArray<T>();
+        var r = new T[shape[0], shape[1], shape[2]];
+        long k = 0;
+        for (long i = 0; i < shape[0]; i++) for (long j = 0; j < shape[1]; j++) for (long l = 0; l < shape[2]; l++) r[i, j, l] = flat[k++];
+        return r;
+    }
+
+    /// <summary>A 4-D tensor's elements as a <c>T[a, b, c, d]</c> array (e.g. an image batch), converting to <typeparamref name="T"/>.</summary>
+    public T[,,,] ToArray4D<T>()
+    {
+        if (Dim != 4) throw new ArgumentException($"ToArray4D needs a 4-D tensor, got shape {ShapeStr(shape)}");
+        var flat = ToArray<T>();
+        var r = new T[shape[0], shape[1], shape[2], shape[3]];
+        long k = 0;
+        for (long i = 0; i < shape[0]; i++) for (long j = 0; j < shape[1]; j++) for (long l = 0; l < shape[2]; l++) for (long m = 0; m < shape[3]; m++) r[i, j, l, m] = flat[k++];
+        return r;
+    }
+
     /// <summary>Copies the elements in row-major order into a new array, converting to <typeparamref name="T"/> (<c>tolist()</c>, flattened).</summary>
     public T[] ToArray<T>()
     {

@@ -126,4 +126,31 @@ public class SurfaceChecksTests
         Assert.StartsWith("einsum(): operands do not broadcast",
             Assert.Throws<ArgumentException>(() => Torch.Einsum("ij,jk->ik", Torch.Zeros(2, 3), Torch.Zeros(4, 5))).Message);
     }
+
+    [Fact]
+    public void Pool_modules_take_height_width_pairs_and_print_as_pytorch()
+    {
+        var m = new MaxPool2d((3, 2), stride: (2, 1), padding: (1, 0));
+        Assert.Equal("MaxPool2d(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=1, ceil_mode=False)", m.ToString());
+        Assert.Equal("MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)", new MaxPool2d(2).ToString());
+        Assert.Equal("AvgPool2d(kernel_size=(3, 2), stride=(3, 2), padding=0)", new AvgPool2d((3, 2)).ToString());
+        Torch.ManualSeed(5);
+        var x = Torch.Randn(1, 2, 7, 6);
+        Assert.True(m.Forward(x).Equal(Torch.MaxPool2d(x, [3, 2], [2, 1], [1, 0])));
+        Assert.True(new AvgPool2d((3, 2)).Forward(x).Equal(Torch.AvgPool2d(x, [3, 2], [3, 2])));
+    }
+
+    [Fact]
+    public void Shaped_array_conversions_keep_row_major_order()
+    {
+        var t = Torch.Arange(24).Reshape(2, 3, 4);
+        var a3 = t.ToArray3D<long>();
+        Assert.Equal(23L, a3[1, 2, 3]);
+        Assert.Equal(6L, a3[0, 1, 2]);
+        var a2 = t[0].T.ToArray2D<float>();                       // non-contiguous source, converted dtype
+        Assert.Equal(4f, a2[0, 1]);
+        Assert.Equal(11f, a2[3, 2]);
+        Assert.Equal(17L, t.Reshape(1, 2, 3, 4).ToArray4D<long>()[0, 1, 1, 1]);
+        Assert.Throws<ArgumentException>(() => t.ToArray2D<long>());
+    }
 }
