@@ -10,19 +10,20 @@ public static partial class Functional
     /// Resizes the spatial dims (all but the first two) of a batched input (<c>F.interpolate(input, size=None,
     /// scale_factor=None, mode="nearest", align_corners=None)</c>). Give either <paramref name="size"/> (one per spatial
     /// dim) or <paramref name="scaleFactor"/> (one per spatial dim; the output is floor(size·factor) and the kernel uses
-    /// 1/factor, as PyTorch with recompute_scale_factor unset). Modes: "nearest" (3-D/4-D/5-D input), "linear" (3-D),
-    /// "bilinear" and "bicubic" (4-D); <paramref name="alignCorners"/> (default false) only for the interpolating ones.
+    /// 1/factor, as PyTorch with recompute_scale_factor unset). Modes: "nearest" and "nearest-exact" (3-D/4-D/5-D
+    /// input), "linear" (3-D), "bilinear", "bicubic" and "area" (4-D), "trilinear" (5-D); <paramref name="alignCorners"/>
+    /// (default false) only for the interpolating ones.
     /// </summary>
     public static Tensor Interpolate(Tensor input, long[]? size = null, double[]? scaleFactor = null, string mode = "nearest", bool? alignCorners = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        if (mode is not ("nearest" or "linear" or "bilinear" or "bicubic"))
+        if (mode is not ("nearest" or "nearest-exact" or "linear" or "bilinear" or "bicubic" or "trilinear" or "area"))
             throw new NotSupportedException($"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.Dim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})");
-        if (mode == "nearest" && alignCorners is not null)
+        if (mode is "nearest" or "nearest-exact" or "area" && alignCorners is not null)
             throw new ArgumentException("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear");
         int spatial = input.Dim - 2;
         if (spatial < 1) throw new ArgumentException($"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.Dim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})");
-        int need = mode switch { "linear" => 1, "bilinear" or "bicubic" => 2, _ => spatial };
+        int need = mode switch { "linear" => 1, "bilinear" or "bicubic" => 2, "trilinear" => 3, "area" => 2, _ => spatial };
         if (spatial != need || spatial > 3)
             throw new NotSupportedException($"Got {input.Dim}D input, but {mode} mode needs {need + 2}D input");
         if (size is not null && scaleFactor is not null) throw new ArgumentException("only one of size or scale_factor should be defined");
@@ -37,13 +38,17 @@ public static partial class Functional
         }
         var outSpatial = size ?? inSpatial.Select((s, i) => (long)Math.Floor(s * scaleFactor![i])).ToArray();
         bool corners = alignCorners ?? false;
-        var x = input.DType.IsFloatingPoint() || mode == "nearest" ? input : throw new UnsupportedDTypeException($"upsample_{mode}", input.DType);
+        // "area" is adaptive average pooling to the output size, as F.interpolate implements it.
+        if (mode == "area") return Torch.AdaptiveAvgPool2d(input, [(int)outSpatial[0], (int)outSpatial[1]]);
+        var x = input.DType.IsFloatingPoint() || mode is "nearest" or "nearest-exact" ? input : throw new UnsupportedDTypeException($"upsample_{mode}", input.DType);
         // Last spatial dim first, as ATen's separable loops read them; each step is exact in its own right.
         for (int i = spatial - 1; i >= 0; i--)
             x = Resample(x, 2 + i, inSpatial[i], outSpatial[i], scaleFactor?[i], mode, corners);
         string name = mode switch
         {
             "nearest" => $"UpsampleNearest{spatial}DBackward1",
+            "nearest-exact" => $"UpsampleNearestExact{spatial}DBackward1",
+            "trilinear" => "UpsampleTrilinear3DBackward1",
             "linear" => "UpsampleLinear1DBackward1",
             "bilinear" => "UpsampleBilinear2DBackward1",
             _ => "UpsampleBicubic2DBackward1",
@@ -78,6 +83,14 @@ public static partial class Functional
                 idx[j] = outSize == inSize ? j : outSize == 2 * inSize ? j >> 1 : Math.Min((long)MathF.Floor(j * scale), inSize - 1);
             return Gather(idx);
         }
+        if (mode == "nearest-exact")
+        {
+            // ATen's nearest_neighbor_exact_compute_source_index: floorf((dst + 0.5) · scale), clamped.
+            float scale = scaleFactor is double f && f > 0 ? (float)(1.0 / f) : (float)inSize / outSize;
+            var idx = new long[outSize];
+            for (long j = 0; j < outSize; j++) idx[j] = Math.Min((long)MathF.Floor((j + 0.5f) * scale), inSize - 1);
+            return Gather(idx);
+        }
         // area_pixel_compute_scale / compute_source_index.
         double s = alignCorners ? (outSize > 1 ? (double)(inSize - 1) / (outSize - 1) : 0)
             : scaleFactor is double sf && sf > 0 ? 1.0 / sf : (double)inSize / outSize;
@@ -87,7 +100,7 @@ public static partial class Functional
             double v = s * (j + 0.5) - 0.5;
             return !cubic && v < 0 ? 0 : v;
         }
-        if (mode is "linear" or "bilinear")
+        if (mode is "linear" or "bilinear" or "trilinear")
         {
             long[] i0 = new long[outSize], i1 = new long[outSize];
             double[] w0 = new double[outSize], w1 = new double[outSize];
