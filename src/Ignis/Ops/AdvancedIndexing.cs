@@ -31,24 +31,11 @@ public partial class Tensor
         {
             switch (ix.K)
             {
-                case TensorIndex.Kind.Single:
-                    t = t.Select(d, ix.Value);
-                    orig++;
-                    break;
-                case TensorIndex.Kind.Slice:
-                    if (ix.Step <= 0) throw new ArgumentException("step must be greater than zero");
-                    long size = t.shape[d];
-                    long start = Clip(ix.Start ?? 0, size), stop = Clip(ix.Stop ?? size, size);
-                    t = t.SliceInternal(d, start, Math.Max(start, stop), ix.Step, "SliceBackward0");
-                    d++; orig++;
-                    break;
-                case TensorIndex.Kind.None:
-                    t = t.Unsqueeze(d);
-                    d++;
-                    break;
-                case TensorIndex.Kind.Ellipsis:
-                    d += Dim - consuming;
-                    orig += Dim - consuming;
+                case TensorIndex.Kind.Single or TensorIndex.Kind.Slice or TensorIndex.Kind.None or TensorIndex.Kind.Ellipsis:
+                    int before = d;
+                    t = ApplyBasicIndex(t, ix, ref d, Dim - consuming);
+                    // Position in this tensor's own dims, for messages: None adds a dim this tensor does not have.
+                    orig += ix.K switch { TensorIndex.Kind.Single => 1, TensorIndex.Kind.None => 0, _ => d - before };
                     break;
                 case TensorIndex.Kind.Tensor:
                     var it = ix.Indices!;

@@ -31,30 +31,33 @@ public partial class Tensor
         if (consuming > Dim) throw new ArgumentOutOfRangeException(null, $"too many indices for tensor of dimension {Dim}");
         var t = this;
         int d = 0;
-        foreach (var ix in indices)
-        {
-            switch (ix.K)
-            {
-                case TensorIndex.Kind.Single:
-                    t = t.Select(d, ix.Value);
-                    break;
-                case TensorIndex.Kind.Slice:
-                    if (ix.Step <= 0) throw new ArgumentException("step must be greater than zero");
-                    long size = t.shape[d];
-                    long start = Clip(ix.Start ?? 0, size), stop = Clip(ix.Stop ?? size, size);
-                    t = t.SliceInternal(d, start, Math.Max(start, stop), ix.Step, "SliceBackward0");
-                    d++;
-                    break;
-                case TensorIndex.Kind.None:
-                    t = t.Unsqueeze(d);
-                    d++;
-                    break;
-                case TensorIndex.Kind.Ellipsis:
-                    d += Dim - consuming;
-                    break;
-            }
-        }
+        foreach (var ix in indices) t = ApplyBasicIndex(t, ix, ref d, Dim - consuming);
         return ReferenceEquals(t, this) ? Engine.Record(AsStridedRaw(shape, strides, offset), "AliasBackward0", [this], g => [g]) : t;
+    }
+
+    /// <summary>
+    /// Applies one integer, slice, None or ellipsis index at dim <paramref name="d"/> of <paramref name="t"/> as a view and
+    /// advances <paramref name="d"/> past the dims it leaves; an ellipsis spans <paramref name="ellipsisWidth"/> dims.
+    /// </summary>
+    static Tensor ApplyBasicIndex(Tensor t, in TensorIndex ix, ref int d, int ellipsisWidth)
+    {
+        switch (ix.K)
+        {
+            case TensorIndex.Kind.Single:
+                return t.Select(d, ix.Value);
+            case TensorIndex.Kind.Slice:
+                if (ix.Step <= 0) throw new ArgumentException("step must be greater than zero");
+                long size = t.shape[d];
+                long start = Clip(ix.Start ?? 0, size), stop = Clip(ix.Stop ?? size, size);
+                return t.SliceInternal(d++, start, Math.Max(start, stop), ix.Step, "SliceBackward0");
+            case TensorIndex.Kind.None:
+                return t.Unsqueeze(d++);
+            case TensorIndex.Kind.Ellipsis:
+                d += ellipsisWidth;
+                return t;
+            default:
+                throw new ArgumentException("index tensors are handled by advanced indexing");
+        }
     }
 
     static long Clip(long i, long size)

@@ -49,23 +49,25 @@ internal static class CpuIsa
     /// <summary>The widest level the processor itself reports (CPUID on x86), independent of how this code was compiled.</summary>
     public static string MachineCapability => Name(MachineBits);
 
-    static int MachineBits
+    // The processor does not change under a running process: ask CPUID (and /proc/cpuinfo) once.
+    static readonly Lazy<int> machineBits = new(DetectMachineBits);
+
+    static int MachineBits => machineBits.Value;
+
+    static int DetectMachineBits()
     {
-        get
+        if (X86Base.IsSupported)
         {
-            if (X86Base.IsSupported)
-            {
-                // CPUID reports what the processor implements; /proc/cpuinfo additionally hides what the OS disabled.
-                var (_, _, ecx1, _) = X86Base.CpuId(1, 0);
-                var (_, ebx7, _, _) = X86Base.CpuId(7, 0);
-                bool osxsave = (ecx1 & (1 << 27)) != 0, avx = (ecx1 & (1 << 28)) != 0, fma = (ecx1 & (1 << 12)) != 0;
-                bool avx2 = (ebx7 & (1 << 5)) != 0, avx512f = (ebx7 & (1 << 16)) != 0;
-                if (osxsave && avx512f && OsEnables("avx512f")) return 512;
-                if (osxsave && avx && avx2 && fma && OsEnables("avx2")) return 256;
-                return 128;
-            }
-            return AdvSimd.IsSupported || Vector128.IsHardwareAccelerated ? 128 : 0;
+            // CPUID reports what the processor implements; /proc/cpuinfo additionally hides what the OS disabled.
+            var (_, _, ecx1, _) = X86Base.CpuId(1, 0);
+            var (_, ebx7, _, _) = X86Base.CpuId(7, 0);
+            bool osxsave = (ecx1 & (1 << 27)) != 0, avx = (ecx1 & (1 << 28)) != 0, fma = (ecx1 & (1 << 12)) != 0;
+            bool avx2 = (ebx7 & (1 << 5)) != 0, avx512f = (ebx7 & (1 << 16)) != 0;
+            if (osxsave && avx512f && OsEnables("avx512f")) return 512;
+            if (osxsave && avx && avx2 && fma && OsEnables("avx2")) return 256;
+            return 128;
         }
+        return AdvSimd.IsSupported || Vector128.IsHardwareAccelerated ? 128 : 0;
     }
 
     // The kernel only lists a flag in /proc/cpuinfo when it saves that register state; without the file, trust CPUID.

@@ -52,24 +52,21 @@ internal static class IndexKernels
         });
     }
 
-    public static void ScatterAdd<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : INumber<T>
-    {
-        T[] ds = CpuBackend.Data<T>(dst), ss = CpuBackend.Data<T>(src);
-        long[] ix = CpuBackend.Data<long>(index);
-        long size = dst.Dim == 0 ? 1 : dst.shape[dim];
-        long dStride = dst.Dim == 0 ? 0 : dst.strides[dim];
-        var dStrides = (long[])dst.strides.Clone();
-        if (dst.Dim > 0) dStrides[dim] = 0;
-        Walk(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], dim, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, _) =>
-        {
-            long i = Checked(ix[o[1]], size, dim);
-            ds[o[0] + i * dStride] += ss[o[2]];
-        });
-    }
+    /// <summary><c>dst[… index …] += src</c>; repeated positions accumulate.</summary>
+    public static void ScatterAdd<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : INumber<T> =>
+        ScatterInto<T, Accumulate<T>>(dst, dim, index, src);
 
     /// <summary>Overwriting scatter; elements are visited in index order, so the last duplicate wins.</summary>
+    public static void Scatter<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : unmanaged =>
+        ScatterInto<T, Assign<T>>(dst, dim, index, src);
+
+    /// <summary>How a scattered element lands in its destination (specialised per struct, no delegate per element).</summary>
+    interface IStore<T> { static abstract void Store(ref T dst, T value); }
+    struct Assign<T> : IStore<T> { public static void Store(ref T dst, T value) => dst = value; }
+    struct Accumulate<T> : IStore<T> where T : INumber<T> { public static void Store(ref T dst, T value) => dst += value; }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Scatter<T>(TensorView dst, int dim, TensorView index, TensorView src) where T : unmanaged
+    static void ScatterInto<T, TStore>(TensorView dst, int dim, TensorView index, TensorView src) where TStore : IStore<T>
     {
         T[] ds = CpuBackend.Data<T>(dst), ss = CpuBackend.Data<T>(src);
         long[] ix = CpuBackend.Data<long>(index);
@@ -80,7 +77,7 @@ internal static class IndexKernels
         Walk(index.shape, [dStrides, index.strides, src.strides], [dst.offset, index.offset, src.offset], dim, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (o, _) =>
         {
             long i = Checked(ix[o[1]], size, dim);
-            ds[o[0] + i * dStride] = ss[o[2]];
+            TStore.Store(ref ds[o[0] + i * dStride], ss[o[2]]);
         });
     }
 }
