@@ -20,6 +20,17 @@ public sealed class DeviceTypeApi
     /// <summary>True when a backend for this type is registered and reports a usable device (<c>torch.cuda.is_available()</c>).</summary>
     public bool IsAvailable() => Backend is not null;
 
+    /// <summary>
+    /// Why no device of this type can be used, or null when one can: no backend assembly loaded, or the backend's own
+    /// reason (no driver library, no platform, no device).
+    /// </summary>
+    public string? UnavailableReason() => BackendRegistry.TryGet(Type) switch
+    {
+        null => $"no {Device.TypeName(Type)} backend is loaded",
+        { IsAvailable: true } => null,
+        var b => b.UnavailableReason ?? $"the {Device.TypeName(Type)} backend reports no usable device",
+    };
+
     /// <summary>Number of usable devices, 0 without a backend (<c>torch.cuda.device_count()</c>).</summary>
     public int DeviceCount() => Backend?.DeviceCount ?? 0;
 

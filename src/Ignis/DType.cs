@@ -180,6 +180,9 @@ public static class DTypeInfo
         [typeof(BFloat16)] = DType.BFloat16,
     }.ToFrozenDictionary();
 
+    /// <summary>A new zero-filled host array of the dtype's CLR type (bool as bytes), as backends hand tensors to the host.</summary>
+    public static Array NewHostArray(DType dtype, int length) => HostArrays.New(dtype, length);
+
     /// <summary>Maps a .NET element type to its dtype (<c>bool</c> → <see cref="DType.Bool"/>).</summary>
     public static DType FromClr(Type t) =>
         ByClr.TryGetValue(t, out var d) ? d : throw new NotSupportedException($"No Ignis dtype stores .NET type {t.Name}.");

@@ -36,6 +36,10 @@ public static class BackendRegistry
                 throw new DeviceUnavailableException($"Device '{device}' is not available: {b.DeviceCount} {Device.TypeName(device.Type)} device(s) found (invalid device ordinal).");
             return b;
         }
+        if (b is not null)
+            throw new DeviceUnavailableException($"Device '{device}' is not available: " +
+                (b.UnavailableReason ?? $"the {Device.TypeName(device.Type)} backend reports no usable device") +
+                $". Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run.");
         throw new DeviceUnavailableException(device.Type switch
         {
             DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +

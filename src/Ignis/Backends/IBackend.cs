@@ -224,6 +224,12 @@ public interface IBackend
     /// <summary>True when the backend can run on this machine.</summary>
     bool IsAvailable { get; }
 
+    /// <summary>
+    /// Why the backend cannot run when <see cref="IsAvailable"/> is false (no driver library, no platform, no device, a
+    /// kernel that failed to build), for error messages and <c>ignis doctor</c>; null when available or unknown.
+    /// </summary>
+    string? UnavailableReason => null;
+
     /// <summary>Number of devices of this type (<c>torch.cuda.device_count()</c>); 0 when unavailable.</summary>
     int DeviceCount => IsAvailable ? 1 : 0;
 

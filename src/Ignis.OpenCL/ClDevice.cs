@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+using Ignis.Backends;
+using Ignis.OpenCL.Native;
+using static Ignis.OpenCL.Native.ClApi;
+
+namespace Ignis.OpenCL;
+
+/// <summary>
+/// One OpenCL device with its own context and in-order command queue, its memory pool and its compiled programs.
+/// Kernels are built from source once per device and cached by source text; launches serialise on the device
+/// (OpenCL kernel objects hold their arguments, so setting arguments and enqueueing must not interleave).
+/// </summary>
+internal sealed unsafe class ClDevice
+{
+    readonly ConcurrentDictionary<string, Lazy<nint>> programs = new();
+    readonly ConcurrentDictionary<(nint Program, string Name), nint> kernels = new();
+    readonly object launchGate = new();
+
+    public ClDevice(int index, nint platform, nint device)
+    {
+        Index = index;
+        Platform = platform;
+        Handle = device;
+        Name = DeviceString(device, CL_DEVICE_NAME);
+        Vendor = DeviceString(device, CL_DEVICE_VENDOR);
+        DriverVersion = DeviceString(device, CL_DRIVER_VERSION);
+        Version = DeviceString(device, CL_DEVICE_VERSION);
+        Extensions = DeviceString(device, CL_DEVICE_EXTENSIONS);
+        PlatformName = PlatformString(platform, CL_PLATFORM_NAME);
+        ComputeUnits = (int)DeviceValue<uint>(device, CL_DEVICE_MAX_COMPUTE_UNITS);
+        GlobalMemory = (long)DeviceValue<ulong>(device, CL_DEVICE_GLOBAL_MEM_SIZE);
+        MaxAlloc = (long)DeviceValue<ulong>(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+        MaxWorkGroup = (long)DeviceValue<nuint>(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
+        LocalMemory = (long)DeviceValue<ulong>(device, CL_DEVICE_LOCAL_MEM_SIZE);
+        HasFp64 = Extensions.Contains("cl_khr_fp64", StringComparison.Ordinal) || DeviceValue<ulong>(device, CL_DEVICE_DOUBLE_FP_CONFIG) != 0;
+        int err;
+        nint dev = device;
+        Context = CreateContext(null, 1, &dev, 0, 0, &err);
+        Check(err, "clCreateContext");
+        Queue = CreateCommandQueue(Context, device, 0, &err);
+        Check(err, "clCreateCommandQueue");
+        Allocator = new ClAllocator(this);
+    }
+
+    public int Index { get; }
+    public nint Platform { get; }
+    public nint Handle { get; }
+    public nint Context { get; }
+    public nint Queue { get; }
+    public string Name { get; }
+    public string Vendor { get; }
+    public string DriverVersion { get; }
+    public string Version { get; }
+    public string Extensions { get; }
+    public string PlatformName { get; }
+    public int ComputeUnits { get; }
+    public long GlobalMemory { get; }
+    public long MaxAlloc { get; }
+    public long MaxWorkGroup { get; }
+    public long LocalMemory { get; }
+    public bool HasFp64 { get; }
+    public ClAllocator Allocator { get; }
+    public Device Device => new(DeviceType.OpenCL, Index);
+
+    /// <summary>Number of programs built on this device (tests check the cache works).</summary>
+    public int ProgramCount => programs.Count;
+
+    /// <summary>The kernel <paramref name="name"/> of the program built from <paramref name="source"/> (built once).</summary>
+    public nint Kernel(string source, string name)
+    {
+        nint program = programs.GetOrAdd(source, s => new Lazy<nint>(() => Build(s))).Value;
+        return kernels.GetOrAdd((program, name), k =>
+        {
+            int err;
+            var bytes = Encoding.ASCII.GetBytes(k.Name + "\0");
+            nint kernel;
+            fixed (byte* p = bytes) kernel = CreateKernel(k.Program, p, &err);
+            Check(err, $"clCreateKernel({k.Name})");
+            return kernel;
+        });
+    }
+
+    nint Build(string source)
+    {
+        var bytes = Encoding.UTF8.GetBytes(source);
+        int err;
+        nint program;
+        fixed (byte* p = bytes)
+        {
+            byte* ptr = p;
+            nuint len = (nuint)bytes.Length;
+            program = CreateProgramWithSource(Context, 1, &ptr, &len, &err);
+        }
+        Check(err, "clCreateProgramWithSource");
+        var options = Encoding.ASCII.GetBytes("-cl-std=CL1.2\0");
+        nint dev = Handle;
+        int code;
+        fixed (byte* o = options) code = BuildProgram(program, 1, &dev, o, 0, 0);
+        if (code != CL_SUCCESS)
+        {
+            string log = BuildLog(program);
+            ReleaseProgram(program);
+            throw new OpenCLException("clBuildProgram", code, $"build log:\n{log}\nsource:\n{source}");
+        }
+        return program;
+    }
+
+    string BuildLog(nint program)
+    {
+        nuint size;
+        if (GetProgramBuildInfo(program, Handle, CL_PROGRAM_BUILD_LOG, 0, null, &size) != CL_SUCCESS) return "(no log)";
+        var buf = new byte[(int)size];
+        fixed (byte* p = buf) GetProgramBuildInfo(program, Handle, CL_PROGRAM_BUILD_LOG, size, p, null);
+        return Encoding.UTF8.GetString(buf).TrimEnd('\0');
+    }
+
+    /// <summary>Sets the arguments and enqueues one launch, atomically with respect to other launches on this device.</summary>
+    public void Launch(nint kernel, KernelArgs args, ReadOnlySpan<long> global, ReadOnlySpan<long> local = default)
+    {
+        int dims = global.Length;
+        nuint* g = stackalloc nuint[3];
+        nuint* l = stackalloc nuint[3];
+        for (int i = 0; i < dims; i++)
+        {
+            long lo = local.IsEmpty ? 1 : local[i];
+            g[i] = (nuint)((global[i] + lo - 1) / lo * lo);
+            l[i] = (nuint)lo;
+            if (global[i] == 0) return;
+        }
+        lock (launchGate)
+        {
+            for (int i = 0; i < args.Count; i++)
+            {
+                var (size, slot) = args.Slot(i);
+                if (size < 0) Check(SetKernelArg(kernel, (uint)i, (nuint)(-size), null), $"clSetKernelArg({i}, local)");
+                else
+                    fixed (long* v = &args.Value(slot))
+                        Check(SetKernelArg(kernel, (uint)i, (nuint)size, v), $"clSetKernelArg({i})");
+            }
+            Check(EnqueueNDRangeKernel(Queue, kernel, (uint)dims, null, g, local.IsEmpty ? null : l, 0, null, null), "clEnqueueNDRangeKernel");
+        }
+    }
+
+    /// <summary>Blocks until the queue is empty (<c>torch.cuda.synchronize</c>).</summary>
+    public void Finish() => Check(ClApi.Finish(Queue), "clFinish");
+
+    /// <summary>Blocking write of host bytes into a buffer.</summary>
+    public void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        fixed (byte* p = data)
+            lock (launchGate) Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueWriteBuffer");
+    }
+
+    /// <summary>Blocking read of a buffer's bytes into host memory (waits for the kernels before it on the queue).</summary>
+    public void Read(nint mem, long byteOffset, Span<byte> data)
+    {
+        if (data.IsEmpty) return;
+        fixed (byte* p = data)
+            lock (launchGate) Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueReadBuffer");
+    }
+
+    /// <summary>Device-side copy between buffers of this device.</summary>
+    public void CopyBuffer(nint src, long srcOffset, nint dst, long dstOffset, long bytes)
+    {
+        if (bytes == 0) return;
+        lock (launchGate) Check(EnqueueCopyBuffer(Queue, src, dst, (nuint)srcOffset, (nuint)dstOffset, (nuint)bytes, 0, null, null), "clEnqueueCopyBuffer");
+    }
+}
+
+/// <summary>
+/// Kernel arguments gathered before a launch: buffers, scalars and <c>long8</c> vectors (shapes and strides of up to
+/// eight dimensions travel by value, so a launch needs no metadata buffer). Local-memory arguments carry only a size.
+/// </summary>
+internal sealed class KernelArgs
+{
+    readonly long[] values = new long[160];
+    readonly int[] sizes = new int[40], starts = new int[40];
+    int count, used;
+
+    public int Count => count;
+
+    public (int Size, int Start) Slot(int i) => (sizes[i], starts[i]);
+
+    public ref long Value(int slot) => ref values[slot];
+
+    Span<long> Add(int bytes)
+    {
+        int words = Math.Max(1, (bytes + 7) / 8);
+        if (count == sizes.Length || used + words > values.Length) throw new InvalidOperationException("too many kernel arguments");
+        sizes[count] = bytes;
+        starts[count] = used;
+        count++;
+        var span = values.AsSpan(used, words);
+        used += words;
+        return span;
+    }
+
+    public void Buffer(Storage s) => Add(IntPtr.Size)[0] = ClStorage.Of(s).Mem;
+    public void Buffer(nint mem) => Add(IntPtr.Size)[0] = mem;
+    public void Long(long v) => Add(8)[0] = v;
+    public void Int(int v) => Add(4)[0] = (uint)v;
+    public void Float(float v) => Add(4)[0] = BitConverter.SingleToUInt32Bits(v);
+    public void Double(double v) => Add(8)[0] = BitConverter.DoubleToInt64Bits(v);
+
+    /// <summary>A <c>__local</c> buffer of <paramref name="bytes"/> (no value; the size is stored negated).</summary>
+    public void Local(int bytes) { Add(0); sizes[count - 1] = -bytes; }
+
+    /// <summary>A <c>long8</c>: the first values of <paramref name="v"/>, the rest <paramref name="pad"/>.</summary>
+    public void Long8(ReadOnlySpan<long> v, long pad = 0)
+    {
+        var s = Add(64);
+        for (int i = 0; i < 8; i++) s[i] = i < v.Length ? v[i] : pad;
+    }
+
+    /// <summary>A scalar in a kernel's compute type (float, double or an integer type).</summary>
+    public void Scalar(string computeType, double d, long l)
+    {
+        switch (computeType)
+        {
+            case "float": Float((float)d); break;
+            case "double": Double(d); break;
+            case "long": Long(l); break;
+            case "int": Int((int)l); break;
+            case "short": Add(2)[0] = (ushort)(short)l; break;
+            case "char": Add(1)[0] = (byte)(sbyte)l; break;
+            case "uchar": Add(1)[0] = (byte)l; break;
+            default: throw new ArgumentOutOfRangeException(nameof(computeType), computeType, "not a kernel compute type");
+        }
+    }
+}

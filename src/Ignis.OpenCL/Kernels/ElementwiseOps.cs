@@ -1,0 +1,161 @@
+using Ignis.Backends;
+
+namespace Ignis.OpenCL.Kernels;
+
+/// <summary>
+/// The OpenCL C expression of each unary and binary op per operand type, matching the CPU backend's definitions
+/// (NaN propagation of max/min/ReLU, Python's floor division and modulo via fmod, NaN clamp bounds meaning "no bound").
+/// Null means "no device kernel": the backend then runs the CPU kernel on a host copy (see <c>HostFallback</c>), which
+/// also keeps the CPU's errors (integer division by zero) and its exact special functions.
+/// </summary>
+internal static class ElementwiseOps
+{
+    public static string? Unary(UnaryOp op, ClType t)
+    {
+        string c = t.Compute;
+        if (t.IsFloat)
+        {
+            string clamp = c == "double" ? "ig_clampd" : "ig_clamp_impl";
+            return op switch
+            {
+                UnaryOp.Neg => "-x",
+                UnaryOp.Abs => "fabs(x)",
+                UnaryOp.Sign => $"(x > 0 ? ({c})1 : x < 0 ? ({c})-1 : ({c})0)",
+                UnaryOp.Exp => "exp(x)",
+                UnaryOp.Log => "log(x)",
+                UnaryOp.Log1p => "log1p(x)",
+                UnaryOp.Sqrt => "sqrt(x)",
+                UnaryOp.Rsqrt => $"(({c})1 / sqrt(x))",
+                UnaryOp.Sin => "sin(x)",
+                UnaryOp.Cos => "cos(x)",
+                UnaryOp.Tanh => "tanh(x)",
+                UnaryOp.Sigmoid => $"(({c})1 / (({c})1 + exp(-x)))",
+                UnaryOp.Relu => $"(isnan(x) ? x : fmax(x, ({c})0))",
+                UnaryOp.Clamp => $"{clamp}(x, p0, p1)",
+                UnaryOp.PowScalar => $"(p0 == 2 ? x * x : p0 == 3 ? x * x * x : p0 == 0.5 ? sqrt(x) : p0 == -1 ? ({c})1 / x : pow(x, p0))",
+                UnaryOp.ScalarPow => "pow(p0, x)",
+                UnaryOp.LogicalNot => "(x == 0)",
+                UnaryOp.Reciprocal => $"(({c})1 / x)",
+                UnaryOp.Floor => "floor(x)",
+                UnaryOp.Ceil => "ceil(x)",
+                UnaryOp.IsNan => "isnan(x)",
+                UnaryOp.IsFinite => "isfinite(x)",
+                UnaryOp.InRange => "(x >= (isnan(p0) ? -INFINITY : p0) && x <= (isnan(p1) ? INFINITY : p1))",
+                UnaryOp.GreaterThan => "(x > p0)",
+                UnaryOp.Erf => "erf(x)",
+                UnaryOp.Gelu => $"(x * ({c})0.5 * (({c})1 + erf(x * ({c})M_SQRT1_2)))",
+                UnaryOp.GeluTanh => $"(({c})0.5 * x * (({c})1 + tanh(({c})0.7978845608028654 * (x + ({c})0.044715 * x * x * x))))",
+                UnaryOp.Silu => $"(x / (({c})1 + exp(-x)))",
+                UnaryOp.SiluDerivative => c == "double" ? "ig_silu_d_d(x)" : "ig_silu_d_f(x)",
+                UnaryOp.Hardswish => $"(x * fmin(fmax(x + ({c})3, ({c})0), ({c})6) / ({c})6)",
+                UnaryOp.HardswishDerivative => $"(x < -3 ? ({c})0 : x < 3 ? x / ({c})3 + ({c})0.5 : ({c})1)",
+                UnaryOp.Hardsigmoid => $"(fmin(fmax(x + ({c})3, ({c})0), ({c})6) / ({c})6)",
+                UnaryOp.HardsigmoidDerivative => $"(x > -3 && x < 3 ? ({c})1 / ({c})6 : ({c})0)",
+                UnaryOp.LeakyRelu => "(x > 0 ? x : x * p0)",
+                UnaryOp.LeakyReluDerivative => $"(x > 0 ? ({c})1 : p0)",
+                _ => null, // Erfinv, GeluDerivative, GeluTanhDerivative: the CPU's double-precision special functions
+            };
+        }
+        if (t.DType == DType.Bool)
+            return op switch
+            {
+                UnaryOp.LogicalNot => "(x == 0)",
+                UnaryOp.IsNan => "0",
+                UnaryOp.IsFinite => "1",
+                _ => null,
+            };
+        bool unsigned = t.DType == DType.UInt8;
+        return op switch
+        {
+            UnaryOp.Neg => "-x",
+            UnaryOp.Abs => unsigned ? "x" : $"({c})abs(x)",
+            UnaryOp.Sign => unsigned ? "(x > 0)" : $"({c})((x > 0) - (x < 0))",
+            UnaryOp.Relu => unsigned ? "x" : $"max(x, ({c})0)",
+            UnaryOp.Floor or UnaryOp.Ceil => "x",
+            UnaryOp.LogicalNot => "(x == 0)",
+            UnaryOp.IsNan => "0",
+            UnaryOp.IsFinite => "1",
+            _ => null,
+        };
+    }
+
+    /// <summary>True when the op writes bool regardless of its input dtype.</summary>
+    public static bool IsPredicate(UnaryOp op) => op is UnaryOp.LogicalNot or UnaryOp.IsNan or UnaryOp.IsFinite or UnaryOp.InRange or UnaryOp.GreaterThan;
+
+    /// <summary>True when the op writes bool.</summary>
+    public static bool IsPredicate(BinaryOp op) => op is BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge
+        or BinaryOp.LogicalAnd or BinaryOp.LogicalOr or BinaryOp.LogicalXor;
+
+    public static string? Binary(BinaryOp op, ClType t)
+    {
+        string? test = op switch
+        {
+            BinaryOp.Eq => "(x == y)",
+            BinaryOp.Ne => "(x != y)",
+            BinaryOp.Lt => "(x < y)",
+            BinaryOp.Le => "(x <= y)",
+            BinaryOp.Gt => "(x > y)",
+            BinaryOp.Ge => "(x >= y)",
+            BinaryOp.LogicalAnd => "(x != 0 && y != 0)",
+            BinaryOp.LogicalOr => "(x != 0 || y != 0)",
+            BinaryOp.LogicalXor => "((x != 0) != (y != 0))",
+            _ => null,
+        };
+        if (test is not null) return test;
+        string c = t.Compute;
+        if (t.IsFloat)
+            return op switch
+            {
+                BinaryOp.Add => "(x + y)",
+                BinaryOp.Sub => "(x - y)",
+                BinaryOp.Mul => "(x * y)",
+                BinaryOp.Div => "(x / y)",
+                BinaryOp.Maximum => "(isnan(x) || isnan(y) ? x + y : fmax(x, y))",
+                BinaryOp.Minimum => "(isnan(x) || isnan(y) ? x + y : fmin(x, y))",
+                BinaryOp.Pow => "pow(x, y)",
+                BinaryOp.Atan2 => "atan2(x, y)",
+                BinaryOp.FloorDiv => $"ig_floordiv_{c}(x, y)",
+                BinaryOp.Remainder => $"ig_rem_{c}(x, y)",
+                _ => null,
+            };
+        if (t.DType == DType.Bool) return null; // arithmetic on bool: the CPU decides (and errors) as PyTorch does
+        return op switch
+        {
+            BinaryOp.Add => "(x + y)",
+            BinaryOp.Sub => "(x - y)",
+            BinaryOp.Mul => "(x * y)",
+            BinaryOp.Maximum => "max(x, y)",
+            BinaryOp.Minimum => "min(x, y)",
+            _ => null, // integer division, modulo and power: the CPU keeps PyTorch's division-by-zero error
+        };
+    }
+
+    /// <summary>Helpers the float expressions call (ATen's div_floor_floating and Python's modulo, through fmod).</summary>
+    public const string FloatHelpers = """
+        inline float ig_silu_d_f(float x) { float s = 1.0f / (1.0f + exp(-x)); return s * (1.0f + x * (1.0f - s)); }
+        inline float ig_floordiv_float(float a, float b) {
+            if (b == 0) return a / b;
+            float mod = fmod(a, b); float div = (a - mod) / b;
+            if (mod != 0 && (b < 0) != (mod < 0)) div -= 1.0f;
+            float fl;
+            if (div != 0) { fl = floor(div); if (div - fl > 0.5f) fl += 1.0f; }
+            else fl = copysign(0.0f, a / b);
+            return fl;
+        }
+        inline float ig_rem_float(float a, float b) { float mod = fmod(a, b); if (mod != 0 && (b < 0) != (mod < 0)) mod += b; return mod; }
+        #ifdef cl_khr_fp64
+        inline double ig_silu_d_d(double x) { double s = 1.0 / (1.0 + exp(-x)); return s * (1.0 + x * (1.0 - s)); }
+        inline double ig_floordiv_double(double a, double b) {
+            if (b == 0) return a / b;
+            double mod = fmod(a, b); double div = (a - mod) / b;
+            if (mod != 0 && (b < 0) != (mod < 0)) div -= 1.0;
+            double fl;
+            if (div != 0) { fl = floor(div); if (div - fl > 0.5) fl += 1.0; }
+            else fl = copysign(0.0, a / b);
+            return fl;
+        }
+        inline double ig_rem_double(double a, double b) { double mod = fmod(a, b); if (mod != 0 && (b < 0) != (mod < 0)) mod += b; return mod; }
+        #endif
+
+        """;
+}

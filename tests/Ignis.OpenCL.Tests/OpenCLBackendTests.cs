@@ -1,0 +1,112 @@
+using Ignis.Backends;
+using Xunit;
+
+namespace Ignis.OpenCL.Tests;
+
+/// <summary>The backend itself: device discovery, placement, transfers, errors and the kernels' own edge cases.</summary>
+public class OpenCLBackendTests
+{
+    static readonly Device Cl = DeviceUnderTest.Device;
+
+    [Fact]
+    public void A_device_is_found_and_described()
+    {
+        Assert.True(Torch.OpenCL.IsAvailable(), Torch.OpenCL.UnavailableReason());
+        Assert.Null(Torch.OpenCL.UnavailableReason());
+        Assert.True(Torch.OpenCL.DeviceCount() >= 1);
+        var p = Torch.OpenCL.GetDeviceProperties(0);
+        Assert.False(string.IsNullOrWhiteSpace(p.Name));
+        Assert.True(p.TotalMemory > 0 && p.ComputeUnits > 0);
+        var info = OpenCLBackend.DeviceInfos[0];
+        Assert.Equal(p.Name, info.Name);
+        Assert.StartsWith("OpenCL ", info.Version);
+    }
+
+    [Fact]
+    public void Tensors_live_on_the_device_and_compute_there()
+    {
+        var x = Torch.Arange(6).View(2, 3).Float().To(Cl);
+        Assert.Equal("opencl:0", x.Device.ToString());
+        var y = (x.T * 2 + 1).Sum(0);
+        Assert.Equal(Cl, y.Device);
+        Assert.Equal([9f, 27f], y.Cpu().ToArray<float>());
+        var z = Torch.Exp(x.T.Contiguous()).Neg() - 1;
+        // exp differs from the CPU's by an ULP or two (OpenCL's exp is not correctly rounded): float tolerance.
+        Assert.True(Torch.Allclose(Torch.Exp(Torch.Arange(6).View(2, 3).Float().T).Neg().Sub(1), z.Cpu(), rtol: 1e-6, atol: 0));
+    }
+
+    [Fact]
+    public void Elementwise_kernels_run_on_the_device_not_the_host()
+    {
+        var a = Torch.Randn(4, 5).To(Cl);
+        var b = Torch.Randn(5).To(Cl);
+        OpenCLBackend.ResetHostFallbacks();
+        var c = Torch.Where(a.Gt(0), a * b + 2, Torch.Relu(-a)).Sigmoid().To(DType.Float16).To(DType.Float64);
+        Assert.DoesNotContain(OpenCLBackend.HostFallbacks.Keys, k => k.StartsWith("Unary") || k.StartsWith("Binary") || k == "Copy" || k == "Where");
+        var ac = a.Cpu(); var bc = b.Cpu();
+        var expected = Torch.Where(ac.Gt(0), ac * bc + 2, Torch.Relu(-ac)).Sigmoid().To(DType.Float16).To(DType.Float64);
+        Assert.Equal(expected.ToArray<double>(), c.Cpu().ToArray<double>());
+    }
+
+    [Fact]
+    public void Mixing_devices_names_both()
+    {
+        var a = Torch.Ones(2).To(Cl);
+        var e = Assert.Throws<ArgumentException>(() => a + Torch.Ones(2));
+        Assert.Contains("opencl:0", e.Message);
+        Assert.Contains("cpu", e.Message);
+    }
+
+    [Fact]
+    public void An_index_past_the_devices_is_refused()
+    {
+        var e = Assert.Throws<DeviceUnavailableException>(() => Torch.Ones(2).To($"opencl:{Torch.OpenCL.DeviceCount()}"));
+        Assert.Contains("invalid device ordinal", e.Message);
+    }
+
+    [Fact]
+    public void Dtype_conversions_round_as_c10()
+    {
+        double[] values = [1.0000001, -2.5, 65504, 70000, double.NaN, -0.0, 1e-8, 3.999999];
+        var host = Torch.Tensor(values);
+        foreach (var dt in new[] { DType.Float32, DType.Float16, DType.BFloat16, DType.Int64, DType.Int32, DType.Bool })
+        {
+            if (dt.IsIntegral() && values.Any(double.IsNaN)) continue;
+            var expected = host.To(dt).To(DType.Float64).ToArray<double>();
+            var actual = host.To(Cl).To(dt).To(DType.Float64).Cpu().ToArray<double>();
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Fact]
+    public void Memory_is_pooled_and_counted()
+    {
+        Torch.OpenCL.EmptyCache();
+        long before = Torch.OpenCL.MemoryAllocated();
+        var t = Torch.Zeros(1 << 20).To(Cl);
+        Assert.True(Torch.OpenCL.MemoryAllocated() >= before + (4 << 20));
+        t.Dispose();
+        Assert.True(Torch.OpenCL.MemoryAllocated() <= before + 0);
+        Assert.True(Torch.OpenCL.MemoryReserved() >= 4 << 20);
+        var again = Torch.Zeros(1 << 20).To(Cl);
+        Assert.Equal(0f, again.Sum().Item<float>());
+    }
+
+    [Fact]
+    public void A_kernel_that_does_not_build_shows_the_build_log()
+    {
+        var device = OpenCLBackend.DeviceOf(Cl);
+        var e = Assert.Throws<OpenCLException>(() => device.Kernel("__kernel void broken(__global float* x) { x[0] = undefined_name; }", "broken"));
+        Assert.Contains("clBuildProgram", e.Message);
+        Assert.Contains("CL_BUILD_PROGRAM_FAILURE", e.Message);
+        Assert.Contains("undefined_name", e.Message);
+    }
+
+    [Fact]
+    public void Error_codes_have_names_and_meanings()
+    {
+        var e = new OpenCLException("clEnqueueNDRangeKernel", -5);
+        Assert.Equal("clEnqueueNDRangeKernel failed: CL_OUT_OF_RESOURCES (-5): the device ran out of resources (memory, registers) or a kernel faulted", e.Message);
+        Assert.Equal(-5, e.Code);
+    }
+}
