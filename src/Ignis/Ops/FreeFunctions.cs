@@ -188,4 +188,19 @@ public static partial class Torch
     public static Ignis.Tensor Clone(Ignis.Tensor input) => input.Clone();
     /// <summary><c>torch.equal(input, other)</c>: same shape and elements.</summary>
     public static bool Equal(Ignis.Tensor input, Ignis.Tensor other) => input.Equal(other);
+
+    /// <summary><c>torch.isclose(input, other, rtol, atol, equal_nan)</c>: <see cref="Ignis.Tensor.Isclose"/>.</summary>
+    public static Ignis.Tensor Isclose(Ignis.Tensor input, Ignis.Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNan = false) =>
+        input.Isclose(other, rtol, atol, equalNan);
+    /// <summary><c>torch.allclose(input, other, rtol, atol, equal_nan)</c>: <see cref="Ignis.Tensor.Allclose"/>.</summary>
+    public static bool Allclose(Ignis.Tensor input, Ignis.Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNan = false) =>
+        input.Allclose(other, rtol, atol, equalNan);
+    /// <summary><c>torch.all(input)</c>: <see cref="Ignis.Tensor.All()"/>.</summary>
+    public static Ignis.Tensor All(Ignis.Tensor input) => input.All();
+    /// <summary><c>torch.all(input, dim, keepdim)</c>: <see cref="Ignis.Tensor.All(int, bool)"/>.</summary>
+    public static Ignis.Tensor All(Ignis.Tensor input, int dim, bool keepdim = false) => input.All(dim, keepdim);
+    /// <summary><c>torch.any(input)</c>: <see cref="Ignis.Tensor.Any()"/>.</summary>
+    public static Ignis.Tensor Any(Ignis.Tensor input) => input.Any();
+    /// <summary><c>torch.any(input, dim, keepdim)</c>: <see cref="Ignis.Tensor.Any(int, bool)"/>.</summary>
+    public static Ignis.Tensor Any(Ignis.Tensor input, int dim, bool keepdim = false) => input.Any(dim, keepdim);
 }

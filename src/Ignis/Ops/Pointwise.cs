@@ -333,6 +333,59 @@ public partial class Tensor
     /// <summary>True when shapes and all elements are equal (<c>torch.equal</c>).</summary>
     public bool Equal(Tensor other) => shape.SequenceEqual(other.shape) && Eq(other).LogicalNot().Sum().Item<long>() == 0;
 
+    /// <summary>
+    /// True where this and <paramref name="other"/> are close: |a − b| ≤ atol + rtol·|b|, equal infinities, and NaN with NaN
+    /// when <paramref name="equalNan"/> (<c>torch.isclose</c>; both must have one dtype).
+    /// </summary>
+    public Tensor Isclose(Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNan = false)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (DType != other.DType)
+            throw new ArgumentException($"{DType.ScalarTypeName()} did not match {other.DType.ScalarTypeName()}");
+        if (rtol < 0) throw new ArgumentException($"rtol must be greater than or equal to zero, but got {rtol}");
+        if (atol < 0) throw new ArgumentException($"atol must be greater than or equal to zero, but got {atol}");
+        using var _ = Torch.NoGrad();
+        var close = Eq(other);
+        if (equalNan && DType.IsFloatingPoint()) close = close.LogicalOr(IsNan().LogicalAnd(other.IsNan()));
+        if (!DType.IsFloatingPoint() || (rtol == 0 && atol == 0)) return close;
+        // ATen: allowed = atol + |rtol * other|; finite differences within it are close (infinities only by equality).
+        var diff = Sub(other).Abs();
+        var allowed = other.Mul(rtol).Abs().Add(atol);
+        return close.LogicalOr(diff.IsFinite().LogicalAnd(diff.Le(allowed)));
+    }
+
+    /// <summary>True when every element is close (<c>torch.allclose</c>; see <see cref="Isclose"/>).</summary>
+    public bool Allclose(Tensor other, double rtol = 1e-5, double atol = 1e-8, bool equalNan = false) =>
+        !Isclose(other, rtol, atol, equalNan).LogicalNot().Any().Item<bool>();
+
+    /// <summary>True (a bool scalar) when every element is non-zero (<c>torch.all</c>).</summary>
+    public Tensor All()
+    {
+        using var _ = Torch.NoGrad();
+        return LogicalNot().Sum().Eq(0L);
+    }
+
+    /// <summary>Whether all elements along <paramref name="dim"/> are non-zero, as bool (<c>torch.all(input, dim, keepdim)</c>).</summary>
+    public Tensor All(int dim, bool keepdim = false)
+    {
+        using var _ = Torch.NoGrad();
+        return LogicalNot().Sum(dim, keepdim).Eq(0L);
+    }
+
+    /// <summary>True (a bool scalar) when any element is non-zero (<c>torch.any</c>).</summary>
+    public Tensor Any()
+    {
+        using var _ = Torch.NoGrad();
+        return Ne(0L).Sum().Gt(0L);
+    }
+
+    /// <summary>Whether any element along <paramref name="dim"/> is non-zero, as bool (<c>torch.any(input, dim, keepdim)</c>).</summary>
+    public Tensor Any(int dim, bool keepdim = false)
+    {
+        using var _ = Torch.NoGrad();
+        return Ne(0L).Sum(dim, keepdim).Gt(0L);
+    }
+
     // ---------- scalar overloads ----------
 
     /// <summary><c>add</c> with a scalar.</summary>
