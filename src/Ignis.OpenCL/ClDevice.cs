@@ -35,6 +35,7 @@ internal sealed unsafe class ClDevice
         MaxAlloc = (long)DeviceValue<ulong>(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
         MaxWorkGroup = (long)DeviceValue<nuint>(device, CL_DEVICE_MAX_WORK_GROUP_SIZE);
         LocalMemory = (long)DeviceValue<ulong>(device, CL_DEVICE_LOCAL_MEM_SIZE);
+        IsCpu = (DeviceValue<ulong>(device, CL_DEVICE_TYPE) & 2) != 0;
         HasFp64 = Extensions.Contains("cl_khr_fp64", StringComparison.Ordinal) || DeviceValue<ulong>(device, CL_DEVICE_DOUBLE_FP_CONFIG) != 0;
         int err;
         nint dev = device;
@@ -62,6 +63,9 @@ internal sealed unsafe class ClDevice
     public long MaxWorkGroup { get; }
     public long LocalMemory { get; }
     public bool HasFp64 { get; }
+
+    /// <summary>True for a CPU device (PoCL, Intel's CPU runtime): kernels that favour CPUs' vectorisers are chosen.</summary>
+    public bool IsCpu { get; }
     public ClAllocator Allocator { get; }
     public Device Device => new(DeviceType.OpenCL, Index);
 

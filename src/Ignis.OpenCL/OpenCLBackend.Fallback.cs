@@ -116,34 +116,6 @@ public sealed partial class OpenCLBackend
     }
 
     /// <inheritdoc/>
-    public void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices) =>
-        Fallback("MaxPool2d", [input, output, indices], [1, 2], v => cpu.MaxPool2d(v[0]!, g, v[1]!, v[2]!));
-
-    /// <inheritdoc/>
-    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput) =>
-        Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, v[2]!));
-
-    /// <inheritdoc/>
-    public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output) =>
-        Fallback("AvgPool2d", [input, output], [1], v => cpu.AvgPool2d(v[0]!, g, countIncludePad, adaptive, v[1]!));
-
-    /// <inheritdoc/>
-    public void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput) =>
-        Fallback("AvgPool2dBackward", [gradOutput, gradInput], [1], v => cpu.AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!));
-
-    /// <inheritdoc/>
-    public void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
-        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd) =>
-        Fallback("BatchNorm", [input, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd], [3, 4, 5, 6, 7],
-            v => cpu.BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!));
-
-    /// <inheritdoc/>
-    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
-        TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
-        Fallback("BatchNormBackward", [gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
-            v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]));
-
-    /// <inheritdoc/>
     public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h)
     {
         if (!TryAdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, h))
@@ -151,14 +123,5 @@ public sealed partial class OpenCLBackend
     }
 
     // Native kernels land family by family; until then each Try* reports false and the host path runs.
-    bool TryReduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg) => false;
-    bool TrySoftmax(TensorView x, TensorView dst, bool log) => false;
-    bool TrySoftmaxBackward(TensorView y, TensorView gy, TensorView dst, bool log) => false;
-    bool TryCumsum(TensorView x, TensorView dst) => false;
-    bool TryMatMul(TensorView a, TensorView b, TensorView dst) => false;
     bool TryGather(TensorView x, int dim, TensorView index, TensorView dst) => false;
-    bool TryConv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output) => false;
-    bool TryConv2dBackwardInput(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput) => false;
-    bool TryConv2dBackwardWeight(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight) => false;
-    bool TryAdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h) => false;
 }

@@ -216,7 +216,7 @@ internal static class OpCases
         ["isclose"] = x => Torch.Isclose(x[0], x[1], rtol: 0.1, atol: 0.05),
         ["isclose_default"] = x => x[0].Isclose(x[1]),
         ["isclose_equal_nan"] = x => Torch.Isclose(x[0], x[1], equalNan: true),
-        ["allclose"] = x => Torch.Scalar(Torch.Allclose(x[0], x[1], rtol: 0.1, atol: 0.05) ? 1 : 0, DType.Bool),
+        ["allclose"] = x => Torch.Scalar(Torch.Allclose(x[0], x[1], rtol: 0.1, atol: 0.05) ? 1 : 0, DType.Bool, x[0].Device),
         ["all"] = x => Torch.All(x[0]),
         ["any"] = x => x[0].Any(),
         ["all_dim"] = x => x[0].All(1),

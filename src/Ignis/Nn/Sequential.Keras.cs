@@ -99,8 +99,9 @@ public sealed partial class Sequential
             var acc = new MetricSums(metrics);
             var clock = Stopwatch.StartNew();
             int batch = 0;
-            foreach (var b in batches)
+            foreach (var batchOnHost in batches)
             {
+                var b = OnModelDevice(batchOnHost);
                 optimizer.ZeroGrad();
                 var output = Forward(b[0]);
                 var loss = lossFn(output, b[1]);
@@ -136,8 +137,9 @@ public sealed partial class Sequential
         {
             using var _ = Torch.NoGrad();
             var acc = new MetricSums(metrics);
-            foreach (var b in batches)
+            foreach (var batchOnHost in batches)
             {
+                var b = OnModelDevice(batchOnHost);
                 var output = Forward(b[0]);
                 acc.Add(lossFn(output, b[1]), output, b[1], this);
             }
@@ -155,13 +157,25 @@ public sealed partial class Sequential
         {
             using var _ = Torch.NoGrad();
             var parts = new List<Tensor>();
-            for (long i = 0; i < x.Size(0); i += batchSize) parts.Add(Forward(x.Narrow(0, i, Math.Min(batchSize, x.Size(0) - i))));
+            for (long i = 0; i < x.Size(0); i += batchSize) parts.Add(Forward(OnModelDevice([x.Narrow(0, i, Math.Min(batchSize, x.Size(0) - i))])[0]));
             return Torch.Cat(parts);
         }
         finally { Train(wasTraining); }
     }
 
     /// <summary>Running sums of loss and metrics weighted by batch size.</summary>
+    /// <summary>
+    /// The batch on the device of the model's parameters (Keras places data where the model runs): after
+    /// <c>model.To("opencl")</c>, host data trains on the device without a change to the Fit call.
+    /// </summary>
+    Tensor[] OnModelDevice(Tensor[] batch)
+    {
+        if (Parameters().FirstOrDefault() is not { } p) return batch;
+        var device = p.Device;
+        if (batch.All(t => t.Device.SameAs(device))) return batch;
+        return batch.Select(t => t.Device.SameAs(device) ? t : t.To(device)).ToArray();
+    }
+
     sealed class MetricSums(string[] metrics)
     {
         double loss;

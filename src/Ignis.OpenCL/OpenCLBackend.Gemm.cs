@@ -1,0 +1,169 @@
+using Ignis.Backends;
+using Ignis.OpenCL.Kernels;
+
+namespace Ignis.OpenCL;
+
+// Batched matrix products and convolution (im2col/col2im + the GEMM template).
+public sealed partial class OpenCLBackend
+{
+    /// <summary>A GEMM operand: storage, element offset, batch stride and the two matrix strides.</summary>
+    readonly record struct Operand(Storage Storage, long Offset, long BatchStride, long Stride1, long Stride2);
+
+    /// <summary>C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] for z &lt; batches ([M,K]·[K,N]; C's column stride is 1).</summary>
+    static void Gemm(ClDevice device, ClType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
+    {
+        if (batches == 0 || m == 0 || n == 0) return;
+        var args = new KernelArgs();
+        args.Long(m); args.Long(n); args.Long(k); args.Long(sum); args.Int(accumulate ? 1 : 0);
+        foreach (var o in new[] { a, b })
+        {
+            args.Buffer(o.Storage); args.Long(o.Offset); args.Long(o.BatchStride); args.Long(o.Stride1); args.Long(o.Stride2);
+        }
+        args.Buffer(c.Storage); args.Long(c.Offset); args.Long(c.BatchStride); args.Long(c.Stride1);
+        if (device.IsCpu)
+        {
+            device.Launch(device.Kernel(GemmSimple.Source(t), "gemm"), args, [n, m, batches]);
+            return;
+        }
+        long groupsN = (n + Kernels.Gemm.Tile - 1) / Kernels.Gemm.Tile, groupsM = (m + Kernels.Gemm.Tile - 1) / Kernels.Gemm.Tile;
+        device.Launch(device.Kernel(Kernels.Gemm.Source(t), "gemm"), args,
+            [groupsN * Kernels.Gemm.Threads, groupsM * Kernels.Gemm.Threads, batches], [Kernels.Gemm.Threads, Kernels.Gemm.Threads, 1]);
+    }
+
+    bool FloatKernelsFor(ClDevice device, params TensorView?[] views)
+    {
+        var dt = views[0]!.DType;
+        foreach (var v in views)
+            if (v is not null && (v.DType != dt || DeviceOf(v) != device)) return false;
+        return dt.IsFloatingPoint() && !NeedsFp64(device, [ClType.Of(dt)], null);
+    }
+
+    bool TryMatMul(TensorView a, TensorView b, TensorView dst)
+    {
+        var device = DeviceOf(dst);
+        if (!FloatKernelsFor(device, dst, a, b) || a.Dim != 3 || b.Dim != 3 || !dst.IsContiguous) return false;
+        long batches = dst.Shape[0], m = dst.Shape[1], n = dst.Shape[2], k = a.Shape[2];
+        if (k == 0) { Fill(dst, 0); return true; }
+        Gemm(device, ClType.Of(dst.DType), batches, 1, m, n, k,
+            new(a.Storage, a.Offset, a.Strides[0], a.Strides[1], a.Strides[2]),
+            new(b.Storage, b.Offset, b.Strides[0], b.Strides[1], b.Strides[2]),
+            new(dst.Storage, dst.Offset, m * n, n, 1), accumulate: false);
+        GC.KeepAlive(a); GC.KeepAlive(b); GC.KeepAlive(dst);
+        return true;
+    }
+
+    /// <summary>Images per im2col chunk, so the column buffer stays under 32 Mi elements.</summary>
+    static long ChunkImages(long images, long colPerImage) => Math.Clamp((32L << 20) / Math.Max(1, colPerImage), 1, Math.Max(1, images));
+
+    void Im2Col(ClDevice device, ClType t, TensorView x, long n0, long nb, long cstart, long cg, Conv2dGeometry g, long kh, long kw, long oh, long ow, Storage col)
+    {
+        long c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
+        var args = new KernelArgs();
+        long total = nb * cg * kh * kw * oh * ow;
+        args.Long(total); args.Buffer(x.Storage); args.Long(x.Offset + n0 * c * h * w); args.Long(cg); args.Long(h); args.Long(w); args.Long(cstart); args.Long(c);
+        args.Buffer(col); args.Int((int)kh); args.Int((int)kw); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+        args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
+        device.Launch(device.Kernel(ConvKernels.Source(t), "im2col"), args, [total]);
+    }
+
+    bool ConvShapesOk(ClDevice device, TensorView input, TensorView weight, TensorView output) =>
+        FloatKernelsFor(device, input, weight, output) && input.Dim == 4 && weight.Dim == 4 && output.Dim == 4
+        && input.IsContiguous && weight.IsContiguous && output.IsContiguous;
+
+    bool TryConv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output)
+    {
+        var device = DeviceOf(output);
+        if (!ConvShapesOk(device, input, weight, output) || (bias is not null && !FloatKernelsFor(device, output, bias))) return false;
+        var t = ClType.Of(output.DType);
+        long n = input.Shape[0], c = input.Shape[1], cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
+        long oh = output.Shape[2], ow = output.Shape[3], p = oh * ow;
+        long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        long chunk = ChunkImages(n, ckk * p);
+        using (var col = AllocateUninitialized(output.Device, output.DType, chunk * ckk * p))
+        {
+            for (long n0 = 0; n0 < n; n0 += chunk)
+            {
+                long nb = Math.Min(chunk, n - n0);
+                for (int grp = 0; grp < g.Groups; grp++)
+                {
+                    Im2Col(device, t, input, n0, nb, grp * cg, cg, g, kh, kw, oh, ow, col);
+                    Gemm(device, t, nb, 1, mg, p, ckk,
+                        new(weight.Storage, weight.Offset + grp * mg * ckk, 0, ckk, 1),
+                        new(col, 0, ckk * p, p, 1),
+                        new(output.Storage, output.Offset + (n0 * cout + grp * mg) * p, cout * p, p, 1), accumulate: false);
+                }
+            }
+        }
+        if (bias is not null)
+        {
+            var o3 = new TensorView(output.Storage, [n, cout, p], [cout * p, p, 1], output.Offset);
+            var b3 = new TensorView(bias.Storage, [n, cout, p], [0, bias.Strides[0], 0], bias.Offset);
+            RunElementwise(o3, [o3, b3], "(x + y)");
+        }
+        GC.KeepAlive(input); GC.KeepAlive(weight); GC.KeepAlive(output);
+        return true;
+    }
+
+    bool TryConv2dBackwardInput(TensorView gradOutput, TensorView weight, Conv2dGeometry g, TensorView gradInput)
+    {
+        var device = DeviceOf(gradInput);
+        if (!ConvShapesOk(device, gradInput, weight, gradOutput)) return false;
+        var t = ClType.Of(gradInput.DType);
+        long n = gradInput.Shape[0], c = gradInput.Shape[1], h = gradInput.Shape[2], w = gradInput.Shape[3];
+        long cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
+        long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
+        long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        long chunk = ChunkImages(n, ckk * p);
+        using var col = AllocateUninitialized(gradInput.Device, gradInput.DType, chunk * ckk * p);
+        for (long n0 = 0; n0 < n; n0 += chunk)
+        {
+            long nb = Math.Min(chunk, n - n0);
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                // Column gradients = Wᵍᵀ · gradOutᵍ, then folded back onto the input pixels.
+                Gemm(device, t, nb, 1, ckk, p, mg,
+                    new(weight.Storage, weight.Offset + grp * mg * ckk, 0, 1, ckk),
+                    new(gradOutput.Storage, gradOutput.Offset + (n0 * cout + grp * mg) * p, cout * p, p, 1),
+                    new(col, 0, ckk * p, p, 1), accumulate: false);
+                var args = new KernelArgs();
+                long total = nb * cg * h * w;
+                args.Long(total); args.Buffer(col); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset + n0 * c * h * w);
+                args.Long(cg); args.Long(h); args.Long(w); args.Long(grp * cg); args.Long(c);
+                args.Int((int)kh); args.Int((int)kw); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+                args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
+                device.Launch(device.Kernel(ConvKernels.Source(t), "col2im"), args, [total]);
+            }
+        }
+        GC.KeepAlive(gradOutput); GC.KeepAlive(weight); GC.KeepAlive(gradInput);
+        return true;
+    }
+
+    bool TryConv2dBackwardWeight(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight)
+    {
+        var device = DeviceOf(gradWeight);
+        if (!ConvShapesOk(device, input, gradWeight, gradOutput)) return false;
+        var t = ClType.Of(gradWeight.DType);
+        long n = input.Shape[0], c = input.Shape[1];
+        long cout = gradWeight.Shape[0], kh = gradWeight.Shape[2], kw = gradWeight.Shape[3];
+        long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
+        long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        if (n == 0) { Fill(gradWeight, 0); return true; }
+        long chunk = ChunkImages(n, ckk * p);
+        using var col = AllocateUninitialized(gradWeight.Device, gradWeight.DType, chunk * ckk * p);
+        for (long n0 = 0; n0 < n; n0 += chunk)
+        {
+            long nb = Math.Min(chunk, n - n0);
+            for (int grp = 0; grp < g.Groups; grp++)
+            {
+                // gradWᵍ (+)= Σ over the chunk's images of gradOutᵍ · colᵀ: one launch sums the images (the GEMM's S).
+                Im2Col(device, t, input, n0, nb, grp * cg, cg, g, kh, kw, oh, ow, col);
+                Gemm(device, t, 1, nb, mg, ckk, p,
+                    new(gradOutput.Storage, gradOutput.Offset + (n0 * cout + grp * mg) * p, cout * p, p, 1),
+                    new(col, 0, ckk * p, 1, p),
+                    new(gradWeight.Storage, gradWeight.Offset + grp * mg * ckk, 0, ckk, 1), accumulate: n0 > 0);
+            }
+        }
+        GC.KeepAlive(gradOutput); GC.KeepAlive(input); GC.KeepAlive(gradWeight);
+        return true;
+    }
+}

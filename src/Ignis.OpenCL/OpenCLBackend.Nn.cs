@@ -1,0 +1,200 @@
+using Ignis.Backends;
+using Ignis.OpenCL.Kernels;
+
+namespace Ignis.OpenCL;
+
+// Pooling, batch norm and Adam (Kernels/NnKernels.cs), for float32/float64 on contiguous operands.
+public sealed partial class OpenCLBackend
+{
+    /// <summary>The device and kernel dtype when every operand is a contiguous float32/float64 tensor the device can compute.</summary>
+    bool NnKernelsFor(TensorView first, out ClDevice device, out ClType t, params TensorView?[] rest)
+    {
+        device = DeviceOf(first);
+        t = ClType.Of(first.DType);
+        if (first.DType is not (DType.Float32 or DType.Float64) || !first.IsContiguous) return false;
+        if (first.DType == DType.Float64 && !device.HasFp64) return false;
+        foreach (var v in rest)
+            if (v is not null && (v.DType != first.DType || !v.IsContiguous || DeviceOf(v) != device)) return false;
+        return true;
+    }
+
+    nint NnKernel(ClDevice device, ClType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
+
+    void AccScalar(KernelArgs args, ClDevice device, double v)
+    {
+        if (device.HasFp64) args.Double(v); else args.Float((float)v);
+    }
+
+    static void TScalar(KernelArgs args, ClType t, double v)
+    {
+        if (t.DType == DType.Float64) args.Double(v); else args.Float((float)v);
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices)
+    {
+        if (!NnKernelsFor(input, out var device, out var t, output) || indices.DType != DType.Int64 || !indices.IsContiguous)
+        {
+            Fallback("MaxPool2d", [input, output, indices], [1, 2], v => cpu.MaxPool2d(v[0]!, g, v[1]!, v[2]!));
+            return;
+        }
+        long total = output.Numel;
+        var args = new KernelArgs();
+        args.Long(total); args.Buffer(input.Storage); args.Long(input.Offset); args.Buffer(output.Storage); args.Long(output.Offset);
+        args.Buffer(indices.Storage); args.Long(indices.Offset);
+        args.Long(input.Shape[2]); args.Long(input.Shape[3]); args.Long(output.Shape[2]); args.Long(output.Shape[3]);
+        args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+        args.Int(g.DilationH); args.Int(g.DilationW);
+        device.Launch(NnKernel(device, t, "maxpool"), args, [total]);
+        GC.KeepAlive(input); GC.KeepAlive(output); GC.KeepAlive(indices);
+    }
+
+    /// <inheritdoc/>
+    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput)
+    {
+        if (!NnKernelsFor(gradInput, out var device, out var t, gradOutput) || indices.DType != DType.Int64 || !indices.IsContiguous)
+        {
+            Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, v[2]!));
+            return;
+        }
+        long planes = gradInput.Shape[0] * gradInput.Shape[1];
+        var args = new KernelArgs();
+        args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
+        args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+        args.Long(gradInput.Shape[2] * gradInput.Shape[3]); args.Long(gradOutput.Shape[2] * gradOutput.Shape[3]);
+        device.Launch(NnKernel(device, t, "maxpool_bw"), args, [planes]);
+        GC.KeepAlive(gradOutput); GC.KeepAlive(indices); GC.KeepAlive(gradInput);
+    }
+
+    void PoolArgs(KernelArgs args, TensorView big, TensorView small, Pool2dGeometry g, bool countIncludePad, bool adaptive)
+    {
+        args.Long(big.Shape[2]); args.Long(big.Shape[3]); args.Long(small.Shape[2]); args.Long(small.Shape[3]);
+        args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+        args.Int(countIncludePad ? 1 : 0); args.Int(adaptive ? 1 : 0);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output)
+    {
+        if (!NnKernelsFor(input, out var device, out var t, output))
+        {
+            Fallback("AvgPool2d", [input, output], [1], v => cpu.AvgPool2d(v[0]!, g, countIncludePad, adaptive, v[1]!));
+            return;
+        }
+        long total = output.Numel;
+        var args = new KernelArgs();
+        args.Long(total); args.Buffer(input.Storage); args.Long(input.Offset); args.Buffer(output.Storage); args.Long(output.Offset);
+        PoolArgs(args, input, output, g, countIncludePad, adaptive);
+        device.Launch(NnKernel(device, t, "avgpool"), args, [total]);
+        GC.KeepAlive(input); GC.KeepAlive(output);
+    }
+
+    /// <inheritdoc/>
+    public void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput)
+    {
+        if (!NnKernelsFor(gradInput, out var device, out var t, gradOutput))
+        {
+            Fallback("AvgPool2dBackward", [gradOutput, gradInput], [1], v => cpu.AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!));
+            return;
+        }
+        long planes = gradInput.Shape[0] * gradInput.Shape[1];
+        var args = new KernelArgs();
+        args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+        PoolArgs(args, gradInput, gradOutput, g, countIncludePad, adaptive);
+        device.Launch(NnKernel(device, t, "avgpool_bw"), args, [planes]);
+        GC.KeepAlive(gradOutput); GC.KeepAlive(gradInput);
+    }
+
+    /// <summary>An optional per-channel operand: its buffer and offset, or the stand-in buffer with a 0 flag.</summary>
+    static void Optional(KernelArgs args, TensorView? v, TensorView standIn)
+    {
+        args.Buffer((v ?? standIn).Storage); args.Long(v?.Offset ?? 0); args.Int(v is null ? 0 : 1);
+    }
+
+    /// <inheritdoc/>
+    public void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd)
+    {
+        bool running = runningMean is not null && runningVar is not null;
+        if (!NnKernelsFor(input, out var device, out var t, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd)
+            || (!training && !running) || (training && (runningMean is null) != (runningVar is null)))
+        {
+            Fallback("BatchNorm", [input, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd], [3, 4, 5, 6, 7],
+                v => cpu.BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!));
+            return;
+        }
+        long n = input.Shape[0], c = input.Shape[1], s = input.Numel / Math.Max(1, n * c);
+        if (c == 0) return;
+        using var coef = AllocateUninitialized(input.Device, device.HasFp64 ? DType.Float64 : DType.Float32, 2 * c);
+        var args = new KernelArgs();
+        args.Long(n); args.Long(c); args.Long(s); args.Buffer(input.Storage); args.Long(input.Offset); args.Int(training ? 1 : 0);
+        AccScalar(args, device, momentum); AccScalar(args, device, eps);
+        args.Buffer((runningMean ?? input).Storage); args.Long(runningMean?.Offset ?? 0);
+        args.Buffer((runningVar ?? input).Storage); args.Long(runningVar?.Offset ?? 0); args.Int(running ? 1 : 0);
+        Optional(args, weight, input); Optional(args, bias, input);
+        args.Buffer(saveMean.Storage); args.Long(saveMean.Offset); args.Buffer(saveInvStd.Storage); args.Long(saveInvStd.Offset);
+        args.Buffer(coef);
+        device.Launch(NnKernel(device, t, "bn_stats"), args, [c * RowKernels.Group], [RowKernels.Group]);
+        long total = input.Numel;
+        var apply = new KernelArgs();
+        apply.Long(total); apply.Long(c); apply.Long(s); apply.Buffer(input.Storage); apply.Long(input.Offset);
+        apply.Buffer(output.Storage); apply.Long(output.Offset); apply.Buffer(coef);
+        device.Launch(NnKernel(device, t, "bn_apply"), apply, [total]);
+        GC.KeepAlive(input); GC.KeepAlive(weight); GC.KeepAlive(bias); GC.KeepAlive(runningMean); GC.KeepAlive(runningVar);
+        GC.KeepAlive(output); GC.KeepAlive(saveMean); GC.KeepAlive(saveInvStd);
+    }
+
+    /// <inheritdoc/>
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+        TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias)
+    {
+        if (!NnKernelsFor(input, out var device, out var t, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias))
+        {
+            Fallback("BatchNormBackward", [gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
+                v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]));
+            return;
+        }
+        long n = input.Shape[0], c = input.Shape[1], s = input.Numel / Math.Max(1, n * c);
+        if (c == 0) return;
+        using var coef = AllocateUninitialized(input.Device, device.HasFp64 ? DType.Float64 : DType.Float32, 3 * c);
+        var args = new KernelArgs();
+        args.Long(n); args.Long(c); args.Long(s);
+        args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(input.Storage); args.Long(input.Offset);
+        Optional(args, weight, input);
+        args.Buffer(saveMean.Storage); args.Long(saveMean.Offset); args.Buffer(saveInvStd.Storage); args.Long(saveInvStd.Offset);
+        args.Int(training ? 1 : 0);
+        Optional(args, gradWeight, input); Optional(args, gradBias, input);
+        args.Buffer(coef);
+        device.Launch(NnKernel(device, t, "bn_bw_stats"), args, [c * RowKernels.Group], [RowKernels.Group]);
+        if (gradInput is not null)
+        {
+            long total = input.Numel;
+            var apply = new KernelArgs();
+            apply.Long(total); apply.Long(c); apply.Long(s);
+            apply.Buffer(gradOutput.Storage); apply.Long(gradOutput.Offset); apply.Buffer(input.Storage); apply.Long(input.Offset);
+            apply.Buffer(gradInput.Storage); apply.Long(gradInput.Offset); apply.Buffer(coef);
+            device.Launch(NnKernel(device, t, "bn_bw_apply"), apply, [total]);
+        }
+        GC.KeepAlive(gradOutput); GC.KeepAlive(input); GC.KeepAlive(weight); GC.KeepAlive(saveMean); GC.KeepAlive(saveInvStd);
+        GC.KeepAlive(gradInput); GC.KeepAlive(gradWeight); GC.KeepAlive(gradBias);
+    }
+
+    bool TryAdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h)
+    {
+        if (!NnKernelsFor(param, out var device, out var t, grad, expAvg, expAvgSq, maxExpAvgSq)) return false;
+        long total = param.Numel;
+        if (total == 0) return true;
+        double bc1 = 1 - Math.Pow(h.Beta1, h.Step), bc2 = 1 - Math.Pow(h.Beta2, h.Step);
+        var args = new KernelArgs();
+        args.Long(total);
+        foreach (var v in new[] { param, grad, expAvg, expAvgSq }) { args.Buffer(v.Storage); args.Long(v.Offset); }
+        args.Buffer((maxExpAvgSq ?? param).Storage); args.Long(maxExpAvgSq?.Offset ?? 0); args.Int(maxExpAvgSq is null ? 0 : 1);
+        // The CPU kernel's constants, rounded to the parameter dtype the same way.
+        foreach (double v in new[] { h.Beta1, h.Beta2, 1 - h.Beta1, 1 - h.Beta2, h.Eps, Math.Sqrt(bc2), -(h.Lr / bc1), h.WeightDecay, 1 - h.Lr * h.WeightDecay })
+            TScalar(args, t, v);
+        args.Int(h.WeightDecay != 0 && !h.Decoupled ? 1 : 0); args.Int(h.WeightDecay != 0 && h.Decoupled ? 1 : 0);
+        device.Launch(NnKernel(device, t, "adam"), args, [total]);
+        GC.KeepAlive(param); GC.KeepAlive(grad); GC.KeepAlive(expAvg); GC.KeepAlive(expAvgSq); GC.KeepAlive(maxExpAvgSq);
+        return true;
+    }
+}

@@ -1,0 +1,87 @@
+using Ignis.Backends;
+using Ignis.OpenCL.Kernels;
+
+namespace Ignis.OpenCL;
+
+// Row reductions, softmax and its gradient, cumsum (Kernels/RowKernels.cs).
+public sealed partial class OpenCLBackend
+{
+    static bool Rows2D(TensorView x) => x.Dim == 2 && x.IsContiguous;
+
+    bool TryReduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg)
+    {
+        if (!Rows2D(x) || dst.Dim != 1 || (indices is not null && indices.Dim != 1)) return false;
+        long rows = x.Shape[0], k = x.Shape[1];
+        if (rows == 0) return true;
+        if (k == 0 && op is ReduceOp.Max or ReduceOp.Min) return false;
+        if (op == ReduceOp.Var && !x.DType.IsFloatingPoint()) return false;
+        if (!x.DType.IsFloatingPoint() && x.DType == DType.Bool) return false;
+        var device = DeviceOf(x);
+        var xt = ClType.Of(x.DType);
+        var dt = ClType.Of(dst.DType);
+        bool fp64 = device.HasFp64 && op == ReduceOp.Var;
+        if (NeedsFp64(device, [xt, dt], null)) return false;
+        var kernel = device.Kernel(RowKernels.Reduce(op, xt, dt, fp64, indices is not null), "reduce");
+        var args = new KernelArgs();
+        args.Long(k);
+        args.Buffer(x.Storage); args.Long(x.Offset);
+        args.Buffer(dst.Storage); args.Long(dst.Offset); args.Long(dst.Strides[0]);
+        if (indices is not null) { args.Buffer(indices.Storage); args.Long(indices.Offset); args.Long(indices.Strides[0]); }
+        if (fp64) args.Double(arg); else args.Float((float)arg);
+        device.Launch(kernel, args, [rows * RowKernels.Group], [RowKernels.Group]);
+        GC.KeepAlive(x); GC.KeepAlive(dst); GC.KeepAlive(indices);
+        return true;
+    }
+
+    bool TrySoftmax(TensorView x, TensorView dst, bool log)
+    {
+        if (!Rows2D(x) || !Rows2D(dst) || !x.DType.IsFloatingPoint() || x.DType != dst.DType) return false;
+        var device = DeviceOf(x);
+        var t = ClType.Of(x.DType);
+        if (NeedsFp64(device, [t], null)) return false;
+        long rows = x.Shape[0], k = x.Shape[1];
+        if (rows == 0 || k == 0) return true;
+        var args = new KernelArgs();
+        args.Long(k);
+        args.Buffer(x.Storage); args.Long(x.Offset);
+        args.Buffer(dst.Storage); args.Long(dst.Offset);
+        device.Launch(device.Kernel(RowKernels.Softmax(t, log), "softmax"), args, [rows * RowKernels.Group], [RowKernels.Group]);
+        GC.KeepAlive(x); GC.KeepAlive(dst);
+        return true;
+    }
+
+    bool TrySoftmaxBackward(TensorView y, TensorView gy, TensorView dst, bool log)
+    {
+        if (!Rows2D(y) || !Rows2D(gy) || !Rows2D(dst) || !y.DType.IsFloatingPoint() || gy.DType != y.DType || dst.DType != y.DType) return false;
+        var device = DeviceOf(y);
+        var t = ClType.Of(y.DType);
+        if (NeedsFp64(device, [t], null)) return false;
+        long rows = y.Shape[0], k = y.Shape[1];
+        if (rows == 0 || k == 0) return true;
+        var args = new KernelArgs();
+        args.Long(k);
+        args.Buffer(y.Storage); args.Long(y.Offset);
+        args.Buffer(gy.Storage); args.Long(gy.Offset);
+        args.Buffer(dst.Storage); args.Long(dst.Offset);
+        device.Launch(device.Kernel(RowKernels.SoftmaxBackward(t, log), "softmax_bw"), args, [rows * RowKernels.Group], [RowKernels.Group]);
+        GC.KeepAlive(y); GC.KeepAlive(gy); GC.KeepAlive(dst);
+        return true;
+    }
+
+    bool TryCumsum(TensorView x, TensorView dst)
+    {
+        if (!Rows2D(x) || !Rows2D(dst) || x.DType != dst.DType || x.DType == DType.Bool) return false;
+        var device = DeviceOf(x);
+        var t = ClType.Of(x.DType);
+        if (NeedsFp64(device, [t], null)) return false;
+        long rows = x.Shape[0], k = x.Shape[1];
+        if (rows == 0 || k == 0) return true;
+        var args = new KernelArgs();
+        args.Long(rows); args.Long(k);
+        args.Buffer(x.Storage); args.Long(x.Offset);
+        args.Buffer(dst.Storage); args.Long(dst.Offset);
+        device.Launch(device.Kernel(RowKernels.Cumsum(t, device.HasFp64), "cumsum"), args, [rows]);
+        GC.KeepAlive(x); GC.KeepAlive(dst);
+        return true;
+    }
+}
