@@ -175,6 +175,21 @@ public class PublishedBuildTests(ITestOutputHelper output)
         Assert.Contains("tensor([[0.4963, 0.7682, 0.0885]", trimmed.Out);
     }
 
+    [SkippableFact]
+    public void NativeAot_opencl_probe_binds_opencl_at_run_time_and_explains_its_absence()
+    {
+        // The OpenCL backend's binding (function pointers over NativeLibrary) compiled ahead of time: CI installs PoCL.
+        string exe = PublishedFile("openclprobe-aot", "Ignis.OpenCL.Probe");
+        var found = Run(exe, "");
+        Assert.Equal(0, found.Code);
+        Assert.Contains("available=True", found.Out);
+        Assert.Contains("sum=6", found.Out);
+        var hidden = Run(exe, "", ("IGNIS_OPENCL_LIBRARY", "/nonexistent/libOpenCL.so.1"));
+        Assert.Equal(0, hidden.Code);
+        Assert.Contains("available=False", hidden.Out);
+        Assert.Contains("error=DeviceUnavailableException: Device 'opencl' is not available: no OpenCL ICD loader found", hidden.Out);
+    }
+
     // Loss and accuracy lines without the timings that follow them.
     static string[] Results(string stdout) => stdout.Split('\n')
         .Where(l => l.Contains("loss", StringComparison.Ordinal) || l.Contains("accuracy", StringComparison.Ordinal))

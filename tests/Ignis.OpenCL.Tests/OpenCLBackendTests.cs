@@ -8,7 +8,7 @@ public class OpenCLBackendTests
 {
     static readonly Device Cl = DeviceUnderTest.Device;
 
-    [Fact]
+    [OpenCLFact]
     public void A_device_is_found_and_described()
     {
         Assert.True(Torch.OpenCL.IsAvailable(), Torch.OpenCL.UnavailableReason());
@@ -22,7 +22,7 @@ public class OpenCLBackendTests
         Assert.StartsWith("OpenCL ", info.Version);
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Tensors_live_on_the_device_and_compute_there()
     {
         var x = Torch.Arange(6).View(2, 3).Float().To(Cl);
@@ -35,7 +35,7 @@ public class OpenCLBackendTests
         Assert.True(Torch.Allclose(Torch.Exp(Torch.Arange(6).View(2, 3).Float().T).Neg().Sub(1), z.Cpu(), rtol: 1e-6, atol: 0));
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Elementwise_kernels_run_on_the_device_not_the_host()
     {
         var a = Torch.Randn(4, 5).To(Cl);
@@ -48,7 +48,7 @@ public class OpenCLBackendTests
         Assert.Equal(expected.ToArray<double>(), c.Cpu().ToArray<double>());
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Mixing_devices_names_both()
     {
         var a = Torch.Ones(2).To(Cl);
@@ -57,14 +57,14 @@ public class OpenCLBackendTests
         Assert.Contains("cpu", e.Message);
     }
 
-    [Fact]
+    [OpenCLFact]
     public void An_index_past_the_devices_is_refused()
     {
         var e = Assert.Throws<DeviceUnavailableException>(() => Torch.Ones(2).To($"opencl:{Torch.OpenCL.DeviceCount()}"));
         Assert.Contains("invalid device ordinal", e.Message);
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Dtype_conversions_round_as_c10()
     {
         double[] values = [1.0000001, -2.5, 65504, 70000, double.NaN, -0.0, 1e-8, 3.999999];
@@ -78,7 +78,7 @@ public class OpenCLBackendTests
         }
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Memory_is_pooled_and_counted()
     {
         Torch.OpenCL.EmptyCache();
@@ -92,7 +92,7 @@ public class OpenCLBackendTests
         Assert.Equal(0f, again.Sum().Item<float>());
     }
 
-    [Fact]
+    [OpenCLFact]
     public void A_kernel_that_does_not_build_shows_the_build_log()
     {
         var device = OpenCLBackend.DeviceOf(Cl);
@@ -102,11 +102,73 @@ public class OpenCLBackendTests
         Assert.Contains("undefined_name", e.Message);
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Error_codes_have_names_and_meanings()
     {
         var e = new OpenCLException("clEnqueueNDRangeKernel", -5);
         Assert.Equal("clEnqueueNDRangeKernel failed: CL_OUT_OF_RESOURCES (-5): the device ran out of resources (memory, registers) or a kernel faulted", e.Message);
         Assert.Equal(-5, e.Code);
+    }
+}
+
+/// <summary>The shared op/nn suites really run on the OpenCL device.</summary>
+public class ConformanceSuiteDeviceTests
+{
+    [OpenCLFact]
+    public void The_shared_suites_run_on_opencl() => Assert.Equal("opencl:0", Ignis.Tests.Fixture.DeviceUnderTest.ToString());
+}
+
+/// <summary>
+/// Machines without OpenCL: a child process (tests/Ignis.OpenCL.Probe) runs with the ICD loader hidden, or with the
+/// loader present but no driver registered; OpenCL is unavailable with the reason, and using it throws a clear error.
+/// </summary>
+public class MissingOpenCLTests
+{
+    static string Probe()
+    {
+        // tests/Ignis.OpenCL.Tests/bin/<Configuration>/net10.0 → tests/Ignis.OpenCL.Probe/bin/<Configuration>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        string configuration = here.Parent!.Name, tfm = here.Name;
+        string path = Path.GetFullPath(Path.Combine(here.FullName, "..", "..", "..", "..", "Ignis.OpenCL.Probe", "bin", configuration, tfm, "Ignis.OpenCL.Probe.dll"));
+        Assert.True(File.Exists(path), $"build tests/Ignis.OpenCL.Probe first ({path} is missing)");
+        return path;
+    }
+
+    static Dictionary<string, string> Run(params (string Name, string Value)[] env)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Probe());
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(120_000), "the probe hung");
+        Assert.True(p.ExitCode == 0, $"the probe crashed ({p.ExitCode}): {stdout}\n{stderr}");
+        return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1].TrimEnd('\r'));
+    }
+
+    [Fact]
+    public void Without_the_icd_loader_opencl_is_unavailable_with_the_reason()
+    {
+        var r = Run(("IGNIS_OPENCL_LIBRARY", "/nonexistent/libOpenCL.so.1"));
+        Assert.Equal("False", r["available"]);
+        Assert.Equal("0", r["count"]);
+        Assert.Contains("no OpenCL ICD loader found", r["reason"]);
+        Assert.StartsWith("DeviceUnavailableException: Device 'opencl' is not available: no OpenCL ICD loader found", r["error"]);
+    }
+
+    [Fact]
+    public void Without_a_driver_opencl_is_unavailable_with_the_reason()
+    {
+        if (!OperatingSystem.IsLinux()) return; // OCL_ICD_VENDORS is the Linux ICD loader's variable
+        var empty = Directory.CreateTempSubdirectory("ignis-no-icd");
+        try
+        {
+            var r = Run(("OCL_ICD_VENDORS", empty.FullName));
+            Assert.Equal("False", r["available"]);
+            Assert.Contains("no platform", r["reason"]);
+            Assert.Contains("DeviceUnavailableException", r["error"]);
+        }
+        finally { empty.Delete(); }
     }
 }

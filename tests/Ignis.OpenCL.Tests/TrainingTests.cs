@@ -38,7 +38,7 @@ public class TrainingTests(ITestOutputHelper output)
         return recorder.Losses;
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Keras_mnist_mlp_trains_on_opencl_like_the_cpu()
     {
         var train = new MNIST();
@@ -103,7 +103,7 @@ public class TrainingTests(ITestOutputHelper output)
     /// batches of 8, Adam and dropout, the summation-order differences of ~1e-7 grow about tenfold every 10 steps after
     /// step 30 — 1e-3 by step 80 — as any reordering of the sums would, so float32 is compared over the first 30 steps.)
     /// </summary>
-    [Fact]
+    [OpenCLFact]
     public void Mnist_cnn_trains_on_opencl_like_the_cpu()
     {
         var cpu = TrainCnn(Device.Cpu, Steps, DType.Float64);
@@ -113,7 +113,7 @@ public class TrainingTests(ITestOutputHelper output)
         AssertCurvesAgree(cpu, cl, 1e-9);
     }
 
-    [Fact]
+    [OpenCLFact]
     public void Mnist_cnn_float32_agrees_until_rounding_differences_grow()
     {
         var cpu = TrainCnn(Device.Cpu, 30, DType.Float32);
