@@ -125,16 +125,24 @@ public sealed partial class OpenCLBackend
         }
         long n = input.Shape[0], c = input.Shape[1], s = input.Numel / Math.Max(1, n * c);
         if (c == 0) return;
-        using var coef = AllocateUninitialized(input.Device, device.HasFp64 ? DType.Float64 : DType.Float32, 2 * c);
+        var accType = device.HasFp64 ? DType.Float64 : DType.Float32;
+        using var coef = AllocateUninitialized(input.Device, accType, 2 * c);
+        using var stats = AllocateUninitialized(input.Device, accType, 2 * c);
+        if (training)
+        {
+            var sargs = new KernelArgs();
+            sargs.Long(n); sargs.Long(c); sargs.Long(s); sargs.Buffer(input.Storage); sargs.Long(input.Offset); sargs.Buffer(stats);
+            device.Launch(NnKernel(device, t, "bn_stats"), sargs, [c * RowKernels.Group], [RowKernels.Group]);
+        }
         var args = new KernelArgs();
-        args.Long(n); args.Long(c); args.Long(s); args.Buffer(input.Storage); args.Long(input.Offset); args.Int(training ? 1 : 0);
+        args.Long(c); args.Long(n * s); args.Buffer(stats); args.Int(training ? 1 : 0);
         AccScalar(args, device, momentum); AccScalar(args, device, eps);
         args.Buffer((runningMean ?? input).Storage); args.Long(runningMean?.Offset ?? 0);
         args.Buffer((runningVar ?? input).Storage); args.Long(runningVar?.Offset ?? 0); args.Int(running ? 1 : 0);
         Optional(args, weight, input); Optional(args, bias, input);
         args.Buffer(saveMean.Storage); args.Long(saveMean.Offset); args.Buffer(saveInvStd.Storage); args.Long(saveInvStd.Offset);
         args.Buffer(coef);
-        device.Launch(NnKernel(device, t, "bn_stats"), args, [c * RowKernels.Group], [RowKernels.Group]);
+        device.Launch(NnKernel(device, t, "bn_finish"), args, [c]);
         long total = input.Numel;
         var apply = new KernelArgs();
         apply.Long(total); apply.Long(c); apply.Long(s); apply.Buffer(input.Storage); apply.Long(input.Offset);

@@ -1,8 +1,8 @@
 using Ignis;
-using Ignis.OpenCL;
 
-// Touching the backend type loads the assembly, whose module initializer registers it (as any app referencing the package).
-OpenCLBackend.Register();
+// Like an app that references the package and never names its types: the core loads Ignis.OpenCL on first use of an
+// OpenCL device, and its module initializer registers the backend (NativeAOT keeps the assembly through
+// build/Ignis.OpenCL.targets, imported below as the package does).
 Console.WriteLine($"available={Torch.OpenCL.IsAvailable()}");
 Console.WriteLine($"count={Torch.OpenCL.DeviceCount()}");
 Console.WriteLine($"reason={Torch.OpenCL.UnavailableReason()}");

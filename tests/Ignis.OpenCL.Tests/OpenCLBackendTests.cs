@@ -3,7 +3,12 @@ using Xunit;
 
 namespace Ignis.OpenCL.Tests;
 
+/// <summary>Tests that read global state — the device memory counters, the default random generator — run alone.</summary>
+[CollectionDefinition("opencl serial", DisableParallelization = true)]
+public class MemoryCounterCollection;
+
 /// <summary>The backend itself: device discovery, placement, transfers, errors and the kernels' own edge cases.</summary>
+[Collection("opencl serial")]
 public class OpenCLBackendTests
 {
     static readonly Device Cl = DeviceUnderTest.Device;
@@ -81,6 +86,10 @@ public class OpenCLBackendTests
     [OpenCLFact]
     public void Memory_is_pooled_and_counted()
     {
+        // Storages earlier tests left to the GC are queued by their finalizers; take them over first, so the counters
+        // below move only with this test's tensors.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         Torch.OpenCL.EmptyCache();
         long before = Torch.OpenCL.MemoryAllocated();
         var t = Torch.Zeros(1 << 20).To(Cl);
@@ -145,6 +154,14 @@ public class MissingOpenCLTests
         Assert.True(p.ExitCode == 0, $"the probe crashed ({p.ExitCode}): {stdout}\n{stderr}");
         return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1].TrimEnd('\r'));
+    }
+
+    [OpenCLFact]
+    public void A_program_that_never_names_the_backend_finds_and_uses_it()
+    {
+        var r = Run();
+        Assert.Equal("True", r["available"]);
+        Assert.Equal("6", r["sum"]);
     }
 
     [Fact]

@@ -12,6 +12,7 @@ namespace Ignis.OpenCL.Tests;
 /// batch 4, on opencl:0 and on the CPU from the same weights: the losses before and after one SGD step agree to 1e-4
 /// relative. The times are printed (PoCL is a correctness device, not a speed claim).
 /// </summary>
+[Collection("opencl serial")]
 public class ResNetStepTests(ITestOutputHelper output)
 {
     sealed class BasicBlock : Module<Tensor, Tensor>

@@ -14,6 +14,7 @@ namespace Ignis.OpenCL.Tests;
 /// numbers are drawn on the host with PyTorch's generator), so the loss curves agree to float rounding — the GEMM and
 /// the reductions sum in a different order than the CPU's, and Adam carries those differences forward.
 /// </summary>
+[Collection("opencl serial")]
 public class TrainingTests(ITestOutputHelper output)
 {
     const int Steps = 300;

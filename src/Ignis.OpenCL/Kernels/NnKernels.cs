@@ -85,31 +85,40 @@ internal static class NnKernels
             }
         }
 
-        // One work-group per channel: batch statistics (training) or the running ones (evaluation), running-stat update,
-        // and the per-channel affine constants scale = γ·invstd, shift = β − mean·scale into coef[2c], coef[2c+1].
-        __kernel void bn_stats(long n, long c, long s, __global const T* x, long ox, int training, ACC momentum, ACC eps,
-            __global T* rm, long orm, __global T* rv, long orv, int hasRunning,
-            __global const T* wt, long ow, int hasW, __global const T* bs, long ob, int hasB,
-            __global T* sm, long osm, __global T* si, long osi, __global ACC* coef)
+        // Training: one work-group per channel sums the channel (mean, then squared deviations) into stats[2c], stats[2c+1].
+        __kernel void bn_stats(long n, long c, long s, __global const T* x, long ox, __global ACC* stats)
         {
             long ch = get_group_id(0); int lid = get_local_id(0);
             __local ACC sh[WG];
             long count = n * s;
+            ACC a = 0;
+            for (long e = lid; e < count; e += WG) a += (ACC)x[ox + ((e / s) * c + ch) * s + e % s];
+            sh[lid] = a; barrier(CLK_LOCAL_MEM_FENCE);
+            for (int k = WG / 2; k > 0; k >>= 1) { if (lid < k) sh[lid] += sh[lid + k]; barrier(CLK_LOCAL_MEM_FENCE); }
+            ACC mean = sh[0] / (ACC)count;
+            barrier(CLK_LOCAL_MEM_FENCE);
+            ACC m = 0;
+            for (long e = lid; e < count; e += WG) { ACC d = (ACC)x[ox + ((e / s) * c + ch) * s + e % s] - mean; m += d * d; }
+            sh[lid] = m; barrier(CLK_LOCAL_MEM_FENCE);
+            for (int k = WG / 2; k > 0; k >>= 1) { if (lid < k) sh[lid] += sh[lid + k]; barrier(CLK_LOCAL_MEM_FENCE); }
+            if (lid == 0) { stats[2 * ch] = mean; stats[2 * ch + 1] = sh[0]; }
+        }
+
+        // One work-item per channel: the batch statistics (training) or the running ones (evaluation), the running-stat
+        // update, saved mean/invstd, and the affine constants scale = γ·invstd, shift = β − mean·scale into coef.
+        // (Kept apart from the barrier kernel above: PoCL mis-compiled the running update when both shared one kernel.)
+        __kernel void bn_finish(long c, long count, __global const ACC* stats, int training, ACC momentum, ACC eps,
+            __global T* rm, long orm, __global T* rv, long orv, int hasRunning,
+            __global const T* wt, long ow, int hasW, __global const T* bs, long ob, int hasB,
+            __global T* sm, long osm, __global T* si, long osi, __global ACC* coef)
+        {
+            long ch = get_global_id(0); if (ch >= c) return;
             ACC mean, invStd;
             if (training) {
-                ACC a = 0;
-                for (long e = lid; e < count; e += WG) a += (ACC)x[ox + ((e / s) * c + ch) * s + e % s];
-                sh[lid] = a; barrier(CLK_LOCAL_MEM_FENCE);
-                for (int k = WG / 2; k > 0; k >>= 1) { if (lid < k) sh[lid] += sh[lid + k]; barrier(CLK_LOCAL_MEM_FENCE); }
-                mean = sh[0] / (ACC)count;
-                barrier(CLK_LOCAL_MEM_FENCE);
-                ACC m = 0;
-                for (long e = lid; e < count; e += WG) { ACC d = (ACC)x[ox + ((e / s) * c + ch) * s + e % s] - mean; m += d * d; }
-                sh[lid] = m; barrier(CLK_LOCAL_MEM_FENCE);
-                for (int k = WG / 2; k > 0; k >>= 1) { if (lid < k) sh[lid] += sh[lid + k]; barrier(CLK_LOCAL_MEM_FENCE); }
-                ACC m2 = sh[0];
+                mean = stats[2 * ch];
+                ACC m2 = stats[2 * ch + 1];
                 invStd = 1 / sqrt(m2 / (ACC)count + eps);
-                if (lid == 0 && hasRunning) {
+                if (hasRunning) {
                     rm[orm + ch] = (T)((1 - momentum) * (ACC)rm[orm + ch] + momentum * mean);
                     ACC unbiased = count > 1 ? m2 / (ACC)(count - 1) : NAN;
                     rv[orv + ch] = (T)((1 - momentum) * (ACC)rv[orv + ch] + momentum * unbiased);
@@ -118,11 +127,9 @@ internal static class NnKernels
                 mean = (ACC)rm[orm + ch];
                 invStd = 1 / sqrt((ACC)rv[orv + ch] + eps);
             }
-            if (lid == 0) {
-                sm[osm + ch] = (T)mean; si[osi + ch] = (T)invStd;
-                ACC gamma = hasW ? (ACC)wt[ow + ch] : 1, beta = hasB ? (ACC)bs[ob + ch] : 0;
-                coef[2 * ch] = gamma * invStd; coef[2 * ch + 1] = beta - mean * gamma * invStd;
-            }
+            sm[osm + ch] = (T)mean; si[osi + ch] = (T)invStd;
+            ACC gamma = hasW ? (ACC)wt[ow + ch] : 1, beta = hasB ? (ACC)bs[ob + ch] : 0;
+            coef[2 * ch] = gamma * invStd; coef[2 * ch + 1] = beta - mean * gamma * invStd;
         }
 
         __kernel void bn_apply(long total, long c, long s, __global const T* x, long ox, __global T* y, long oy, __global const ACC* coef)

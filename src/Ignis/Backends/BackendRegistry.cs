@@ -23,7 +23,31 @@ public static class BackendRegistry
     /// <summary>The registered backend for a device type, or null.</summary>
     public static IBackend? TryGet(DeviceType type)
     {
-        lock (Gate) return Backends.TryGetValue(type, out var b) ? b : null;
+        lock (Gate)
+            if (Backends.TryGetValue(type, out var b)) return b;
+        // An app that references a GPU backend package but never named one of its types has not loaded its assembly
+        // yet: load it by name once, so its module initializer registers the backend.
+        if (type is DeviceType.OpenCL or DeviceType.Cuda && TryLoadBackendAssembly(type == DeviceType.OpenCL ? "Ignis.OpenCL" : "Ignis.Cuda"))
+            lock (Gate) return Backends.TryGetValue(type, out var loaded) ? loaded : null;
+        return null;
+    }
+
+    static readonly HashSet<string> Attempted = [];
+
+    static bool TryLoadBackendAssembly(string name)
+    {
+        lock (Gate)
+            if (!Attempted.Add(name)) return false;
+        try
+        {
+            var assembly = System.Reflection.Assembly.Load(name);
+            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+            return true;
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException or NotSupportedException)
+        {
+            return false; // not referenced by this app: the caller reports what to install
+        }
     }
 
     /// <summary>The backend for a device, or a <see cref="DeviceUnavailableException"/> that explains what is missing.</summary>
