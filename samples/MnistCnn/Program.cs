@@ -106,7 +106,7 @@ public static class MnistCnn
 }
 
 /// <summary>The network of pytorch/examples mnist/main.py.</summary>
-internal sealed class Net : Module<Tensor, Tensor>
+public sealed class Net : Module<Tensor, Tensor>
 {
     readonly Conv2d conv1 = new(1, 32, 3, 1);
     readonly Conv2d conv2 = new(32, 64, 3, 1);

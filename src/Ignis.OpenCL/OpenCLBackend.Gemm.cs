@@ -61,9 +61,16 @@ public sealed partial class OpenCLBackend
         var args = new KernelArgs();
         long total = nb * cg * kh * kw * oh * ow;
         args.Long(total); args.Buffer(x.Storage); args.Long(x.Offset + n0 * c * h * w); args.Long(cg); args.Long(h); args.Long(w); args.Long(cstart); args.Long(c);
-        args.Buffer(col); args.Int((int)kh); args.Int((int)kw); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
-        args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
+        args.Buffer(col);
+        WindowArgs(args, g, kh, kw, oh, ow);
         device.Launch(device.Kernel(ConvKernels.Source(t), "im2col"), args, [total]);
+    }
+
+    /// <summary>The kernel window, stride, padding, dilation and output size, as im2col and col2im take them.</summary>
+    static void WindowArgs(KernelArgs args, Conv2dGeometry g, long kh, long kw, long oh, long ow)
+    {
+        args.Int((int)kh); args.Int((int)kw); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+        args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
     }
 
     bool ConvShapesOk(ClDevice device, TensorView input, TensorView weight, TensorView output) =>
@@ -129,8 +136,7 @@ public sealed partial class OpenCLBackend
                 long total = nb * cg * h * w;
                 args.Long(total); args.Buffer(col); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset + n0 * c * h * w);
                 args.Long(cg); args.Long(h); args.Long(w); args.Long(grp * cg); args.Long(c);
-                args.Int((int)kh); args.Int((int)kw); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
-                args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
+                WindowArgs(args, g, kh, kw, oh, ow);
                 device.Launch(device.Kernel(ConvKernels.Source(t), "col2im"), args, [total]);
             }
         }

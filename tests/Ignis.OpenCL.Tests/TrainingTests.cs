@@ -53,35 +53,12 @@ public class TrainingTests(ITestOutputHelper output)
         AssertCurvesAgree(cpu, cl, 2e-4);
     }
 
-    /// <summary>The network of pytorch/examples mnist/main.py (as samples/MnistCnn).</summary>
-    sealed class Net : Module<Tensor, Tensor>
-    {
-        readonly Conv2d conv1 = new(1, 32, 3, 1);
-        readonly Conv2d conv2 = new(32, 64, 3, 1);
-        readonly Dropout dropout1 = new(0.25);
-        readonly Dropout dropout2 = new(0.5);
-        readonly Linear fc1 = new(9216, 128);
-        readonly Linear fc2 = new(128, 10);
-
-        public override Tensor Forward(Tensor x)
-        {
-            x = F.Relu(conv1.Forward(x));
-            x = F.Relu(conv2.Forward(x));
-            x = F.MaxPool2d(x, 2);
-            x = dropout1.Forward(x);
-            x = Torch.Flatten(x, 1);
-            x = F.Relu(fc1.Forward(x));
-            x = dropout2.Forward(x);
-            return F.LogSoftmax(fc2.Forward(x), 1);
-        }
-    }
-
     static List<double> TrainCnn(Device device, int steps, DType dtype)
     {
         Torch.ManualSeed(1);
         var train = new MNIST(transform: new ToTensor());
         var loader = new DataLoader<(Tensor Image, long Label)>(train, batchSize: CnnBatch, shuffle: true);
-        var model = new Net();
+        var model = new global::Net(); // samples/MnistCnn's network (pytorch/examples mnist/main.py)
         model.To(dtype);
         model.To(device);
         var optimizer = new Adam(model.Parameters(), lr: 1e-3);

@@ -1,5 +1,5 @@
 // Usage: Ignis.SaveLoop PATH pth|safetensors — saves a 48 MB state dict whose every element equals the iteration number,
-// again and again, printing "saved N" after each save, until the process is killed.
+// again and again, printing "saving N" before and "saved N" after each save, until the process is killed.
 using Ignis;
 using Ignis.Serialization;
 
@@ -12,6 +12,7 @@ var stateDict = new OrderedDictionary<string, Tensor> { ["a"] = a, ["b"] = b, ["
 for (long i = 1; ; i++)
 {
     foreach (var t in stateDict.Values) t.Fill_(i);
+    Console.WriteLine($"saving {i}");
     if (safetensors) SafeTensors.Save(stateDict, path);
     else Torch.Save(stateDict, path);
     Console.WriteLine($"saved {i}");

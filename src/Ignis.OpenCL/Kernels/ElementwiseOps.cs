@@ -130,32 +130,21 @@ internal static class ElementwiseOps
         };
     }
 
-    /// <summary>Helpers the float expressions call (ATen's div_floor_floating and Python's modulo, through fmod).</summary>
-    public const string FloatHelpers = """
-        inline float ig_silu_d_f(float x) { float s = 1.0f / (1.0f + exp(-x)); return s * (1.0f + x * (1.0f - s)); }
-        inline float ig_floordiv_float(float a, float b) {
+    /// <summary>Helpers the float expressions call (SiLU's derivative, ATen's div_floor_floating and Python's modulo through fmod).</summary>
+    public static readonly string FloatHelpers = Helpers("float", "f") + "#ifdef cl_khr_fp64\n" + Helpers("double", "d") + "#endif\n";
+
+    static string Helpers(string t, string suffix) => $$"""
+        inline {{t}} ig_silu_d_{{suffix}}({{t}} x) { {{t}} s = 1 / (1 + exp(-x)); return s * (1 + x * (1 - s)); }
+        inline {{t}} ig_floordiv_{{t}}({{t}} a, {{t}} b) {
             if (b == 0) return a / b;
-            float mod = fmod(a, b); float div = (a - mod) / b;
-            if (mod != 0 && (b < 0) != (mod < 0)) div -= 1.0f;
-            float fl;
-            if (div != 0) { fl = floor(div); if (div - fl > 0.5f) fl += 1.0f; }
-            else fl = copysign(0.0f, a / b);
+            {{t}} mod = fmod(a, b); {{t}} div = (a - mod) / b;
+            if (mod != 0 && (b < 0) != (mod < 0)) div -= 1;
+            {{t}} fl;
+            if (div != 0) { fl = floor(div); if (div - fl > ({{t}})0.5) fl += 1; }
+            else fl = copysign(({{t}})0, a / b);
             return fl;
         }
-        inline float ig_rem_float(float a, float b) { float mod = fmod(a, b); if (mod != 0 && (b < 0) != (mod < 0)) mod += b; return mod; }
-        #ifdef cl_khr_fp64
-        inline double ig_silu_d_d(double x) { double s = 1.0 / (1.0 + exp(-x)); return s * (1.0 + x * (1.0 - s)); }
-        inline double ig_floordiv_double(double a, double b) {
-            if (b == 0) return a / b;
-            double mod = fmod(a, b); double div = (a - mod) / b;
-            if (mod != 0 && (b < 0) != (mod < 0)) div -= 1.0;
-            double fl;
-            if (div != 0) { fl = floor(div); if (div - fl > 0.5) fl += 1.0; }
-            else fl = copysign(0.0, a / b);
-            return fl;
-        }
-        inline double ig_rem_double(double a, double b) { double mod = fmod(a, b); if (mod != 0 && (b < 0) != (mod < 0)) mod += b; return mod; }
-        #endif
+        inline {{t}} ig_rem_{{t}}({{t}} a, {{t}} b) { {{t}} mod = fmod(a, b); if (mod != 0 && (b < 0) != (mod < 0)) mod += b; return mod; }
 
         """;
 }

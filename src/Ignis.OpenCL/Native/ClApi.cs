@@ -109,21 +109,19 @@ internal static unsafe class ClApi
         if (code != CL_SUCCESS) throw new OpenCLException(call, code);
     }
 
-    public static string PlatformString(nint platform, uint param)
-    {
-        nuint size;
-        Check(GetPlatformInfo(platform, param, 0, null, &size), "clGetPlatformInfo");
-        var buf = new byte[(int)size];
-        fixed (byte* p = buf) Check(GetPlatformInfo(platform, param, size, p, null), "clGetPlatformInfo");
-        return Encoding.UTF8.GetString(buf).TrimEnd('\0').Trim();
-    }
+    public static string PlatformString(nint platform, uint param) =>
+        InfoString(platform, param, GetPlatformInfo, "clGetPlatformInfo");
 
-    public static string DeviceString(nint device, uint param)
+    public static string DeviceString(nint device, uint param) =>
+        InfoString(device, param, GetDeviceInfo, "clGetDeviceInfo");
+
+    /// <summary>A string property through a clGet*Info function: ask the size, then read.</summary>
+    static string InfoString(nint handle, uint param, delegate* unmanaged<nint, uint, nuint, void*, nuint*, int> info, string call)
     {
         nuint size;
-        Check(GetDeviceInfo(device, param, 0, null, &size), "clGetDeviceInfo");
+        Check(info(handle, param, 0, null, &size), call);
         var buf = new byte[(int)size];
-        fixed (byte* p = buf) Check(GetDeviceInfo(device, param, size, p, null), "clGetDeviceInfo");
+        fixed (byte* p = buf) Check(info(handle, param, size, p, null), call);
         return Encoding.UTF8.GetString(buf).TrimEnd('\0').Trim();
     }
 
