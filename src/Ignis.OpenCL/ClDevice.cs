@@ -148,6 +148,40 @@ internal sealed unsafe class ClDevice
         }
     }
 
+    nint errorWord;
+
+    /// <summary>
+    /// A device int that kernels lower with <c>atomic_min</c> to report the first bad element (an index out of range);
+    /// it holds <see cref="int.MaxValue"/> when nothing went wrong. <see cref="TakeError"/> reads and re-arms it.
+    /// </summary>
+    public nint ErrorWord
+    {
+        get
+        {
+            lock (launchGate)
+            {
+                if (errorWord != 0) return errorWord;
+                int err;
+                nint mem = CreateBuffer(Context, CL_MEM_READ_WRITE, 4, null, &err);
+                Check(err, "clCreateBuffer(error word)");
+                int none = int.MaxValue;
+                Check(EnqueueWriteBuffer(Queue, mem, 1, 0, 4, &none, 0, null, null), "clEnqueueWriteBuffer");
+                return errorWord = mem;
+            }
+        }
+    }
+
+    /// <summary>Waits for the queue, returns the position a kernel reported in <see cref="ErrorWord"/> (or -1) and re-arms it.</summary>
+    public long TakeError()
+    {
+        Span<byte> word = stackalloc byte[4];
+        Read(ErrorWord, 0, word);
+        int pos = BitConverter.ToInt32(word);
+        if (pos == int.MaxValue) return -1;
+        Write(ErrorWord, 0, BitConverter.GetBytes(int.MaxValue));
+        return pos;
+    }
+
     /// <summary>Blocks until the queue is empty (<c>torch.cuda.synchronize</c>).</summary>
     public void Finish() => Check(ClApi.Finish(Queue), "clFinish");
 

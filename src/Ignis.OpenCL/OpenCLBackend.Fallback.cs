@@ -67,12 +67,18 @@ public sealed partial class OpenCLBackend
     }
 
     /// <inheritdoc/>
-    public void Sort(TensorView x, TensorView values, TensorView indices, bool descending) =>
-        Fallback("Sort", [x, values, indices], [1, 2], v => cpu.Sort(v[0]!, v[1]!, v[2]!, descending));
+    public void Sort(TensorView x, TensorView values, TensorView indices, bool descending)
+    {
+        if (!TryRankSort(x, x.Dim == 2 ? x.Shape[1] : 0, descending, values, indices))
+            Fallback("Sort", [x, values, indices], [1, 2], v => cpu.Sort(v[0]!, v[1]!, v[2]!, descending));
+    }
 
     /// <inheritdoc/>
-    public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices) =>
-        Fallback("TopK", [x, values, indices], [1, 2], v => cpu.TopK(v[0]!, k, largest, v[1]!, v[2]!));
+    public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices)
+    {
+        if (!TryRankSort(x, k, largest, values, indices))
+            Fallback("TopK", [x, values, indices], [1, 2], v => cpu.TopK(v[0]!, k, largest, v[1]!, v[2]!));
+    }
 
     /// <inheritdoc/>
     public void MatMul(TensorView a, TensorView b, TensorView dst)
@@ -87,12 +93,18 @@ public sealed partial class OpenCLBackend
     }
 
     /// <inheritdoc/>
-    public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src) =>
-        Fallback("ScatterAdd", [dst, index, src], [0], v => cpu.ScatterAdd(v[0]!, dim, v[1]!, v[2]!));
+    public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src)
+    {
+        if (!TryScatter(dst, dim, index, src, add: true))
+            Fallback("ScatterAdd", [dst, index, src], [0], v => cpu.ScatterAdd(v[0]!, dim, v[1]!, v[2]!));
+    }
 
     /// <inheritdoc/>
-    public void Scatter(TensorView dst, int dim, TensorView index, TensorView src) =>
-        Fallback("Scatter", [dst, index, src], [0], v => cpu.Scatter(v[0]!, dim, v[1]!, v[2]!));
+    public void Scatter(TensorView dst, int dim, TensorView index, TensorView src)
+    {
+        if (!TryScatter(dst, dim, index, src, add: false))
+            Fallback("Scatter", [dst, index, src], [0], v => cpu.Scatter(v[0]!, dim, v[1]!, v[2]!));
+    }
 
     /// <inheritdoc/>
     public void Conv2d(TensorView input, TensorView weight, TensorView? bias, Conv2dGeometry g, TensorView output)
@@ -121,7 +133,4 @@ public sealed partial class OpenCLBackend
         if (!TryAdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, h))
             Fallback("AdamStep", [param, grad, expAvg, expAvgSq, maxExpAvgSq], [0, 2, 3, 4], v => cpu.AdamStep(v[0]!, v[1]!, v[2]!, v[3]!, v[4], h));
     }
-
-    // Native kernels land family by family; until then each Try* reports false and the host path runs.
-    bool TryGather(TensorView x, int dim, TensorView index, TensorView dst) => false;
 }

@@ -3,7 +3,7 @@ using Ignis.OpenCL.Kernels;
 
 namespace Ignis.OpenCL;
 
-// Pooling, batch norm and Adam (Kernels/NnKernels.cs), for float32/float64 on contiguous operands.
+// Pooling, batch norm, Adam and SGD (Kernels/NnKernels.cs), for float32/float64 on contiguous operands.
 public sealed partial class OpenCLBackend
 {
     /// <summary>The device and kernel dtype when every operand is a contiguous float32/float64 tensor the device can compute.</summary>
@@ -203,6 +203,23 @@ public sealed partial class OpenCLBackend
         args.Int(h.WeightDecay != 0 && !h.Decoupled ? 1 : 0); args.Int(h.WeightDecay != 0 && h.Decoupled ? 1 : 0);
         device.Launch(NnKernel(device, t, "adam"), args, [total]);
         GC.KeepAlive(param); GC.KeepAlive(grad); GC.KeepAlive(expAvg); GC.KeepAlive(expAvgSq); GC.KeepAlive(maxExpAvgSq);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public bool TrySgdStep(TensorView param, TensorView grad, TensorView? momentumBuffer, SgdHyper h)
+    {
+        if (!NnKernelsFor(param, out var device, out var t, grad, momentumBuffer)) return false;
+        long total = param.Numel;
+        if (total == 0) return true;
+        var args = new KernelArgs();
+        args.Long(total);
+        foreach (var v in new[] { param, grad, momentumBuffer ?? param }) { args.Buffer(v.Storage); args.Long(v.Offset); }
+        foreach (bool b in new[] { momentumBuffer is not null, h.FirstStep, h.Maximize, h.Nesterov, h.WeightDecay != 0 }) args.Int(b ? 1 : 0);
+        // Scalars rounded to the dtype as the tensor ops round them.
+        foreach (double v in new[] { h.WeightDecay, h.Momentum, 1 - h.Dampening, -h.Lr }) TScalar(args, t, v);
+        device.Launch(device.Kernel(NnKernels.Sgd(t), "sgd"), args, [total]);
+        GC.KeepAlive(param); GC.KeepAlive(grad); GC.KeepAlive(momentumBuffer);
         return true;
     }
 }

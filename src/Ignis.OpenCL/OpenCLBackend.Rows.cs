@@ -3,7 +3,7 @@ using Ignis.OpenCL.Kernels;
 
 namespace Ignis.OpenCL;
 
-// Row reductions, softmax and its gradient, cumsum (Kernels/RowKernels.cs).
+// Row reductions, softmax and its gradient, cumsum (Kernels/RowKernels.cs); sort and top-k (Kernels/SortKernels.cs).
 public sealed partial class OpenCLBackend
 {
     static bool Rows2D(TensorView x) => x.Dim == 2 && x.IsContiguous;
@@ -82,6 +82,27 @@ public sealed partial class OpenCLBackend
         args.Buffer(dst.Storage); args.Long(dst.Offset);
         device.Launch(device.Kernel(RowKernels.Cumsum(t, device.HasFp64), "cumsum"), args, [rows]);
         GC.KeepAlive(x); GC.KeepAlive(dst);
+        return true;
+    }
+
+    bool TryRankSort(TensorView x, long k, bool descending, TensorView values, TensorView indices)
+    {
+        // The CPU's sortable dtypes only: others take the host path, which raises the CPU's error.
+        if (!Rows2D(x) || !values.IsContiguous || !indices.IsContiguous || x.Shape[1] > SortKernels.MaxRow
+            || x.DType is not (DType.Float32 or DType.Float64 or DType.Int64 or DType.Int32 or DType.Int16 or DType.Int8 or DType.UInt8))
+            return false;
+        var device = DeviceOf(x);
+        var t = ClType.Of(x.DType);
+        if (NeedsFp64(device, [t], null)) return false;
+        long rows = x.Shape[0], n = x.Shape[1];
+        if (rows == 0 || n == 0 || k == 0) return true;
+        var args = new KernelArgs();
+        args.Long(rows * n); args.Long(n); args.Long(k); args.Int(descending ? 1 : 0);
+        args.Buffer(x.Storage); args.Long(x.Offset);
+        args.Buffer(values.Storage); args.Long(values.Offset);
+        args.Buffer(indices.Storage); args.Long(indices.Offset);
+        device.Launch(device.Kernel(SortKernels.RankSort(t), "rank_sort"), args, [rows * n]);
+        GC.KeepAlive(x); GC.KeepAlive(values); GC.KeepAlive(indices);
         return true;
     }
 }

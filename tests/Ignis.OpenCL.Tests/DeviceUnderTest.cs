@@ -39,3 +39,14 @@ public sealed class OpenCLFactAttribute : FactAttribute
             Skip = $"no OpenCL device ({Torch.OpenCL.UnavailableReason()}); install one, e.g. `apt-get install pocl-opencl-icd`";
     }
 }
+
+/// <summary>A theory that needs an OpenCL device: skipped (with the reason) only where no device is required.</summary>
+public sealed class OpenCLTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets <see cref="FactAttribute.Skip"/> when no device is present and none is required.</summary>
+    public OpenCLTheoryAttribute()
+    {
+        if (!DeviceUnderTest.Available && !DeviceUnderTest.Required)
+            Skip = $"no OpenCL device ({Torch.OpenCL.UnavailableReason()}); install one, e.g. `apt-get install pocl-opencl-icd`";
+    }
+}

@@ -13,6 +13,33 @@ internal static class NnKernels
         (fp64 || t.DType == DType.Float64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") +
         $"#define T {t.Mem}\n#define ACC {(fp64 ? "double" : "float")}\n#define WG {RowKernels.Group}\n" + Body;
 
+    /// <summary>
+    /// Kernel <c>sgd</c>: the fused SGD step, one rounding per operation in the parameter's dtype with contraction off
+    /// (no fused multiply-adds), so it equals the CPU's composed tensor ops bit for bit.
+    /// </summary>
+    public static string Sgd(ClType t) =>
+        (t.DType == DType.Float64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") + "#pragma OPENCL FP_CONTRACT OFF\n" +
+        $"#define T {t.Mem}\n" + """
+        __kernel void sgd(long total, __global T* p, long op, __global const T* g, long og, __global T* buf, long ob,
+            int hasBuf, int first, int maximize, int nesterov, int decay, T wd, T mom, T omd, T negLr)
+        {
+            long i = get_global_id(0); if (i >= total) return;
+            T gv = g[og + i];
+            T d = maximize ? -gv : gv;
+            if (decay) { T s = p[op + i] * wd; d = d + s; }
+            if (hasBuf) {
+                T b;
+                if (first) b = d;
+                else { b = buf[ob + i] * mom; T s = d * omd; b = b + s; }
+                buf[ob + i] = b;
+                if (nesterov) { T s = b * mom; d = d + s; } else d = b;
+            }
+            T step = d * negLr;
+            p[op + i] = p[op + i] + step;
+        }
+
+        """;
+
     const string Body = """
         inline void window(int adaptive, long i, long j, long h, long w, long oh, long ow, int kh, int kw, int sh, int sw, int ph, int pw,
             int countIncludePad, long* h0, long* h1, long* w0, long* w1, long* div)

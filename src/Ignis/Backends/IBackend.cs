@@ -160,6 +160,12 @@ public readonly record struct Pool2dGeometry(int KernelH, int KernelW, int Strid
     }
 }
 
+/// <summary>
+/// Hyper-parameters of one fused SGD update (<c>torch.optim.SGD</c>); <paramref name="FirstStep"/> when the momentum
+/// buffer is new (it is then set to the direction, as PyTorch clones it).
+/// </summary>
+public readonly record struct SgdHyper(double Lr, double Momentum, double Dampening, double WeightDecay, bool Nesterov, bool Maximize, bool FirstStep);
+
 /// <summary>Hyper-parameters of one Adam/AdamW update (<c>torch.optim.Adam</c> semantics; <see cref="Step"/> counts from 1).</summary>
 public readonly record struct AdamHyper(double Lr, double Beta1, double Beta2, double Eps, double WeightDecay, bool Decoupled, bool Amsgrad, long Step);
 
@@ -400,6 +406,14 @@ public interface IBackend
     /// in a single pass (<paramref name="maxExpAvgSq"/> only with AMSGrad).
     /// </summary>
     void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h);
+
+    /// <summary>
+    /// One fused SGD update of contiguous, same-shaped float tensors in a single pass, or false when this backend has none
+    /// (the optimizer then composes tensor ops). It must round exactly as that composition does, one operation at a
+    /// time in the parameter's dtype: d = ±g (+ p·wd); buf = d on the first step, else buf·m + d·(1−dampening);
+    /// d = d + buf·m (Nesterov) or buf; p = p + d·(−lr).
+    /// </summary>
+    bool TrySgdStep(TensorView param, TensorView grad, TensorView? momentumBuffer, SgdHyper h) => false;
 
     /// <summary>Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null).</summary>
     void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,

@@ -30,6 +30,7 @@ public sealed class SGD : Optimizer
         foreach (var p in g.Params)
         {
             if (p.Grad is not { } grad) continue;
+            if (Fused(p, grad, lr, momentum, dampening, wd, nesterov, maximize)) continue;
             var d = maximize ? grad.Neg() : grad;
             if (wd != 0) d = d.Add(p, wd);
             if (momentum != 0)
@@ -42,6 +43,30 @@ public sealed class SGD : Optimizer
             }
             p.Add_(d, -lr);
         }
+    }
+
+    // One kernel per parameter where the backend has a fused update (the GPU backends); it rounds as the ops above do.
+    bool Fused(Tensor p, Tensor grad, double lr, double momentum, double dampening, double wd, bool nesterov, bool maximize)
+    {
+        if (p.DType is not (DType.Float32 or DType.Float64) || grad.DType != p.DType || grad.Device != p.Device || !p.IsContiguous
+            || !grad.IsContiguous || !grad.Shape.SequenceEqual(p.Shape))
+            return false;
+        Tensor? buf = null;
+        bool first = false;
+        var state = momentum != 0 ? StateOf(p) : null;
+        if (state is not null)
+        {
+            if (state.TryGetValue("momentum_buffer", out var b)) buf = (Tensor)b;
+            else { first = true; buf = Torch.EmptyLike(p).DetachFromDisposeScope(); }
+            if (!buf.IsContiguous || buf.DType != p.DType) return false;
+        }
+        if (!p.Backend.TrySgdStep(p, grad, buf, new Backends.SgdHyper(lr, momentum, dampening, wd, nesterov, maximize, first)))
+        {
+            if (first) buf!.Dispose();
+            return false;
+        }
+        if (first) state!["momentum_buffer"] = buf!;
+        return true;
     }
 }
 
