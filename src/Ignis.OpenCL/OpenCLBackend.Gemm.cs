@@ -73,6 +73,28 @@ public sealed partial class OpenCLBackend
         args.Int(g.DilationH); args.Int(g.DilationW); args.Long(oh); args.Long(ow);
     }
 
+    /// <summary>One input channel per group (depthwise, any channel multiplier): the direct kernels, not a GEMM per group.</summary>
+    static bool IsDepthwise(Conv2dGeometry g, long channelsPerGroup) => g.Groups > 1 && channelsPerGroup == 1;
+
+    /// <summary>
+    /// Launches a depthwise kernel: (total, a, b, out, GEOM), or with <paramref name="first"/> (the weight gradient's image
+    /// count) in place of total; <paramref name="image"/> gives the input's H×W.
+    /// </summary>
+    static void DepthwiseLaunch(ClDevice device, ClType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
+        TensorView image, Conv2dGeometry g, long kh, long kw, long oh, long ow, int local = 0, long first = -1)
+    {
+        var args = new KernelArgs();
+        args.Long(first >= 0 ? first : total);
+        args.Buffer(a.Storage); args.Long(a.Offset);
+        args.Buffer(b.Storage); args.Long(b.Offset);
+        args.Buffer(output.Storage); args.Long(output.Offset);
+        args.Long(c); args.Long(m); args.Long(image.Shape[2]); args.Long(image.Shape[3]);
+        WindowArgs(args, g, kh, kw, oh, ow);
+        var k = device.Kernel(ConvKernels.Depthwise(t), kernel);
+        if (local > 0) device.Launch(k, args, [total], [local]);
+        else device.Launch(k, args, [total]);
+    }
+
     bool ConvShapesOk(ClDevice device, TensorView input, TensorView weight, TensorView output) =>
         FloatKernelsFor(device, input, weight, output) && input.Dim == 4 && weight.Dim == 4 && output.Dim == 4
         && input.IsContiguous && weight.IsContiguous && output.IsContiguous;
@@ -85,6 +107,9 @@ public sealed partial class OpenCLBackend
         long n = input.Shape[0], c = input.Shape[1], cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = output.Shape[2], ow = output.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        if (IsDepthwise(g, cg)) DepthwiseLaunch(device, t, "dw_fwd", output.Numel, input, weight, output, c, mg, input, g, kh, kw, oh, ow);
+        else
+        {
         long chunk = ChunkImages(n, ckk * p);
         using (var col = AllocateUninitialized(output.Device, output.DType, chunk * ckk * p))
         {
@@ -100,6 +125,7 @@ public sealed partial class OpenCLBackend
                         new(output.Storage, output.Offset + (n0 * cout + grp * mg) * p, cout * p, p, 1), accumulate: false);
                 }
             }
+        }
         }
         if (bias is not null)
         {
@@ -120,6 +146,12 @@ public sealed partial class OpenCLBackend
         long cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        if (IsDepthwise(g, cg))
+        {
+            DepthwiseLaunch(device, t, "dw_bw_input", gradInput.Numel, gradOutput, weight, gradInput, c, mg, gradInput, g, kh, kw, oh, ow);
+            GC.KeepAlive(gradOutput); GC.KeepAlive(weight); GC.KeepAlive(gradInput);
+            return true;
+        }
         long chunk = ChunkImages(n, ckk * p);
         using var col = AllocateUninitialized(gradInput.Device, gradInput.DType, chunk * ckk * p);
         for (long n0 = 0; n0 < n; n0 += chunk)
@@ -154,6 +186,13 @@ public sealed partial class OpenCLBackend
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
         if (n == 0) { Fill(gradWeight, 0); return true; }
+        if (IsDepthwise(g, cg))
+        {
+            DepthwiseLaunch(device, t, "dw_bw_weight", gradWeight.Numel * RowKernels.Group, gradOutput, input, gradWeight, c, mg, input, g, kh, kw, oh, ow,
+                local: RowKernels.Group, first: n);
+            GC.KeepAlive(gradOutput); GC.KeepAlive(input); GC.KeepAlive(gradWeight);
+            return true;
+        }
         long chunk = ChunkImages(n, ckk * p);
         using var col = AllocateUninitialized(gradWeight.Device, gradWeight.DType, chunk * ckk * p);
         for (long n0 = 0; n0 < n; n0 += chunk)
