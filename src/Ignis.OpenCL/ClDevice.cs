@@ -44,6 +44,7 @@ internal sealed unsafe class ClDevice
         Queue = CreateCommandQueue(Context, device, 0, &err);
         Check(err, "clCreateCommandQueue");
         Allocator = new ClAllocator(this);
+        UsePinnedStaging = !IsCpu;
     }
 
     public int Index { get; }
@@ -87,8 +88,29 @@ internal sealed unsafe class ClDevice
         });
     }
 
+    const string BuildOptions = "-cl-std=CL1.2";
+
+    /// <summary>Programs loaded from the on-disk cache, and cache files rejected (damaged, or refused by the driver).</summary>
+    public int DiskCacheHits, DiskCacheRejects;
+
+    /// <summary>Drops a program from the in-memory cache so the next use builds it again (tests of the disk cache).</summary>
+    internal void Forget(string source) => programs.TryRemove(source, out _);
+
     nint Build(string source)
     {
+        string? folder = ProgramCache.Folder;
+        string key = folder is null ? "" : ProgramCache.Key(this, BuildOptions, source);
+        if (folder is not null)
+        {
+            var binary = ProgramCache.TryRead(folder, key, out bool rejected);
+            if (rejected) Interlocked.Increment(ref DiskCacheRejects);
+            if (binary is not null)
+            {
+                if (FromBinary(binary) is { } cached) { Interlocked.Increment(ref DiskCacheHits); return cached; }
+                Interlocked.Increment(ref DiskCacheRejects);
+                ProgramCache.Delete(folder, key);
+            }
+        }
         var bytes = Encoding.UTF8.GetBytes(source);
         int err;
         nint program;
@@ -99,17 +121,54 @@ internal sealed unsafe class ClDevice
             program = CreateProgramWithSource(Context, 1, &ptr, &len, &err);
         }
         Check(err, "clCreateProgramWithSource");
-        var options = Encoding.ASCII.GetBytes("-cl-std=CL1.2\0");
-        nint dev = Handle;
-        int code;
-        fixed (byte* o = options) code = BuildProgram(program, 1, &dev, o, 0, 0);
+        int code = BuildFor(program);
         if (code != CL_SUCCESS)
         {
             string log = BuildLog(program);
             ReleaseProgram(program);
             throw new OpenCLException("clBuildProgram", code, $"build log:\n{log}\nsource:\n{source}");
         }
+        if (folder is not null && BinaryOf(program) is { } built) ProgramCache.Write(folder, key, built);
         return program;
+    }
+
+    int BuildFor(nint program)
+    {
+        var options = Encoding.ASCII.GetBytes(BuildOptions + "\0");
+        nint dev = Handle;
+        fixed (byte* o = options) return BuildProgram(program, 1, &dev, o, 0, 0);
+    }
+
+    /// <summary>A program from a cached binary, or null when the driver refuses it (another driver build, say).</summary>
+    nint? FromBinary(byte[] binary)
+    {
+        int err, status;
+        nint program;
+        nint dev = Handle;
+        fixed (byte* p = binary)
+        {
+            byte* ptr = p;
+            nuint len = (nuint)binary.Length;
+            program = CreateProgramWithBinary(Context, 1, &dev, &len, &ptr, &status, &err);
+        }
+        if (err != CL_SUCCESS || status != CL_SUCCESS) { if (program != 0) ReleaseProgram(program); return null; }
+        if (BuildFor(program) != CL_SUCCESS) { ReleaseProgram(program); return null; }
+        return program;
+    }
+
+    /// <summary>The device binary of a built program (null when the driver offers none).</summary>
+    byte[]? BinaryOf(nint program)
+    {
+        nuint size;
+        if (GetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, (nuint)sizeof(nuint), &size, null) != CL_SUCCESS || size == 0 || size > (nuint)ProgramCache.MaxFileBytes)
+            return null;
+        var buf = new byte[(int)size];
+        fixed (byte* p = buf)
+        {
+            byte* ptr = p;
+            if (GetProgramInfo(program, CL_PROGRAM_BINARIES, (nuint)sizeof(byte*), &ptr, null) != CL_SUCCESS) return null;
+        }
+        return buf;
     }
 
     string BuildLog(nint program)
@@ -185,20 +244,79 @@ internal sealed unsafe class ClDevice
     /// <summary>Blocks until the queue is empty (<c>torch.cuda.synchronize</c>).</summary>
     public void Finish() => Check(ClApi.Finish(Queue), "clFinish");
 
+    /// <summary>Bytes of the pinned staging buffer, and the smallest transfer worth staging.</summary>
+    const int StagingBytes = 16 << 20, StagingMin = 64 << 10;
+
+    /// <summary>
+    /// Whether transfers of at least 64 KiB go through a pinned (page-locked, <c>CL_MEM_ALLOC_HOST_PTR</c>) staging buffer
+    /// that stays mapped: GPU drivers copy from pinned memory by DMA at full bus speed, while pageable managed arrays are
+    /// first copied by the driver into its own pinned bounce buffer. On by default for GPUs; CPU devices share the
+    /// host's memory and gain nothing.
+    /// </summary>
+    internal bool UsePinnedStaging;
+
+    /// <summary>Transfers that went through the staging buffer (tests).</summary>
+    internal long StagedTransfers;
+
+    nint stagingMem;
+    byte* stagingPtr;
+
+    byte* Staging()
+    {
+        if (stagingPtr != null) return stagingPtr;
+        int err;
+        nint mem = CreateBuffer(Context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, StagingBytes, null, &err);
+        Check(err, "clCreateBuffer(pinned staging)");
+        void* ptr = EnqueueMapBuffer(Queue, mem, 1, CL_MAP_READ | CL_MAP_WRITE, 0, StagingBytes, 0, null, null, &err);
+        if (err != CL_SUCCESS) { ReleaseMemObject(mem); Check(err, "clEnqueueMapBuffer(pinned staging)"); }
+        stagingMem = mem;
+        return stagingPtr = (byte*)ptr;
+    }
+
     /// <summary>Blocking write of host bytes into a buffer.</summary>
     public void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
     {
         if (data.IsEmpty) return;
-        fixed (byte* p = data)
-            lock (launchGate) Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueWriteBuffer");
+        lock (launchGate)
+        {
+            if (UsePinnedStaging && data.Length >= StagingMin)
+            {
+                byte* st = Staging();
+                StagedTransfers++;
+                for (int done = 0; done < data.Length; done += StagingBytes)
+                {
+                    int n = Math.Min(StagingBytes, data.Length - done);
+                    data.Slice(done, n).CopyTo(new Span<byte>(st, n));
+                    Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, st, 0, null, null), "clEnqueueWriteBuffer");
+                }
+                return;
+            }
+            fixed (byte* p = data)
+                Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueWriteBuffer");
+        }
     }
 
     /// <summary>Blocking read of a buffer's bytes into host memory (waits for the kernels before it on the queue).</summary>
     public void Read(nint mem, long byteOffset, Span<byte> data)
     {
         if (data.IsEmpty) return;
-        fixed (byte* p = data)
-            lock (launchGate) Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueReadBuffer");
+        lock (launchGate)
+        {
+            if (UsePinnedStaging && data.Length >= StagingMin)
+            {
+                byte* st = Staging();
+                StagedTransfers++;
+                for (int done = 0; done < data.Length; done += StagingBytes)
+                {
+                    int n = Math.Min(StagingBytes, data.Length - done);
+                    Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, st, 0, null, null), "clEnqueueReadBuffer");
+                    new ReadOnlySpan<byte>(st, n).CopyTo(data.Slice(done, n));
+                }
+                return;
+            }
+            fixed (byte* p = data)
+                Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueReadBuffer");
+        }
     }
 
     /// <summary>Device-side copy between buffers of this device.</summary>

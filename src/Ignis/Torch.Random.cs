@@ -14,9 +14,10 @@ public static partial class Torch
     /// <summary><c>torch.rand</c> with options.</summary>
     public static Ignis.Tensor Rand(long[] shape, DType? dtype = null, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Empty(shape, dtype ?? DefaultDType);
+        // Sampled where the tensor lives: on a GPU device by its own generator, as torch.rand(device=...) does.
+        var t = Empty(shape, dtype ?? DefaultDType, device);
         t.Uniform_(0, 1, generator);
-        return Finish(t.ToDevice(device), requiresGrad);
+        return Finish(t, requiresGrad);
     }
 
     /// <summary>Standard-normal samples (<c>torch.randn</c>).</summary>
@@ -25,9 +26,9 @@ public static partial class Torch
     /// <summary><c>torch.randn</c> with options.</summary>
     public static Ignis.Tensor Randn(long[] shape, DType? dtype = null, Device? device = null, bool requiresGrad = false, Generator? generator = null)
     {
-        var t = Empty(shape, dtype ?? DefaultDType);
+        var t = Empty(shape, dtype ?? DefaultDType, device);
         t.Normal_(0, 1, generator);
-        return Finish(t.ToDevice(device), requiresGrad);
+        return Finish(t, requiresGrad);
     }
 
     /// <summary>Integers uniform in [low, high) (<c>torch.randint</c>), int64 by default.</summary>

@@ -26,6 +26,7 @@ internal static class DeviceUnderTest
     {
         OpenCLBackend.Register();
         Fixture.DeviceUnderTest = Available || Required ? Device : Ignis.Device.Cpu;
+        Fixture.CpuRandomNumbers = OpenCLBackend.HostSampling;
     }
 }
 

@@ -492,7 +492,13 @@ public class DTypeTests
         yield return ("MaskedGrad(relu)", () => be.MaskedGrad(In(dt, 31, 2, 3), In(dt, 32, 2, 3), 0, double.NaN, true, Zeros(dt, 2, 3)));
         yield return ("MaskedGrad(clamp)", () => be.MaskedGrad(In(dt, 31, 2, 3), In(dt, 32, 2, 3), 0, 2, false, Zeros(dt, 2, 3)));
         foreach (var dist in Enum.GetValues<RandomDistribution>())
+        {
             yield return ($"RandomFill({dist})", () => be.RandomFill(Zeros(dt, 2, 3), dist, dist == RandomDistribution.Bernoulli ? 0.5 : 0, 1, new Generator(7)));
+            yield return ($"RandomFillOnHost({dist})", () => IBackend.RandomFillOnHost(be, Zeros(dt, 2, 3), dist, dist == RandomDistribution.Bernoulli ? 0.5 : 0, 1, new Generator(7)));
+        }
+        foreach (bool momentum in new[] { false, true })
+            yield return ($"TrySgdStep(momentum: {momentum})", () => be.TrySgdStep(In(dt, 28, 5), In(dt, 29, 5), momentum ? In(dt, 30, 5) : null,
+                new SgdHyper(0.1, momentum ? 0.9 : 0, 0, 0.01, false, false, false)));
     }
 
     [Theory]

@@ -15,6 +15,12 @@ internal static class Fixture
     /// </summary>
     public static Device DeviceUnderTest { get; set; } = Device.Cpu;
 
+    /// <summary>
+    /// Opens a scope in which random fills on <see cref="DeviceUnderTest"/> draw PyTorch's CPU numbers (seeded cases
+    /// compare exact dropout masks); set by device test assemblies whose backend samples on the device by default.
+    /// </summary>
+    public static Func<IDisposable>? CpuRandomNumbers { get; set; }
+
     /// <summary>A tensor built on the host, moved to <see cref="DeviceUnderTest"/> (constants inside test cases).</summary>
     public static Tensor OnDevice(Tensor t) => t.To(DeviceUnderTest);
 

@@ -20,7 +20,8 @@ internal static unsafe class ClApi
         CL_DEVICE_NAME = 0x102B, CL_DEVICE_VENDOR = 0x102C, CL_DRIVER_VERSION = 0x102D, CL_DEVICE_VERSION = 0x102F,
         CL_DEVICE_EXTENSIONS = 0x1030, CL_DEVICE_DOUBLE_FP_CONFIG = 0x1032;
     public const uint CL_PROGRAM_BUILD_LOG = 0x1183, CL_PROGRAM_BINARY_SIZES = 0x1165, CL_PROGRAM_BINARIES = 0x1166;
-    public const ulong CL_MEM_READ_WRITE = 1;
+    public const ulong CL_MEM_READ_WRITE = 1, CL_MEM_ALLOC_HOST_PTR = 1 << 4;
+    public const ulong CL_MAP_READ = 1, CL_MAP_WRITE = 2;
 
     public static delegate* unmanaged<uint, nint*, uint*, int> GetPlatformIDs;
     public static delegate* unmanaged<nint, uint, nuint, void*, nuint*, int> GetPlatformInfo;
@@ -33,6 +34,7 @@ internal static unsafe class ClApi
     public static delegate* unmanaged<nint, nint, uint, nuint, nuint, void*, uint, nint*, nint*, int> EnqueueWriteBuffer;
     public static delegate* unmanaged<nint, nint, uint, nuint, nuint, void*, uint, nint*, nint*, int> EnqueueReadBuffer;
     public static delegate* unmanaged<nint, nint, nint, nuint, nuint, nuint, uint, nint*, nint*, int> EnqueueCopyBuffer;
+    public static delegate* unmanaged<nint, nint, uint, ulong, nuint, nuint, uint, nint*, nint*, int*, void*> EnqueueMapBuffer;
     public static delegate* unmanaged<nint, uint, byte**, nuint*, int*, nint> CreateProgramWithSource;
     public static delegate* unmanaged<nint, uint, nint*, nuint*, byte**, int*, int*, nint> CreateProgramWithBinary;
     public static delegate* unmanaged<nint, uint, nint*, byte*, nint, nint, int> BuildProgram;
@@ -85,6 +87,7 @@ internal static unsafe class ClApi
         EnqueueWriteBuffer = (delegate* unmanaged<nint, nint, uint, nuint, nuint, void*, uint, nint*, nint*, int>)F("clEnqueueWriteBuffer");
         EnqueueReadBuffer = (delegate* unmanaged<nint, nint, uint, nuint, nuint, void*, uint, nint*, nint*, int>)F("clEnqueueReadBuffer");
         EnqueueCopyBuffer = (delegate* unmanaged<nint, nint, nint, nuint, nuint, nuint, uint, nint*, nint*, int>)F("clEnqueueCopyBuffer");
+        EnqueueMapBuffer = (delegate* unmanaged<nint, nint, uint, ulong, nuint, nuint, uint, nint*, nint*, int*, void*>)F("clEnqueueMapBuffer");
         CreateProgramWithSource = (delegate* unmanaged<nint, uint, byte**, nuint*, int*, nint>)F("clCreateProgramWithSource");
         CreateProgramWithBinary = (delegate* unmanaged<nint, uint, nint*, nuint*, byte**, int*, int*, nint>)F("clCreateProgramWithBinary");
         BuildProgram = (delegate* unmanaged<nint, uint, nint*, byte*, nint, nint, int>)F("clBuildProgram");

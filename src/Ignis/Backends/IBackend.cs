@@ -266,10 +266,17 @@ public interface IBackend
     /// float32/float64; float16/bfloat16 are sampled in float32 and rounded) and copies them in; a device backend
     /// overrides it to sample where the memory is.
     /// </summary>
-    void RandomFill(TensorView dst, RandomDistribution distribution, double a, double b, Generator generator)
+    void RandomFill(TensorView dst, RandomDistribution distribution, double a, double b, Generator generator) =>
+        RandomFillOnHost(this, dst, distribution, a, b, generator);
+
+    /// <summary>
+    /// The host sampling behind the default <see cref="RandomFill"/>, for device backends that keep it as an option:
+    /// PyTorch's CPU algorithms and numbers, copied into dst.
+    /// </summary>
+    static void RandomFillOnHost(IBackend backend, TensorView dst, RandomDistribution distribution, double a, double b, Generator generator)
     {
         var host = Sampling.Sample(distribution, a, b, generator, dst.DType, dst.Numel);
-        Copy(TensorView.Contiguous(FromHost(dst.Device, host, DTypeInfo.FromClr(host.GetType().GetElementType()!)), dst.Shape), dst);
+        backend.Copy(TensorView.Contiguous(backend.FromHost(dst.Device, host, DTypeInfo.FromClr(host.GetType().GetElementType()!)), dst.Shape), dst);
     }
 
     /// <summary>Allocates zero-filled storage.</summary>

@@ -36,8 +36,33 @@ public sealed class Generator
                 _state[j] = 1812433253u * (_state[j - 1] ^ (_state[j - 1] >> 30)) + (uint)j;
             _next = N;
             NextDoubleNormal = null;
+            _philoxOffset = 0;
         }
         return this;
+    }
+
+    ulong _philoxOffset;
+
+    /// <summary>
+    /// Where the counter-based (Philox4x32-10) stream that GPU backends draw from stands (<c>Generator.get_offset()</c>
+    /// of PyTorch's CUDA generators): device samples are a function of <see cref="InitialSeed"/> and this offset only, so
+    /// a seed reproduces them on any device. <see cref="ManualSeed(ulong)"/> sets it to 0; draws on the CPU leave it alone.
+    /// </summary>
+    public ulong PhiloxOffset
+    {
+        get { lock (Lock) return _philoxOffset; }
+        set { lock (Lock) _philoxOffset = value; }
+    }
+
+    /// <summary>Returns the current <see cref="PhiloxOffset"/> and advances it by <paramref name="count"/> (one device draw).</summary>
+    public ulong ReservePhiloxOffset(ulong count = 1)
+    {
+        lock (Lock)
+        {
+            ulong at = _philoxOffset;
+            _philoxOffset += count;
+            return at;
+        }
     }
 
     /// <summary>Overload for signed seeds (negative seeds wrap as in PyTorch).</summary>
