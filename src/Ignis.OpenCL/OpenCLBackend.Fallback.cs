@@ -12,7 +12,7 @@ public sealed partial class OpenCLBackend
 
     /// <summary>
     /// How often each primitive ran on the host instead of the device since start (or <see cref="ResetHostFallbacks"/>),
-    /// keyed like <c>"Unary Erfinv"</c>. Empty when every primitive ran on the device.
+    /// keyed like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
     /// </summary>
     public static IReadOnlyDictionary<string, long> HostFallbacks => new Dictionary<string, long>(fallbacks);
 

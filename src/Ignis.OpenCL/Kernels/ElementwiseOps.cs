@@ -53,7 +53,11 @@ internal static class ElementwiseOps
                 UnaryOp.HardsigmoidDerivative => $"(x > -3 && x < 3 ? ({c})1 / ({c})6 : ({c})0)",
                 UnaryOp.LeakyRelu => "(x > 0 ? x : x * p0)",
                 UnaryOp.LeakyReluDerivative => $"(x > 0 ? ({c})1 : p0)",
-                _ => null, // Erfinv, GeluDerivative, GeluTanhDerivative: the CPU's double-precision special functions
+                // The CPU evaluates these in double precision for every float dtype: so does the device where it has float64.
+                UnaryOp.Erfinv => c == "double" ? "ig_erfinv_d(x)" : "ig_erfinv_w(x)",
+                UnaryOp.GeluDerivative => c == "double" ? "ig_gelu_d_d(x)" : "ig_gelu_d_w(x)",
+                UnaryOp.GeluTanhDerivative => c == "double" ? "ig_gelu_tanh_d_d(x)" : "ig_gelu_tanh_d_w(x)",
+                _ => null,
             };
         }
         if (t.DType == DType.Bool)
@@ -131,7 +135,54 @@ internal static class ElementwiseOps
     }
 
     /// <summary>Helpers the float expressions call (SiLU's derivative, ATen's div_floor_floating and Python's modulo through fmod).</summary>
-    public static readonly string FloatHelpers = Helpers("float", "f") + "#ifdef cl_khr_fp64\n" + Helpers("double", "d") + "#endif\n";
+    public static readonly string FloatHelpers = Helpers("float", "f") + Special("float", "f", "f") + "#ifdef cl_khr_fp64\n#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" +
+        Helpers("double", "d") + Special("double", "d", "") + Widened("(float)ig_{0}_d((double)x)") + "#else\n" + Widened("ig_{0}_f(x)") + "#endif\n";
+
+    /// <summary>Float wrappers (<c>_w</c>) of the special functions: through double where the device has it, as the CPU computes them.</summary>
+    static string Widened(string body) => string.Concat(new[] { "erfinv", "gelu_d", "gelu_tanh_d" }.Select(f =>
+        $"inline float ig_{f}_w(float x) {{ return {string.Format(body, f)}; }}\n"));
+
+    /// <summary>
+    /// erfinv (Giles' single-precision polynomial refined by three Newton steps on erf), exact GELU's derivative
+    /// Φ(x) + x·φ(x) and tanh-GELU's derivative: SpecialMath's formulas, term for term.
+    /// </summary>
+    static string Special(string t, string suffix, string lit) => $$"""
+        inline {{t}} ig_erfinv_{{suffix}}({{t}} y) {
+            if (isnan(y) || y < -1 || y > 1) return NAN;
+            if (y == 1) return INFINITY;
+            if (y == -1) return -INFINITY;
+            if (y == 0) return y;
+            {{t}} w = -log((1 - y) * (1 + y)), p;
+            if (w < 5) {
+                w -= 2.5{{lit}};
+                p = 2.81022636e-08{{lit}};
+                p = 3.43273939e-07{{lit}} + p * w; p = -3.5233877e-06{{lit}} + p * w; p = -4.39150654e-06{{lit}} + p * w;
+                p = 0.00021858087{{lit}} + p * w; p = -0.00125372503{{lit}} + p * w; p = -0.00417768164{{lit}} + p * w;
+                p = 0.246640727{{lit}} + p * w; p = 1.50140941{{lit}} + p * w;
+            } else {
+                w = sqrt(w) - 3;
+                p = -0.000200214257{{lit}};
+                p = 0.000100950558{{lit}} + p * w; p = 0.00134934322{{lit}} + p * w; p = -0.00367342844{{lit}} + p * w;
+                p = 0.00573950773{{lit}} + p * w; p = -0.0076224613{{lit}} + p * w; p = 0.00943887047{{lit}} + p * w;
+                p = 1.00167406{{lit}} + p * w; p = 2.83297682{{lit}} + p * w;
+            }
+            {{t}} x = p * y;
+            for (int i = 0; i < 3; i++) {
+                {{t}} d = 1.1283791670955126{{lit}} * exp(-x * x);
+                if (d == 0) break;
+                x -= (erf(x) - y) / d;
+            }
+            return x;
+        }
+        inline {{t}} ig_gelu_d_{{suffix}}({{t}} x) {
+            return 0.5{{lit}} * (1 + erf(x * 0.70710678118654752{{lit}})) + x * 0.3989422804014327{{lit}} * exp(-0.5{{lit}} * x * x);
+        }
+        inline {{t}} ig_gelu_tanh_d_{{suffix}}({{t}} x) {
+            {{t}} inner = 0.79788456080286536{{lit}} * (x + 0.044715{{lit}} * x * x * x), t = tanh(inner);
+            return 0.5{{lit}} * (1 + t) + 0.5{{lit}} * x * (1 - t * t) * 0.79788456080286536{{lit}} * (1 + 3 * 0.044715{{lit}} * x * x);
+        }
+
+        """;
 
     static string Helpers(string t, string suffix) => $$"""
         inline {{t}} ig_silu_d_{{suffix}}({{t}} x) { {{t}} s = 1 / (1 + exp(-x)); return s * (1 + x * (1 - s)); }
