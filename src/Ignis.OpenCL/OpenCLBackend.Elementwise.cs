@@ -16,7 +16,7 @@ public sealed partial class OpenCLBackend
     /// so the caller falls back. Scalars are passed in <paramref name="scalarType"/> (the op's compute type).
     /// </summary>
     bool RunElementwise(TensorView dst, TensorView[] inputs, string expr, string? scalarType = null, double p0 = 0, double p1 = 0, long l0 = 0, long l1 = 0,
-        string? scalarOperand = null)
+        string? scalarOperand = null, bool errorWord = false)
     {
         if (dst.Numel == 0) return true;
         var views = new TensorView?[inputs.Length + 1];
@@ -30,7 +30,7 @@ public sealed partial class OpenCLBackend
         var types = inputs.Select(v => ClType.Of(v.DType)).ToArray();
         var dt = ClType.Of(dst.DType);
         if (NeedsFp64(device, [dt, .. types], scalarType)) return false;
-        string source = Elementwise.Source(dt, types, expr, scalarType, scalarOperand);
+        string source = Elementwise.Source(dt, types, expr, scalarType, scalarOperand, errorWord);
         var kernel = device.Kernel(source, "ew");
         var args = new KernelArgs();
         args.Long(dst.Numel);
@@ -50,9 +50,16 @@ public sealed partial class OpenCLBackend
             args.Scalar(scalarType, p0, l0);
             args.Scalar(scalarType, p1, l1);
         }
+        if (errorWord) args.Buffer(device.ErrorWord);
         device.Launch(kernel, args, [dst.Numel]);
         GC.KeepAlive(dst);
         GC.KeepAlive(inputs);
+        if (errorWord)
+            switch (device.TakeError())
+            {
+                case ElementwiseOps.ZeroDivision: throw new DivideByZeroException("ZeroDivisionError");
+                case ElementwiseOps.NegativePower: throw new ArgumentException("Integers to negative integer powers are not allowed.");
+            }
         return true;
     }
 
@@ -97,7 +104,7 @@ public sealed partial class OpenCLBackend
         var t = ClType.Of(x.DType);
         string? expr = ElementwiseOps.Unary(op, t);
         if (expr is not null && !ElementwiseOps.IsPredicate(op)) expr = ClType.Of(dst.DType).Convert(expr, t);
-        if (expr is null || !RunElementwise(dst, [x], expr, t.Compute, a, b, (long)a, (long)b))
+        if (expr is null || !RunElementwise(dst, [x], expr, t.Compute, a, b, (long)a, (long)b, errorWord: ElementwiseOps.NeedsErrorWord(op, t)))
             Fallback($"Unary {op}", [x, dst], [1], v => cpu.Unary(op, v[0]!, v[1]!, a, b));
     }
 
@@ -106,7 +113,7 @@ public sealed partial class OpenCLBackend
     {
         var t = ClType.Of(a.DType);
         string? expr = a.DType == b.DType ? ElementwiseOps.Binary(op, t) : null;
-        if (expr is null || !RunElementwise(dst, [a, b], expr))
+        if (expr is null || !RunElementwise(dst, [a, b], expr, errorWord: ElementwiseOps.NeedsErrorWord(op, t)))
             Fallback($"Binary {op}", [a, b, dst], [2], v => cpu.Binary(op, v[0]!, v[1]!, v[2]!));
     }
 
@@ -119,7 +126,7 @@ public sealed partial class OpenCLBackend
         {
             // The scalar argument p0 stands in for operand y (x when the scalar comes first).
             double d = s.IsIntegral ? s.Long : s.Double;
-            if (RunElementwise(dst, [a], expr, t.Compute, d, 0, s.Long, scalarOperand: scalarFirst ? "x" : "y")) return;
+            if (RunElementwise(dst, [a], expr, t.Compute, d, 0, s.Long, scalarOperand: scalarFirst ? "x" : "y", errorWord: ElementwiseOps.NeedsErrorWord(op, t))) return;
         }
         Fallback($"BinaryScalar {op}", [a, dst], [1], v => cpu.BinaryScalar(op, v[0]!, s, v[1]!, scalarFirst));
     }

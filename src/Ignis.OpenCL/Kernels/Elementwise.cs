@@ -17,7 +17,7 @@ internal static class Elementwise
     static readonly string[] Names = ["x", "y", "z"];
 
     /// <summary>Renders the kernel <c>ew</c> for the given operand types and expression.</summary>
-    public static string Source(ClType dst, ClType[] inputs, string expr, string? scalarType, string? scalarOperand = null)
+    public static string Source(ClType dst, ClType[] inputs, string expr, string? scalarType, string? scalarOperand = null, bool errorWord = false)
     {
         var names = Names.Where(n => n != scalarOperand).ToArray();
         var sb = new StringBuilder();
@@ -25,10 +25,12 @@ internal static class Elementwise
         if (scalarType == "double" && !inputs.Any(t => t.DType == DType.Float64)) sb.Append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
         sb.Append(ClType.Prelude);
         sb.Append(Helpers).Append(ElementwiseOps.FloatHelpers);
+        if (errorWord) sb.Append(ElementwiseOps.IntegerHelpers(inputs[0].Compute));
         sb.Append("__kernel void ew(long n, int rank, long8 shape, __global ").Append(dst.Mem).Append("* d, long od, long8 sd");
         for (int i = 0; i < inputs.Length; i++)
             sb.Append($", __global const {inputs[i].Mem}* a{i}, long o{i}, long8 s{i}v");
         if (scalarType is not null) sb.Append($", {scalarType} p0, {scalarType} p1");
+        if (errorWord) sb.Append(", __global volatile int* err");
         sb.Append(")\n{\n    long i = get_global_id(0);\n    if (i >= n) return;\n    long od_ = od;\n");
         for (int i = 0; i < inputs.Length; i++) sb.Append($"    long o{i}_ = o{i};\n");
         sb.Append("    if (rank > 0) {\n        long sh[8], sdd[8];\n        vstore8(shape, 0, sh); vstore8(sd, 0, sdd);\n");

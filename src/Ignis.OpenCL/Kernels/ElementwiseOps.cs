@@ -79,6 +79,7 @@ internal static class ElementwiseOps
             UnaryOp.LogicalNot => "(x == 0)",
             UnaryOp.IsNan => "0",
             UnaryOp.IsFinite => "1",
+            UnaryOp.PowScalar => $"ig_ipow_{c}(x, (long)p0, err)",
             _ => null,
         };
     }
@@ -130,9 +131,54 @@ internal static class ElementwiseOps
             BinaryOp.Mul => "(x * y)",
             BinaryOp.Maximum => "max(x, y)",
             BinaryOp.Minimum => "min(x, y)",
-            _ => null, // integer division, modulo and power: the CPU keeps PyTorch's division-by-zero error
+            // Division, modulo and power report a zero divisor or 0 to a negative power through the error word (codes below).
+            BinaryOp.Div or BinaryOp.FloorDiv => $"ig_ifloordiv_{c}(x, y, err)",
+            BinaryOp.Remainder => $"ig_irem_{c}(x, y, err)",
+            BinaryOp.Pow => $"ig_ipow_{c}(x, (long)y, err)",
+            _ => null,
         };
     }
+
+    /// <summary>Error-word codes of the integer helpers.</summary>
+    public const int ZeroDivision = 0, NegativePower = 1;
+
+    /// <summary>True when the op's kernel takes the device's error word (integer power by a scalar).</summary>
+    public static bool NeedsErrorWord(UnaryOp op, ClType t) => !t.IsFloat && t.DType != DType.Bool && op == UnaryOp.PowScalar;
+
+    /// <summary>True when the op's kernel takes the device's error word (integer division, modulo, power).</summary>
+    public static bool NeedsErrorWord(BinaryOp op, ClType t) =>
+        !t.IsFloat && t.DType != DType.Bool && op is BinaryOp.Div or BinaryOp.FloorDiv or BinaryOp.Remainder or BinaryOp.Pow;
+
+    /// <summary>
+    /// Python's floor division and modulo and the CPU's integer power (by squaring; negative exponents leave only ±1
+    /// bases) for integer type <paramref name="t"/>: BinaryKernels' FloorDivI/RemI and UnaryKernels.IntPow, term for term.
+    /// </summary>
+    public static string IntegerHelpers(string t) => $$"""
+        inline {{t}} ig_ifloordiv_{{t}}({{t}} a, {{t}} b, __global volatile int* err) {
+            if (b == 0) { atomic_min(err, {{ZeroDivision}}); return 0; }
+            {{t}} q = a / b;
+            if ((a % b != 0) && ((a < 0) != (b < 0))) q -= 1;
+            return q;
+        }
+        inline {{t}} ig_irem_{{t}}({{t}} a, {{t}} b, __global volatile int* err) {
+            if (b == 0) { atomic_min(err, {{ZeroDivision}}); return 0; }
+            {{t}} r = a % b;
+            if (r != 0 && ((r < 0) != (b < 0))) r += b;
+            return r;
+        }
+        inline {{t}} ig_ipow_{{t}}({{t}} x, long e, __global volatile int* err) {
+            if (e < 0) {
+                if (x == 1) return 1;
+                if (x == ({{t}})-1) return (e & 1) == 0 ? 1 : x;
+                if (x == 0) { atomic_min(err, {{NegativePower}}); return 0; }
+                return 0;
+            }
+            {{t}} r = 1;
+            while (e > 0) { if (e & 1) r *= x; x *= x; e >>= 1; }
+            return r;
+        }
+
+        """;
 
     /// <summary>Helpers the float expressions call (SiLU's derivative, ATen's div_floor_floating and Python's modulo through fmod).</summary>
     public static readonly string FloatHelpers = Helpers("float", "f") + Special("float", "f", "f") + "#ifdef cl_khr_fp64\n#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" +
