@@ -95,6 +95,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src)
     {
+        if (dst.DType.IsReducedFloat() && InFloat32([dst, index, src], [0], v => ScatterAdd(v[0]!, dim, v[1]!, v[2]!))) return;
         if (!TryScatter(dst, dim, index, src, add: true))
             Fallback("ScatterAdd", [dst, index, src], [0], v => cpu.ScatterAdd(v[0]!, dim, v[1]!, v[2]!));
     }
@@ -130,6 +131,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h)
     {
+        if (InFloat32([param, grad, expAvg, expAvgSq, maxExpAvgSq], [0, 2, 3, 4], v => AdamStep(v[0]!, v[1]!, v[2]!, v[3]!, v[4], h))) return;
         if (!TryAdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, h))
             Fallback("AdamStep", [param, grad, expAvg, expAvgSq, maxExpAvgSq], [0, 2, 3, 4], v => cpu.AdamStep(v[0]!, v[1]!, v[2]!, v[3]!, v[4], h));
     }

@@ -33,6 +33,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices)
     {
+        if (InFloat32([input, output, indices], [1], v => MaxPool2d(v[0]!, g, v[1]!, v[2]!))) return;
         if (!NnKernelsFor(input, out var device, out var t, output) || indices.DType != DType.Int64 || !indices.IsContiguous)
         {
             Fallback("MaxPool2d", [input, output, indices], [1, 2], v => cpu.MaxPool2d(v[0]!, g, v[1]!, v[2]!));
@@ -52,6 +53,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput)
     {
+        if (InFloat32([gradOutput, indices, gradInput], [2], v => MaxPool2dBackward(v[0]!, v[1]!, v[2]!))) return;
         if (!NnKernelsFor(gradInput, out var device, out var t, gradOutput) || indices.DType != DType.Int64 || !indices.IsContiguous)
         {
             Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, v[2]!));
@@ -76,6 +78,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output)
     {
+        if (InFloat32([input, output], [1], v => AvgPool2d(v[0]!, g, countIncludePad, adaptive, v[1]!))) return;
         if (!NnKernelsFor(input, out var device, out var t, output))
         {
             Fallback("AvgPool2d", [input, output], [1], v => cpu.AvgPool2d(v[0]!, g, countIncludePad, adaptive, v[1]!));
@@ -92,6 +95,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput)
     {
+        if (InFloat32([gradOutput, gradInput], [1], v => AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!))) return;
         if (!NnKernelsFor(gradInput, out var device, out var t, gradOutput))
         {
             Fallback("AvgPool2dBackward", [gradOutput, gradInput], [1], v => cpu.AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!));
@@ -115,6 +119,8 @@ public sealed partial class OpenCLBackend
     public void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training,
         double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd)
     {
+        if (InFloat32([input, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd], [3, 4, 5, 6, 7],
+            v => BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!))) return;
         bool running = runningMean is not null && runningVar is not null;
         if (!NnKernelsFor(input, out var device, out var t, weight, bias, runningMean, runningVar, output, saveMean, saveInvStd)
             || (!training && !running) || (training && (runningMean is null) != (runningVar is null)))
@@ -156,6 +162,8 @@ public sealed partial class OpenCLBackend
     public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
         TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias)
     {
+        if (InFloat32([gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
+            v => BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]))) return;
         if (!NnKernelsFor(input, out var device, out var t, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias))
         {
             Fallback("BatchNormBackward", [gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
