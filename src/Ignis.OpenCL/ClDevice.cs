@@ -73,10 +73,13 @@ internal sealed unsafe class ClDevice
     /// <summary>Number of programs built on this device (tests check the cache works).</summary>
     public int ProgramCount => programs.Count;
 
+    /// <summary>The program built from <paramref name="source"/> (built once; template checks build whole programs).</summary>
+    internal nint Program(string source) => programs.GetOrAdd(source, s => new Lazy<nint>(() => Build(s))).Value;
+
     /// <summary>The kernel <paramref name="name"/> of the program built from <paramref name="source"/> (built once).</summary>
     public nint Kernel(string source, string name)
     {
-        nint program = programs.GetOrAdd(source, s => new Lazy<nint>(() => Build(s))).Value;
+        nint program = Program(source);
         return kernels.GetOrAdd((program, name), k =>
         {
             int err;

@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -27,8 +27,8 @@ public sealed partial class OpenCLBackend
         var device = DeviceOf(dst);
         foreach (var v in inputs)
             if (DeviceOf(v) != device) throw new ArgumentException($"elementwise operands on {v.Device} and {dst.Device}");
-        var types = inputs.Select(v => ClType.Of(v.DType)).ToArray();
-        var dt = ClType.Of(dst.DType);
+        var types = inputs.Select(v => KernelType.Of(v.DType)).ToArray();
+        var dt = KernelType.Of(dst.DType);
         if (NeedsFp64(device, [dt, .. types], scalarType)) return false;
         string source = Elementwise.Source(dt, types, expr, scalarType, scalarOperand, errorWord);
         var kernel = device.Kernel(source, "ew");
@@ -64,7 +64,7 @@ public sealed partial class OpenCLBackend
     }
 
     /// <summary>True when a kernel would need float64 on a device without cl_khr_fp64 (the caller then uses the host).</summary>
-    static bool NeedsFp64(ClDevice device, IEnumerable<ClType> types, string? scalarType) =>
+    static bool NeedsFp64(ClDevice device, IEnumerable<KernelType> types, string? scalarType) =>
         !device.HasFp64 && (scalarType == "double" || types.Any(t => t.DType == DType.Float64));
 
     /// <inheritdoc/>
@@ -72,8 +72,8 @@ public sealed partial class OpenCLBackend
     {
         CheckShapes("Copy", src, dst);
         if (DeviceOf(src) != DeviceOf(dst)) { CopyAcrossDevices(src, dst); return; }
-        var st = ClType.Of(src.DType);
-        var dt = ClType.Of(dst.DType);
+        var st = KernelType.Of(src.DType);
+        var dt = KernelType.Of(dst.DType);
         if (!RunElementwise(dst, [src], dt.Convert("x", st)))
             Fallback("Copy", [src, dst], [1], v => cpu.Copy(v[0]!, v[1]!));
     }
@@ -91,7 +91,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void Fill(TensorView dst, double value)
     {
-        var dt = ClType.Of(dst.DType);
+        var dt = KernelType.Of(dst.DType);
         if (dst.DType == DType.Bool) value = value != 0 ? 1 : 0;
         if (!RunElementwise(dst, [], "p0", dt.Compute, value, 0, (long)value))
             Fallback("Fill", [dst], [0], v => cpu.Fill(v[0]!, value));
@@ -101,9 +101,9 @@ public sealed partial class OpenCLBackend
     public void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0)
     {
         CheckShapes($"Unary {op}", x, dst);
-        var t = ClType.Of(x.DType);
+        var t = KernelType.Of(x.DType);
         string? expr = ElementwiseOps.Unary(op, t);
-        if (expr is not null && !ElementwiseOps.IsPredicate(op)) expr = ClType.Of(dst.DType).Convert(expr, t);
+        if (expr is not null && !ElementwiseOps.IsPredicate(op)) expr = KernelType.Of(dst.DType).Convert(expr, t);
         if (expr is null || !RunElementwise(dst, [x], expr, t.Compute, a, b, (long)a, (long)b, errorWord: ElementwiseOps.NeedsErrorWord(op, t)))
             Fallback($"Unary {op}", [x, dst], [1], v => cpu.Unary(op, v[0]!, v[1]!, a, b));
     }
@@ -111,7 +111,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst)
     {
-        var t = ClType.Of(a.DType);
+        var t = KernelType.Of(a.DType);
         string? expr = a.DType == b.DType ? ElementwiseOps.Binary(op, t) : null;
         if (expr is null || !RunElementwise(dst, [a, b], expr, errorWord: ElementwiseOps.NeedsErrorWord(op, t)))
             Fallback($"Binary {op}", [a, b, dst], [2], v => cpu.Binary(op, v[0]!, v[1]!, v[2]!));
@@ -120,7 +120,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void BinaryScalar(BinaryOp op, TensorView a, Scalar s, TensorView dst, bool scalarFirst)
     {
-        var t = ClType.Of(a.DType);
+        var t = KernelType.Of(a.DType);
         string? expr = ElementwiseOps.Binary(op, t);
         if (expr is not null)
         {
@@ -141,7 +141,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst)
     {
-        var t = ClType.Of(x.DType);
+        var t = KernelType.Of(x.DType);
         string zero = $"({t.Compute})0";
         string expr = lowerExclusive
             ? $"(y <= p0 ? {zero} : x)"

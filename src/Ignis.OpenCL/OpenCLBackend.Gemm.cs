@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -10,7 +10,7 @@ public sealed partial class OpenCLBackend
     readonly record struct Operand(Storage Storage, long Offset, long BatchStride, long Stride1, long Stride2);
 
     /// <summary>C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] for z &lt; batches ([M,K]·[K,N]; C's column stride is 1).</summary>
-    static void Gemm(ClDevice device, ClType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
+    static void Gemm(ClDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
     {
         if (batches == 0 || m == 0 || n == 0) return;
         var args = new KernelArgs();
@@ -35,7 +35,7 @@ public sealed partial class OpenCLBackend
         var dt = views[0]!.DType;
         foreach (var v in views)
             if (v is not null && (v.DType != dt || DeviceOf(v) != device)) return false;
-        return dt.IsFloatingPoint() && !NeedsFp64(device, [ClType.Of(dt)], null);
+        return dt.IsFloatingPoint() && !NeedsFp64(device, [KernelType.Of(dt)], null);
     }
 
     bool TryMatMul(TensorView a, TensorView b, TensorView dst)
@@ -44,7 +44,7 @@ public sealed partial class OpenCLBackend
         if (!FloatKernelsFor(device, dst, a, b) || a.Dim != 3 || b.Dim != 3 || !dst.IsContiguous) return false;
         long batches = dst.Shape[0], m = dst.Shape[1], n = dst.Shape[2], k = a.Shape[2];
         if (k == 0) { Fill(dst, 0); return true; }
-        Gemm(device, ClType.Of(dst.DType), batches, 1, m, n, k,
+        Gemm(device, KernelType.Of(dst.DType), batches, 1, m, n, k,
             new(a.Storage, a.Offset, a.Strides[0], a.Strides[1], a.Strides[2]),
             new(b.Storage, b.Offset, b.Strides[0], b.Strides[1], b.Strides[2]),
             new(dst.Storage, dst.Offset, m * n, n, 1), accumulate: false);
@@ -55,7 +55,7 @@ public sealed partial class OpenCLBackend
     /// <summary>Images per im2col chunk, so the column buffer stays under 32 Mi elements.</summary>
     static long ChunkImages(long images, long colPerImage) => Math.Clamp((32L << 20) / Math.Max(1, colPerImage), 1, Math.Max(1, images));
 
-    void Im2Col(ClDevice device, ClType t, TensorView x, long n0, long nb, long cstart, long cg, Conv2dGeometry g, long kh, long kw, long oh, long ow, Storage col)
+    void Im2Col(ClDevice device, KernelType t, TensorView x, long n0, long nb, long cstart, long cg, Conv2dGeometry g, long kh, long kw, long oh, long ow, Storage col)
     {
         long c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
         var args = new KernelArgs();
@@ -80,7 +80,7 @@ public sealed partial class OpenCLBackend
     /// Launches a depthwise kernel: (total, a, b, out, GEOM), or with <paramref name="first"/> (the weight gradient's image
     /// count) in place of total; <paramref name="image"/> gives the input's H×W.
     /// </summary>
-    static void DepthwiseLaunch(ClDevice device, ClType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
+    static void DepthwiseLaunch(ClDevice device, KernelType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
         TensorView image, Conv2dGeometry g, long kh, long kw, long oh, long ow, int local = 0, long first = -1)
     {
         var args = new KernelArgs();
@@ -103,7 +103,7 @@ public sealed partial class OpenCLBackend
     {
         var device = DeviceOf(output);
         if (!ConvShapesOk(device, input, weight, output) || (bias is not null && !FloatKernelsFor(device, output, bias))) return false;
-        var t = ClType.Of(output.DType);
+        var t = KernelType.Of(output.DType);
         long n = input.Shape[0], c = input.Shape[1], cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = output.Shape[2], ow = output.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
@@ -141,7 +141,7 @@ public sealed partial class OpenCLBackend
     {
         var device = DeviceOf(gradInput);
         if (!ConvShapesOk(device, gradInput, weight, gradOutput)) return false;
-        var t = ClType.Of(gradInput.DType);
+        var t = KernelType.Of(gradInput.DType);
         long n = gradInput.Shape[0], c = gradInput.Shape[1], h = gradInput.Shape[2], w = gradInput.Shape[3];
         long cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
@@ -180,7 +180,7 @@ public sealed partial class OpenCLBackend
     {
         var device = DeviceOf(gradWeight);
         if (!ConvShapesOk(device, input, gradWeight, gradOutput)) return false;
-        var t = ClType.Of(gradWeight.DType);
+        var t = KernelType.Of(gradWeight.DType);
         long n = input.Shape[0], c = input.Shape[1];
         long cout = gradWeight.Shape[0], kh = gradWeight.Shape[2], kw = gradWeight.Shape[3];
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;

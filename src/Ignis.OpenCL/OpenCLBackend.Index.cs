@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -44,7 +44,7 @@ public sealed partial class OpenCLBackend
     bool TryScatter(TensorView dst, int dim, TensorView index, TensorView src, bool add)
     {
         if (index.Dim > Elementwise.MaxRank || index.Numel >= int.MaxValue) return false;
-        var t = ClType.Of(dst.DType);
+        var t = KernelType.Of(dst.DType);
         var device = DeviceOf(dst);
         // Adds in float16/bfloat16 would round per add (the CPU adds in float32 and rounds once); bool adds saturate.
         if (add && (dst.DType is DType.Float16 or DType.BFloat16 or DType.Bool || NeedsFp64(device, [t], null))) return false;

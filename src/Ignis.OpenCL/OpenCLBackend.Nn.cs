@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -7,10 +7,10 @@ namespace Ignis.OpenCL;
 public sealed partial class OpenCLBackend
 {
     /// <summary>The device and kernel dtype when every operand is a contiguous float32/float64 tensor the device can compute.</summary>
-    bool NnKernelsFor(TensorView first, out ClDevice device, out ClType t, params TensorView?[] rest)
+    bool NnKernelsFor(TensorView first, out ClDevice device, out KernelType t, params TensorView?[] rest)
     {
         device = DeviceOf(first);
-        t = ClType.Of(first.DType);
+        t = KernelType.Of(first.DType);
         if (first.DType is not (DType.Float32 or DType.Float64) || !first.IsContiguous) return false;
         if (first.DType == DType.Float64 && !device.HasFp64) return false;
         foreach (var v in rest)
@@ -18,14 +18,14 @@ public sealed partial class OpenCLBackend
         return true;
     }
 
-    nint NnKernel(ClDevice device, ClType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
+    nint NnKernel(ClDevice device, KernelType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
 
     void AccScalar(KernelArgs args, ClDevice device, double v)
     {
         if (device.HasFp64) args.Double(v); else args.Float((float)v);
     }
 
-    static void TScalar(KernelArgs args, ClType t, double v)
+    static void TScalar(KernelArgs args, KernelType t, double v)
     {
         if (t.DType == DType.Float64) args.Double(v); else args.Float((float)v);
     }

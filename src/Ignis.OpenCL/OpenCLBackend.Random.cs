@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -39,7 +39,7 @@ public sealed partial class OpenCLBackend
     public void RandomFill(TensorView dst, RandomDistribution distribution, double a, double b, Generator generator)
     {
         var device = DeviceOf(dst);
-        var t = ClType.Of(dst.DType);
+        var t = KernelType.Of(dst.DType);
         if (SampleOnHost || Volatile.Read(ref hostSamplingScopes) > 0 || !dst.DType.IsFloatingPoint() || NeedsFp64(device, [t], null))
         {
             IBackend.RandomFillOnHost(this, dst, distribution, a, b, generator);

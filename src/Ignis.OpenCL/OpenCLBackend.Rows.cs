@@ -1,5 +1,5 @@
 using Ignis.Backends;
-using Ignis.OpenCL.Kernels;
+using Ignis.Kernels;
 
 namespace Ignis.OpenCL;
 
@@ -17,8 +17,8 @@ public sealed partial class OpenCLBackend
         if (op == ReduceOp.Var && !x.DType.IsFloatingPoint()) return false;
         if (!x.DType.IsFloatingPoint() && x.DType == DType.Bool) return false;
         var device = DeviceOf(x);
-        var xt = ClType.Of(x.DType);
-        var dt = ClType.Of(dst.DType);
+        var xt = KernelType.Of(x.DType);
+        var dt = KernelType.Of(dst.DType);
         bool fp64 = device.HasFp64 && op == ReduceOp.Var;
         if (NeedsFp64(device, [xt, dt], null)) return false;
         var kernel = device.Kernel(RowKernels.Reduce(op, xt, dt, fp64, indices is not null), "reduce");
@@ -37,7 +37,7 @@ public sealed partial class OpenCLBackend
     {
         if (!Rows2D(x) || !Rows2D(dst) || !x.DType.IsFloatingPoint() || x.DType != dst.DType) return false;
         var device = DeviceOf(x);
-        var t = ClType.Of(x.DType);
+        var t = KernelType.Of(x.DType);
         if (NeedsFp64(device, [t], null)) return false;
         long rows = x.Shape[0], k = x.Shape[1];
         if (rows == 0 || k == 0) return true;
@@ -54,7 +54,7 @@ public sealed partial class OpenCLBackend
     {
         if (!Rows2D(y) || !Rows2D(gy) || !Rows2D(dst) || !y.DType.IsFloatingPoint() || gy.DType != y.DType || dst.DType != y.DType) return false;
         var device = DeviceOf(y);
-        var t = ClType.Of(y.DType);
+        var t = KernelType.Of(y.DType);
         if (NeedsFp64(device, [t], null)) return false;
         long rows = y.Shape[0], k = y.Shape[1];
         if (rows == 0 || k == 0) return true;
@@ -72,7 +72,7 @@ public sealed partial class OpenCLBackend
     {
         if (!Rows2D(x) || !Rows2D(dst) || x.DType != dst.DType || x.DType == DType.Bool) return false;
         var device = DeviceOf(x);
-        var t = ClType.Of(x.DType);
+        var t = KernelType.Of(x.DType);
         if (NeedsFp64(device, [t], null)) return false;
         long rows = x.Shape[0], k = x.Shape[1];
         if (rows == 0 || k == 0) return true;
@@ -92,7 +92,7 @@ public sealed partial class OpenCLBackend
             || x.DType is not (DType.Float32 or DType.Float64 or DType.Int64 or DType.Int32 or DType.Int16 or DType.Int8 or DType.UInt8))
             return false;
         var device = DeviceOf(x);
-        var t = ClType.Of(x.DType);
+        var t = KernelType.Of(x.DType);
         if (NeedsFp64(device, [t], null)) return false;
         long rows = x.Shape[0], n = x.Shape[1];
         if (rows == 0 || n == 0 || k == 0) return true;

@@ -1,4 +1,4 @@
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// How one dtype looks in OpenCL C: the element type in memory, the type arithmetic runs in, and how an element is
@@ -6,9 +6,9 @@ namespace Ignis.OpenCL.Kernels;
 /// bfloat16 is the upper half of a float32 rounded to nearest even with c10's canonical NaN — both compute in float32,
 /// as the CPU backend does. bool is one byte, 0 or 1.
 /// </summary>
-internal sealed record ClType(DType DType, string Mem, string Compute)
+internal sealed record KernelType(DType DType, string Mem, string Compute)
 {
-    public static ClType Of(DType t) => t switch
+    public static KernelType Of(DType t) => t switch
     {
         DType.Float32 => new(t, "float", "float"),
         DType.Float64 => new(t, "double", "double"),
@@ -43,7 +43,7 @@ internal sealed record ClType(DType DType, string Mem, string Compute)
     };
 
     /// <summary>An expression converting <paramref name="value"/> of type <paramref name="from"/> to this compute type, as c10 converts.</summary>
-    public string Convert(string value, ClType from)
+    public string Convert(string value, KernelType from)
     {
         if (DType == DType.Bool) return $"(uchar)(({value}) != 0)";
         if (from.Compute == Compute) return value;
@@ -52,7 +52,7 @@ internal sealed record ClType(DType DType, string Mem, string Compute)
     }
 
     /// <summary>The pragma a source needs when it touches doubles.</summary>
-    public static string Pragmas(IEnumerable<ClType> types) =>
+    public static string Pragmas(IEnumerable<KernelType> types) =>
         types.Any(t => t.DType == DType.Float64) ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "";
 
     /// <summary>Helpers every source includes (bfloat16 rounding).</summary>

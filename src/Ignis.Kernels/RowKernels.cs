@@ -1,7 +1,7 @@
 using System.Text;
 using Ignis.Backends;
 
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// Row kernels over a contiguous [rows, k] input: one work-group of <see cref="Group"/> work-items per row, each
@@ -15,11 +15,11 @@ internal static class RowKernels
     /// <summary>Work-items per row.</summary>
     public const int Group = 64;
 
-    static string Header(ClType[] types, bool fp64) =>
-        (fp64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : ClType.Pragmas(types)) + ClType.Prelude + $"#define WG {Group}\n";
+    static string Header(KernelType[] types, bool fp64) =>
+        (fp64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : KernelType.Pragmas(types)) + KernelType.Prelude + $"#define WG {Group}\n";
 
     /// <summary>Kernel <c>reduce</c>: x[rows,k] → d (strided by sd) and, for max/min, int64 indices.</summary>
-    public static string Reduce(ReduceOp op, ClType x, ClType dst, bool fp64, bool withIndices)
+    public static string Reduce(ReduceOp op, KernelType x, KernelType dst, bool fp64, bool withIndices)
     {
         string acc = op == ReduceOp.Var ? (fp64 ? "double" : "float") : x.IsFloat ? x.Compute : "long";
         if (op is ReduceOp.Max or ReduceOp.Min) acc = x.Compute;
@@ -69,7 +69,7 @@ internal static class RowKernels
         $"    for (int s = WG / 2; s > 0; s >>= 1) {{ if (lid < s) {local}[lid] = {local}[lid] {combine} {local}[lid + s]; barrier(CLK_LOCAL_MEM_FENCE); }}\n";
 
     /// <summary>Kernel <c>softmax</c>: fused, numerically stable softmax or log-softmax of each row.</summary>
-    public static string Softmax(ClType t, bool log)
+    public static string Softmax(KernelType t, bool log)
     {
         string c = t.Compute;
         var sb = new StringBuilder(Header([t], false));
@@ -90,7 +90,7 @@ internal static class RowKernels
     }
 
     /// <summary>Kernel <c>softmax_bw</c>: y·(gy − Σ gy·y), or gy − exp(y)·Σ gy for log-softmax.</summary>
-    public static string SoftmaxBackward(ClType t, bool log)
+    public static string SoftmaxBackward(KernelType t, bool log)
     {
         string c = t.Compute;
         var sb = new StringBuilder(Header([t], false));
@@ -107,7 +107,7 @@ internal static class RowKernels
     }
 
     /// <summary>Kernel <c>cumsum</c>: one work-item per row, summing in order.</summary>
-    public static string Cumsum(ClType t, bool fp64)
+    public static string Cumsum(KernelType t, bool fp64)
     {
         // The CPU accumulates floats in float64 and integers in int64; so do we where the device has float64.
         string acc = t.IsFloat ? (fp64 ? "double" : "float") : "long";

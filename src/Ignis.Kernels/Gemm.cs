@@ -1,4 +1,4 @@
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// The GEMM template: C[z] (+)= Σ_s A[z·S+s] · B[z·S+s] for batched [M,K]×[K,N] with any strides on A and B (transposes
@@ -11,7 +11,7 @@ internal static class Gemm
 {
     public const int Tile = 32, Threads = 8, Depth = 16, Reg = 4;
 
-    public static string Source(ClType t) => ClType.Pragmas([t]) + ClType.Prelude + $$"""
+    public static string Source(KernelType t) => KernelType.Pragmas([t]) + KernelType.Prelude + $$"""
         #define TM {{Tile}}
         #define TK {{Depth}}
         #define NT {{Threads}}
@@ -72,7 +72,7 @@ internal static class Gemm
 /// </summary>
 internal static class GemmSimple
 {
-    public static string Source(ClType t) => ClType.Pragmas([t]) + ClType.Prelude + $$"""
+    public static string Source(KernelType t) => KernelType.Pragmas([t]) + KernelType.Prelude + $$"""
         __kernel void gemm(long M, long N, long K, long S, int accumulate,
             __global const {{t.Mem}}* a, long oa, long sab, long sam, long sak,
             __global const {{t.Mem}}* b, long ob, long sbb, long sbk, long sbn,

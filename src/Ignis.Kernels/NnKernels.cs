@@ -1,4 +1,4 @@
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// The deep-learning unit kernels for float32/float64 (float16/bfloat16 take the host path): max/avg/adaptive pooling
@@ -9,7 +9,7 @@ namespace Ignis.OpenCL.Kernels;
 /// </summary>
 internal static class NnKernels
 {
-    public static string Source(ClType t, bool fp64) =>
+    public static string Source(KernelType t, bool fp64) =>
         (fp64 || t.DType == DType.Float64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") +
         $"#define T {t.Mem}\n#define ACC {(fp64 ? "double" : "float")}\n#define WG {RowKernels.Group}\n" + Body;
 
@@ -17,7 +17,7 @@ internal static class NnKernels
     /// Kernel <c>sgd</c>: the fused SGD step, one rounding per operation in the parameter's dtype with contraction off
     /// (no fused multiply-adds), so it equals the CPU's composed tensor ops bit for bit.
     /// </summary>
-    public static string Sgd(ClType t) =>
+    public static string Sgd(KernelType t) =>
         (t.DType == DType.Float64 ? "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n" : "") + "#pragma OPENCL FP_CONTRACT OFF\n" +
         $"#define T {t.Mem}\n" + """
         __kernel void sgd(long total, __global T* p, long op, __global const T* g, long og, __global T* buf, long ob,

@@ -1,4 +1,4 @@
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// Convolution as im2col + GEMM: <c>im2col</c> unfolds a group of input channels of a chunk of images into columns
@@ -9,7 +9,7 @@ namespace Ignis.OpenCL.Kernels;
 /// </summary>
 internal static class ConvKernels
 {
-    public static string Source(ClType t) => ClType.Pragmas([t]) + ClType.Prelude + $$"""
+    public static string Source(KernelType t) => KernelType.Pragmas([t]) + KernelType.Prelude + $$"""
         __kernel void im2col(long total, __global const {{t.Mem}}* x, long ox, long C, long H, long W, long cstart, long Ctot,
             __global {{t.Mem}}* col, int KH, int KW, int sh, int sw, int ph, int pw, int dh, int dw, long OH, long OW)
         {
@@ -50,7 +50,7 @@ internal static class ConvKernels
     /// <see cref="RowKernels.Group"/> per weight element, striding over images and output positions, then a tree).
     /// Sums run in the compute type, in a different order from the CPU's (float rounding).
     /// </summary>
-    public static string Depthwise(ClType t) => ClType.Pragmas([t]) + ClType.Prelude + $"#define WG {RowKernels.Group}\n" + $$"""
+    public static string Depthwise(KernelType t) => KernelType.Pragmas([t]) + KernelType.Prelude + $"#define WG {RowKernels.Group}\n" + $$"""
         #define GEOM long C, long M, long H, long W, int KH, int KW, int sh, int sw, int ph, int pw, int dh, int dw, long OH, long OW
         __kernel void dw_fwd(long total, __global const {{t.Mem}}* x, long ox, __global const {{t.Mem}}* wt, long ow_, __global {{t.Mem}}* y, long oy, GEOM)
         {

@@ -1,7 +1,7 @@
 using System.Text;
 using Ignis.Backends;
 
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// The strided elementwise kernel template: one work-item per output element walks up to eight (coalesced) dimensions
@@ -17,13 +17,13 @@ internal static class Elementwise
     static readonly string[] Names = ["x", "y", "z"];
 
     /// <summary>Renders the kernel <c>ew</c> for the given operand types and expression.</summary>
-    public static string Source(ClType dst, ClType[] inputs, string expr, string? scalarType, string? scalarOperand = null, bool errorWord = false)
+    public static string Source(KernelType dst, KernelType[] inputs, string expr, string? scalarType, string? scalarOperand = null, bool errorWord = false)
     {
         var names = Names.Where(n => n != scalarOperand).ToArray();
         var sb = new StringBuilder();
-        sb.Append(ClType.Pragmas([dst, .. inputs]));
+        sb.Append(KernelType.Pragmas([dst, .. inputs]));
         if (scalarType == "double" && !inputs.Any(t => t.DType == DType.Float64)) sb.Append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n");
-        sb.Append(ClType.Prelude);
+        sb.Append(KernelType.Prelude);
         sb.Append(Helpers).Append(ElementwiseOps.FloatHelpers);
         if (errorWord) sb.Append(ElementwiseOps.IntegerHelpers(inputs[0].Compute));
         sb.Append("__kernel void ew(long n, int rank, long8 shape, __global ").Append(dst.Mem).Append("* d, long od, long8 sd");

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// Sort and top-k of the rows of a contiguous [rows, n] input by ranking: a work-item per element counts the elements
@@ -14,10 +14,10 @@ internal static class SortKernels
     public const long MaxRow = 16384;
 
     /// <summary>Kernel <c>rank_sort</c>; <paramref name="t"/> is one of the CPU's sortable dtypes.</summary>
-    public static string RankSort(ClType t)
+    public static string RankSort(KernelType t)
     {
         string c = t.Compute;
-        var sb = new StringBuilder(ClType.Pragmas([t]));
+        var sb = new StringBuilder(KernelType.Pragmas([t]));
         // order(a, b): -1, 0, 1 with NaN the largest (ATen's order for sort and topk).
         sb.Append($"inline int ig_order({c} a, {c} b) {{\n");
         if (t.IsFloat)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// Gather, scatter and scatter-add along one dimension, over up to eight dimensions of the index tensor, every operand
@@ -44,10 +44,10 @@ internal static class IndexKernels
     /// Kernel <c>scatter</c>: for each line (the index shape with dim's extent 1), for j along dim, d[pa + i·dsd] ← s[pc + j·ssd]
     /// (assigned, or added when <paramref name="add"/>) with i = ix[pb + j·isd]; a = dst (dim stride zeroed), b = index, c = src.
     /// </summary>
-    public static string Scatter(ClType t, bool add)
+    public static string Scatter(KernelType t, bool add)
     {
         string e = add ? t.Mem : Bits(t.DType);
-        var sb = new StringBuilder(add ? ClType.Pragmas([t]) : "");
+        var sb = new StringBuilder(add ? KernelType.Pragmas([t]) : "");
         sb.Append("__kernel void scatter(long n, int rank, long8 shape, long8 rmv, long size, long len, long dsd, long isd, long ssd, long rmd,\n");
         sb.Append($"    __global {e}* d, long oa, long8 sa, __global const long* ix, long ob, long8 sb, __global const {e}* s, long oc, long8 sc,\n");
         sb.Append("    __global volatile int* err)\n{\n    long g = get_global_id(0);\n    if (g >= n) return;\n");

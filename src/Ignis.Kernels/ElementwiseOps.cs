@@ -1,6 +1,6 @@
 using Ignis.Backends;
 
-namespace Ignis.OpenCL.Kernels;
+namespace Ignis.Kernels;
 
 /// <summary>
 /// The OpenCL C expression of each unary and binary op per operand type, matching the CPU backend's definitions
@@ -10,7 +10,7 @@ namespace Ignis.OpenCL.Kernels;
 /// </summary>
 internal static class ElementwiseOps
 {
-    public static string? Unary(UnaryOp op, ClType t)
+    public static string? Unary(UnaryOp op, KernelType t)
     {
         string c = t.Compute;
         if (t.IsFloat)
@@ -91,7 +91,7 @@ internal static class ElementwiseOps
     public static bool IsPredicate(BinaryOp op) => op is BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge
         or BinaryOp.LogicalAnd or BinaryOp.LogicalOr or BinaryOp.LogicalXor;
 
-    public static string? Binary(BinaryOp op, ClType t)
+    public static string? Binary(BinaryOp op, KernelType t)
     {
         string? test = op switch
         {
@@ -143,10 +143,10 @@ internal static class ElementwiseOps
     public const int ZeroDivision = 0, NegativePower = 1;
 
     /// <summary>True when the op's kernel takes the device's error word (integer power by a scalar).</summary>
-    public static bool NeedsErrorWord(UnaryOp op, ClType t) => !t.IsFloat && t.DType != DType.Bool && op == UnaryOp.PowScalar;
+    public static bool NeedsErrorWord(UnaryOp op, KernelType t) => !t.IsFloat && t.DType != DType.Bool && op == UnaryOp.PowScalar;
 
     /// <summary>True when the op's kernel takes the device's error word (integer division, modulo, power).</summary>
-    public static bool NeedsErrorWord(BinaryOp op, ClType t) =>
+    public static bool NeedsErrorWord(BinaryOp op, KernelType t) =>
         !t.IsFloat && t.DType != DType.Bool && op is BinaryOp.Div or BinaryOp.FloorDiv or BinaryOp.Remainder or BinaryOp.Pow;
 
     /// <summary>
