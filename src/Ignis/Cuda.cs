@@ -26,7 +26,7 @@ public sealed class DeviceTypeApi
     /// </summary>
     public string? UnavailableReason() => BackendRegistry.TryGet(Type) switch
     {
-        null => $"no {Device.TypeName(Type)} backend is loaded",
+        null => BackendRegistry.ReportedReason(Type) ?? $"no {Device.TypeName(Type)} backend is loaded",
         { IsAvailable: true } => null,
         var b => b.UnavailableReason ?? $"the {Device.TypeName(Type)} backend reports no usable device",
     };

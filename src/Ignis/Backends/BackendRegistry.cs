@@ -20,6 +20,28 @@ public static class BackendRegistry
         lock (Gate) Backends[backend.DeviceType] = backend;
     }
 
+    static readonly Dictionary<DeviceType, Lazy<string>> Reported = [];
+
+    /// <summary>
+    /// Records why a backend assembly that is present cannot serve its device type yet (no driver, missing libraries, a
+    /// backend still in progress) without registering a backend; <see cref="DeviceTypeApi.UnavailableReason"/> and the
+    /// error for such a device then give this reason. Evaluated once, on first need. A later <see cref="Register"/> wins.
+    /// </summary>
+    public static void ReportUnavailable(DeviceType type, Func<string> reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        lock (Gate) Reported[type] = new Lazy<string>(reason);
+    }
+
+    /// <summary>The reason a present backend assembly reported with <see cref="ReportUnavailable"/>, or null.</summary>
+    public static string? ReportedReason(DeviceType type)
+    {
+        _ = TryGet(type); // loads the backend assembly by name if the app references it
+        Lazy<string>? r;
+        lock (Gate) Reported.TryGetValue(type, out r);
+        return r?.Value;
+    }
+
     /// <summary>The registered backend for a device type, or null.</summary>
     public static IBackend? TryGet(DeviceType type)
     {
@@ -64,6 +86,9 @@ public static class BackendRegistry
             throw new DeviceUnavailableException($"Device '{device}' is not available: " +
                 (b.UnavailableReason ?? $"the {Device.TypeName(device.Type)} backend reports no usable device") +
                 $". Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run.");
+        if (ReportedReason(device.Type) is { } reported)
+            throw new DeviceUnavailableException($"Device '{device}' is not available: {reported}. " +
+                $"Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run.");
         throw new DeviceUnavailableException(device.Type switch
         {
             DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +
