@@ -46,9 +46,12 @@ internal sealed class FakeHost(bool windows = false) : INativeHost
         return false;
     }
 
+    /// <summary>Real function pointers for exports (fake C APIs written as UnmanagedCallersOnly methods).</summary>
+    public readonly Dictionary<string, nint> Addresses = [];
+
     public bool TryGetExport(nint handle, string name, out nint address)
     {
-        address = handles.TryGetValue(handle, out var lib) && Libraries[lib].Contains(name) ? 1 : 0;
+        address = handles.TryGetValue(handle, out var lib) && Libraries[lib].Contains(name) ? Addresses.GetValueOrDefault(name, 1) : 0;
         return address != 0;
     }
 
