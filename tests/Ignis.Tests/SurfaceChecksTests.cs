@@ -117,10 +117,18 @@ public class SurfaceChecksTests
     }
 
     [Fact]
-    public void Einsum_says_what_it_does_not_support()
+    public void Einsum_and_diagonal_errors_are_pytorchs()
     {
-        Assert.StartsWith("einsum(): repeated subscripts in one operand",
-            Assert.Throws<NotSupportedException>(() => Torch.Einsum("ii->i", Torch.Zeros(3, 3))).Message);
+        Assert.Equal("einsum(): subscript i is repeated for operand 0 but the sizes don't match, 4 != 3",
+            Assert.Throws<ArgumentException>(() => Torch.Einsum("ii->i", Torch.Zeros(3, 4))).Message);
+        Assert.Equal("diagonal dimensions cannot be identical 1, 1", Assert.Throws<ArgumentException>(() => Torch.Diagonal(Torch.Zeros(3, 4), 0, 1, 1)).Message);
+        Assert.Equal("matrix or a vector expected", Assert.Throws<ArgumentException>(() => Torch.Diag(Torch.Zeros(2, 2, 2))).Message);
+        Assert.Equal("trace: expected a matrix, but got tensor with dim 3", Assert.Throws<ArgumentException>(() => Torch.Trace(Torch.Zeros(2, 2, 2))).Message);
+        Assert.Equal(DType.Int64, Torch.Trace(Torch.Ones([2, 2], DType.Int32)).DType);
+        // A diagonal is a view: writing through it writes the matrix.
+        var m = Torch.Zeros(3, 3);
+        m.Diagonal().Fill_(1);
+        Assert.Equal(Torch.Eye(3).ToArray<float>(), m.ToArray<float>());
         Assert.Equal("einsum(): the number of subscripts in the equation (2) does not match the number of dimensions (3) for operand 0 and no ellipsis was given",
             Assert.Throws<ArgumentException>(() => Torch.Einsum("ij->", Torch.Zeros(2, 3, 4))).Message);
         Assert.StartsWith("einsum(): operands do not broadcast",

@@ -7,8 +7,8 @@ namespace Ignis;
 public static partial class Torch
 {
     /// <summary>
-    /// Einstein summation (<c>torch.einsum(equation, *operands)</c>): "ij,jk->ik", "bij,bjk->bik", "ii->"
-    /// is not supported (repeated labels in one operand), "...ij,...jk" broadcasts the ellipsis dims; without "->"
+    /// Einstein summation (<c>torch.einsum(equation, *operands)</c>): "ij,jk->ik", "bij,bjk->bik", "ii->i"
+    /// (a label repeated in one operand takes its diagonal), "...ij,...jk" broadcasts the ellipsis dims; without "->"
     /// the output is the ellipsis dims then the labels used once, in alphabetical order. Sizes of a label must agree
     /// (or be 1, which broadcasts).
     /// </summary>
@@ -16,6 +16,7 @@ public static partial class Torch
     {
         ArgumentNullException.ThrowIfNull(equation);
         ArgumentNullException.ThrowIfNull(operands);
+        operands = (Ignis.Tensor[])operands.Clone(); // diagonals replace operands below; the caller's array stays as given
         var eq = equation.Replace(" ", "", StringComparison.Ordinal);
         int arrow = eq.IndexOf("->", StringComparison.Ordinal);
         var lhs = arrow >= 0 ? eq[..arrow] : eq;
@@ -29,6 +30,7 @@ public static partial class Torch
                 ellDims = Math.Max(ellDims, operands[i].Dim - (terms[i].Length - 3));
         string Ell(int count) => new([.. Enumerable.Range(0, count).Select(j => (char)(0x2460 + ellDims - count + j))]);
         var labels = new List<char[]>();
+        var written = new List<string>(); // the labels as written (a repeated label counts twice for the implicit output)
         for (int i = 0; i < terms.Length; i++)
         {
             var term = terms[i];
@@ -38,9 +40,23 @@ public static partial class Torch
             string expanded = term.Contains("...", StringComparison.Ordinal) ? term.Replace("...", Ell(operands[i].Dim - named), StringComparison.Ordinal) : term;
             if (expanded.Length != operands[i].Dim)
                 throw new ArgumentException($"einsum(): the number of subscripts in the equation ({named}) does not match the number of dimensions ({operands[i].Dim}) for operand {i}{(term.Contains("...", StringComparison.Ordinal) ? "" : " and no ellipsis was given")}");
-            if (expanded.Distinct().Count() != expanded.Length)
-                throw new NotSupportedException($"einsum(): repeated subscripts in one operand (a diagonal, as in \"{term}\") are not supported yet");
-            labels.Add(expanded.ToCharArray());
+            written.Add(expanded);
+            // A label repeated within one operand takes that operand's diagonal ("ii->i", "ii", "bjj->bj").
+            var own = expanded.ToList();
+            for (int p = 0; p < own.Count; p++)
+            {
+                int q = own.IndexOf(own[p], p + 1);
+                if (q < 0) continue;
+                if (operands[i].Shape[p] != operands[i].Shape[q])
+                    throw new ArgumentException($"einsum(): subscript {own[p]} is repeated for operand {i} but the sizes don't match, {operands[i].Shape[q]} != {operands[i].Shape[p]}");
+                operands[i] = operands[i].Diagonal(0, p, q);
+                char c = own[p];
+                own.RemoveAt(q);
+                own.RemoveAt(p);
+                own.Add(c);
+                p = -1; // rescan: positions moved
+            }
+            labels.Add([.. own]);
         }
         char[] output;
         if (arrow >= 0)
@@ -53,7 +69,7 @@ public static partial class Torch
         }
         else
         {
-            var counts = labels.SelectMany(l => l).Where(c => c < 0x2460).GroupBy(c => c).Where(g => g.Count() == 1).Select(g => g.Key).Order();
+            var counts = written.SelectMany(l => l).Where(c => c < 0x2460).GroupBy(c => c).Where(g => g.Count() == 1).Select(g => g.Key).Order();
             output = [.. Ell(ellDims), .. counts];
         }
         // Every label's size (1 broadcasts).
