@@ -11,7 +11,7 @@ public static partial class Functional
     /// scale_factor=None, mode="nearest", align_corners=None)</c>). Give either <paramref name="size"/> (one per spatial
     /// dim) or <paramref name="scaleFactor"/> (one per spatial dim; the output is floor(size·factor) and the kernel uses
     /// 1/factor, as PyTorch with recompute_scale_factor unset). Modes: "nearest" and "nearest-exact" (3-D/4-D/5-D
-    /// input), "linear" (3-D), "bilinear", "bicubic" and "area" (4-D), "trilinear" (5-D); <paramref name="alignCorners"/>
+    /// input), "linear" (3-D), "bilinear", "bicubic" (4-D), "trilinear" (5-D), "area" (3-D to 5-D); <paramref name="alignCorners"/>
     /// (default false) only for the interpolating ones.
     /// </summary>
     public static Tensor Interpolate(Tensor input, long[]? size = null, double[]? scaleFactor = null, string mode = "nearest", bool? alignCorners = null)
@@ -23,7 +23,7 @@ public static partial class Functional
             throw new ArgumentException("align_corners option can only be set with the interpolating modes: linear | bilinear | bicubic | trilinear");
         int spatial = input.Dim - 2;
         if (spatial < 1) throw new ArgumentException($"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.Dim}D) for the modes: nearest | linear | bilinear | bicubic | trilinear | area | nearest-exact (got {mode})");
-        int need = mode switch { "linear" => 1, "bilinear" or "bicubic" => 2, "trilinear" => 3, "area" => 2, _ => spatial };
+        int need = mode switch { "linear" => 1, "bilinear" or "bicubic" => 2, "trilinear" => 3, _ => spatial };
         if (spatial != need || spatial > 3)
             throw new NotSupportedException($"Got {input.Dim}D input, but {mode} mode needs {need + 2}D input");
         if (size is not null && scaleFactor is not null) throw new ArgumentException("only one of size or scale_factor should be defined");
@@ -39,7 +39,7 @@ public static partial class Functional
         var outSpatial = size ?? inSpatial.Select((s, i) => (long)Math.Floor(s * scaleFactor![i])).ToArray();
         bool corners = alignCorners ?? false;
         // "area" is adaptive average pooling to the output size, as F.interpolate implements it.
-        if (mode == "area") return Torch.AdaptiveAvgPool2d(input, [(int)outSpatial[0], (int)outSpatial[1]]);
+        if (mode == "area") return spatial == 2 ? Torch.AdaptiveAvgPool2d(input, [(int)outSpatial[0], (int)outSpatial[1]]) : AreaSeparable(input, outSpatial);
         var x = input.DType.IsFloatingPoint() || mode is "nearest" or "nearest-exact" ? input : throw new UnsupportedDTypeException($"upsample_{mode}", input.DType);
         // Last spatial dim first, as ATen's separable loops read them; each step is exact in its own right.
         for (int i = spatial - 1; i >= 0; i--)
@@ -62,6 +62,27 @@ public static partial class Functional
     /// </summary>
     public static Tensor Interpolate(Tensor input, double scaleFactor, string mode = "nearest", bool? alignCorners = null) =>
         Interpolate(input, null, Enumerable.Repeat(scaleFactor, Math.Max(0, input.Dim - 2)).ToArray(), mode, alignCorners);
+
+    /// <summary>
+    /// "area" for 1-D and 3-D inputs: adaptive average pooling is separable (a box average is the average, per axis, of
+    /// averages over that axis' window), so each spatial axis is pooled in turn by the 2-D kernel on a [rows, 1, 1, L] view.
+    /// </summary>
+    static Tensor AreaSeparable(Tensor input, long[] outSpatial)
+    {
+        var x = input;
+        for (int i = outSpatial.Length - 1; i >= 0; i--)
+        {
+            int d = 2 + i;
+            var moved = x.Transpose(d, x.Dim - 1);
+            var movedShape = moved.Shape;
+            long len = movedShape[^1];
+            var pooled = Torch.AdaptiveAvgPool2d(moved.Reshape(-1, 1, 1, len), [1, (int)outSpatial[i]]);
+            var back = movedShape.ToArray();
+            back[^1] = outSpatial[i];
+            x = pooled.Reshape(back).Transpose(d, x.Dim - 1);
+        }
+        return x.Contiguous();
+    }
 
     static Tensor Resample(Tensor x, int d, long inSize, long outSize, double? scaleFactor, string mode, bool alignCorners)
     {
