@@ -125,6 +125,11 @@ public class SurfaceChecksTests
         Assert.Equal("matrix or a vector expected", Assert.Throws<ArgumentException>(() => Torch.Diag(Torch.Zeros(2, 2, 2))).Message);
         Assert.Equal("trace: expected a matrix, but got tensor with dim 3", Assert.Throws<ArgumentException>(() => Torch.Trace(Torch.Zeros(2, 2, 2))).Message);
         Assert.Equal(DType.Int64, Torch.Trace(Torch.Ones([2, 2], DType.Int32)).DType);
+        Assert.Equal("There are 0 sized dimensions, and they aren't selected, so unique cannot be applied",
+            Assert.Throws<ArgumentException>(() => Torch.Unique(Torch.Zeros(2, 0), dim: 0)).Message);
+        Assert.Equal("Number of zero sized dimensions is more than one, so unique cannot be applied ",
+            Assert.Throws<ArgumentException>(() => Torch.Unique(Torch.Zeros(0, 0), dim: 0)).Message);
+        Assert.Equal([0L, 3], Torch.Unique(Torch.Zeros(0, 3), dim: 0).Values.Shape);
         // A diagonal is a view: writing through it writes the matrix.
         var m = Torch.Zeros(3, 3);
         m.Diagonal().Fill_(1);
