@@ -69,6 +69,58 @@ public class KerasTests
         Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
     }
 
+    /// <summary>Targets that make the MSE loss explode: finite for the first batches, infinite, then NaN.</summary>
+    static (Tensor X, Tensor Y) Exploding(int goodBatches, int batchSize)
+    {
+        int n = batchSize * (goodBatches + 3);
+        var x = Torch.Ones(n, 2);
+        var y = Torch.Zeros(n, 1);
+        y.Narrow(0, goodBatches * batchSize, n - goodBatches * batchSize).Fill_(float.NaN);
+        return (x, y);
+    }
+
+    [Fact]
+    public void Fit_stops_at_the_first_nan_loss_with_kerass_message()
+    {
+        Torch.ManualSeed(3);
+        var model = new Sequential(new Linear(2, 1));
+        model.Compile(new Optim.SGD(model.Parameters(), lr: 0.01), "mse");
+        var (x, y) = Exploding(goodBatches: 2, batchSize: 4);
+        var recorder = new Recorder();
+        var nan = new TerminateOnNaN();
+        var history = model.Fit(x, y, epochs: 5, batchSize: 4, shuffle: false, callbacks: [recorder, nan]);
+        Assert.Equal(3, recorder.Batches); // two good batches, the NaN one, then stop
+        Assert.Equal(1, history.Epochs);
+        Assert.Equal("Batch 2: Invalid loss, terminating training", nan.Message);
+        // On by default; terminateOnNaN: false trains through, as Keras without the callback.
+        var plain = new Recorder();
+        model.Fit(x, y, epochs: 2, batchSize: 4, shuffle: false, callbacks: [plain], terminateOnNaN: false);
+        Assert.Equal(2 * 5, plain.Batches);
+        var byDefault = new Recorder();
+        model.Fit(x, y, epochs: 2, batchSize: 4, shuffle: false, callbacks: [byDefault]);
+        Assert.Equal(1, byDefault.Batches); // the weights are NaN now: the first batch already stops it
+    }
+
+    [Fact]
+    public void Save_best_only_never_saves_a_nan_metric()
+    {
+        Torch.ManualSeed(4);
+        var model = new Sequential(new Linear(2, 1));
+        model.Compile(new Optim.SGD(model.Parameters(), lr: 0.01), "mse");
+        var dir = Directory.CreateTempSubdirectory().FullName;
+        var path = Path.Combine(dir, "best.safetensors");
+        var ckpt = new ModelCheckpoint(path, monitor: "loss", saveBestOnly: true);
+        var x = Torch.Ones(8, 2);
+        model.Fit(x, Torch.Zeros(8, 1), epochs: 2, batchSize: 4, callbacks: [ckpt]);
+        Assert.Equal([0, 1], ckpt.SavedEpochs);
+        var good = SafeTensors.Load(path)["0.weight"].Clone();
+        Assert.True(good.IsFinite().All().Item<bool>());
+        // The loss turns NaN: no epoch with a NaN loss may replace the good checkpoint.
+        model.Fit(x, Torch.Full([8, 1], double.NaN), epochs: 2, batchSize: 4, callbacks: [ckpt], terminateOnNaN: false);
+        Assert.Equal([0, 1], ckpt.SavedEpochs);
+        Assert.True(SafeTensors.Load(path)["0.weight"].Equal(good));
+    }
+
     [Fact]
     public void Compile_rejects_unknown_names_and_fit_requires_compile()
     {

@@ -93,10 +93,10 @@ public static class BackendRegistry
         {
             DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +
                 "Reference the Ignis.Cuda package and install an NVIDIA driver (libcuda.so.1) to use CUDA; " +
-                "Torch.Cuda.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
+                "Torch.Cuda.IsAvailable() reports whether it can run.",
             DeviceType.OpenCL => $"Device '{device}' is not available: no OpenCL backend is loaded. " +
                 "Reference the Ignis.OpenCL package and install an OpenCL driver with the ICD loader (libOpenCL.so.1); " +
-                "Torch.OpenCL.IsAvailable() reports whether it can run. Run `ignis doctor` for details.",
+                "Torch.OpenCL.IsAvailable() reports whether it can run.",
             DeviceType.Mps => $"Device '{device}' is not available: Ignis has no Metal (MPS) backend on this machine; use 'cpu'.",
             DeviceType.Cpu => $"Device '{device}' is not available: no CPU backend is registered.",
             DeviceType.PrivateUse1 => $"Device '{device}' is not available: no backend is registered for privateuseone (BackendRegistry.Register).",

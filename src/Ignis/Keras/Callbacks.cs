@@ -126,7 +126,7 @@ public sealed class EarlyStopping(string monitor = "val_loss", double minDelta =
 /// <summary>Saves the model's state dict (safetensors, written atomically) after epochs, optionally only on improvement (<c>ModelCheckpoint</c>).</summary>
 public sealed class ModelCheckpoint(string filePath, string monitor = "val_loss", bool saveBestOnly = false, string mode = "auto") : Callback
 {
-    double best = double.NaN;
+    double? best;
     bool Max => mode == "max" || (mode == "auto" && (monitor.EndsWith("acc") || monitor.EndsWith("accuracy")));
 
     /// <summary>Epochs (0-based) at which a file was written.</summary>
@@ -138,11 +138,36 @@ public sealed class ModelCheckpoint(string filePath, string monitor = "val_loss"
         if (saveBestOnly)
         {
             if (!logs.TryGetValue(monitor, out var v)) throw new KeyNotFoundException($"Can save best model only with {monitor} available");
-            if (!double.IsNaN(best) && (Max ? v <= best : v >= best)) return;
+            // A NaN (or infinite-wrong-way) metric never counts as an improvement: a run whose loss exploded must not
+            // overwrite the last good checkpoint (Keras compares with ±inf as the starting best, which NaN never beats).
+            if (double.IsNaN(v)) return;
+            if (best is double b && (Max ? v <= b : v >= b)) return;
             best = v;
         }
         var path = filePath.Replace("{epoch}", (epoch + 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         Serialization.SafeTensors.Save(Model!.StateDict(), path);
         SavedEpochs.Add(epoch);
+    }
+}
+
+/// <summary>
+/// Stops training at the first batch whose loss is NaN or infinite (<c>keras.callbacks.TerminateOnNaN</c>), printing
+/// Keras' message; <see cref="Message"/> keeps it. <c>Fit</c> adds one unless told not to.
+/// </summary>
+public sealed class TerminateOnNaN : Callback
+{
+    /// <summary>Why training stopped, or null.</summary>
+    public string? Message { get; private set; }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(int epochs, int stepsPerEpoch) { StopTraining = false; Message = null; }
+
+    /// <inheritdoc/>
+    public override void OnBatchEnd(int batch, IReadOnlyDictionary<string, double> logs, double samplesPerSecond)
+    {
+        if (StopTraining || !logs.TryGetValue("loss", out var loss) || double.IsFinite(loss)) return;
+        Message = $"Batch {batch}: Invalid loss, terminating training";
+        Console.WriteLine(Message);
+        StopTraining = true;
     }
 }

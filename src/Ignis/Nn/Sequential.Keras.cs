@@ -75,18 +75,23 @@ public sealed partial class Sequential
     /// epoch with the default generator. Returns the per-epoch history of loss and metrics (val_… with validation data).
     /// </summary>
     public History Fit(Tensor x, Tensor y, int epochs = 1, int batchSize = 32, (Tensor X, Tensor Y)? validationData = null,
-        bool shuffle = true, IEnumerable<Callback>? callbacks = null, int verbose = 0)
+        bool shuffle = true, IEnumerable<Callback>? callbacks = null, int verbose = 0, bool terminateOnNaN = true)
     {
         var loader = new DataLoader<Tensor[]>(new TensorDataset(x, y), batchSize, shuffle);
-        return Fit(loader, epochs, validationData is var (vx, vy) ? new DataLoader<Tensor[]>(new TensorDataset(vx, vy), batchSize) : null, callbacks, verbose);
+        return Fit(loader, epochs, validationData is var (vx, vy) ? new DataLoader<Tensor[]>(new TensorDataset(vx, vy), batchSize) : null, callbacks, verbose, terminateOnNaN);
     }
 
-    /// <summary>Trains on batches of [inputs, targets] from a data loader (or any re-enumerable batch source).</summary>
+    /// <summary>
+    /// Trains on batches of [inputs, targets] from a data loader (or any re-enumerable batch source). Unless
+    /// <paramref name="terminateOnNaN"/> is false, training stops at the first batch whose loss is NaN or infinite
+    /// (a <see cref="TerminateOnNaN"/> callback, as Keras offers; the epoch's logs still reach the callbacks).
+    /// </summary>
     public History Fit(IEnumerable<Tensor[]> batches, int epochs = 1, IEnumerable<Tensor[]>? validationData = null,
-        IEnumerable<Callback>? callbacks = null, int verbose = 0)
+        IEnumerable<Callback>? callbacks = null, int verbose = 0, bool terminateOnNaN = true)
     {
         if (optimizer is null || lossFn is null) throw new InvalidOperationException("You must call `Compile()` before using the model.");
         var cbs = (callbacks ?? []).ToList();
+        if (terminateOnNaN && !cbs.OfType<TerminateOnNaN>().Any()) cbs.Add(new TerminateOnNaN());
         if (verbose > 0) cbs.Add(new ProgressCallback(new ConsoleProgress()));
         foreach (var c in cbs) c.Model = this;
         int steps = batches is DataLoader<Tensor[]> dl ? dl.Count : batches.TryGetNonEnumeratedCount(out var n) ? n : -1;
@@ -111,6 +116,7 @@ public sealed partial class Sequential
                 double rate = acc.Samples / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                 foreach (var c in cbs) c.OnBatchEnd(batch, acc.Logs(""), rate);
                 batch++;
+                if (cbs.Any(c => c.StopTraining)) break;
             }
             var logs = acc.Logs("");
             if (validationData is not null)
