@@ -279,46 +279,34 @@ internal sealed unsafe class ClDevice
     /// <summary>Blocking write of host bytes into a buffer.</summary>
     public void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) return;
-        lock (launchGate)
-        {
-            if (UsePinnedStaging && data.Length >= StagingMin)
-            {
-                byte* st = Staging();
-                StagedTransfers++;
-                for (int done = 0; done < data.Length; done += StagingBytes)
-                {
-                    int n = Math.Min(StagingBytes, data.Length - done);
-                    data.Slice(done, n).CopyTo(new Span<byte>(st, n));
-                    Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, st, 0, null, null), "clEnqueueWriteBuffer");
-                }
-                return;
-            }
-            fixed (byte* p = data)
-                Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueWriteBuffer");
-        }
+        fixed (byte* p = data) Transfer(write: true, mem, byteOffset, p, data.Length);
     }
 
     /// <summary>Blocking read of a buffer's bytes into host memory (waits for the kernels before it on the queue).</summary>
     public void Read(nint mem, long byteOffset, Span<byte> data)
     {
-        if (data.IsEmpty) return;
+        fixed (byte* p = data) Transfer(write: false, mem, byteOffset, p, data.Length);
+    }
+
+    /// <summary>One blocking transfer, directly or in chunks through the pinned staging buffer.</summary>
+    void Transfer(bool write, nint mem, long byteOffset, byte* host, int length)
+    {
+        if (length == 0) return;
         lock (launchGate)
         {
-            if (UsePinnedStaging && data.Length >= StagingMin)
+            bool staged = UsePinnedStaging && length >= StagingMin;
+            byte* st = staged ? Staging() : null;
+            if (staged) StagedTransfers++;
+            int chunk = staged ? StagingBytes : length;
+            for (int done = 0; done < length; done += chunk)
             {
-                byte* st = Staging();
-                StagedTransfers++;
-                for (int done = 0; done < data.Length; done += StagingBytes)
-                {
-                    int n = Math.Min(StagingBytes, data.Length - done);
-                    Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, st, 0, null, null), "clEnqueueReadBuffer");
-                    new ReadOnlySpan<byte>(st, n).CopyTo(data.Slice(done, n));
-                }
-                return;
+                int n = Math.Min(chunk, length - done);
+                byte* at = staged ? st : host + done;
+                if (write && staged) Buffer.MemoryCopy(host + done, st, n, n);
+                if (write) Check(EnqueueWriteBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, at, 0, null, null), "clEnqueueWriteBuffer");
+                else Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)(byteOffset + done), (nuint)n, at, 0, null, null), "clEnqueueReadBuffer");
+                if (!write && staged) Buffer.MemoryCopy(st, host + done, n, n);
             }
-            fixed (byte* p = data)
-                Check(EnqueueReadBuffer(Queue, mem, 1, (nuint)byteOffset, (nuint)data.Length, p, 0, null, null), "clEnqueueReadBuffer");
         }
     }
 
