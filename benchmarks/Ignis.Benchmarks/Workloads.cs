@@ -17,11 +17,11 @@ internal static class Workloads
         foreach (var c in ConvLayers()) yield return c;
         foreach (int size in quick ? new[] { 64 } : new[] { 64, 224 })
         {
-            yield return TrainStep("resnet18", size, () => IgnisNet.ResNet18(10), () => TorchSharpModels.ResNet18(10));
-            yield return TrainStep("mobilenet_v2", size, () => IgnisNet.MobileNetV2(10), () => TorchSharpModels.MobileNetV2(10));
-            yield return TrainStep("efficientnet_b0", size, () => IgnisNet.EfficientNetB0(10), () => TorchSharpModels.EfficientNetB0(10));
-            yield return TrainStep("alexnet", size, () => IgnisNet.AlexNet(10), () => TorchSharpModels.AlexNet(10));
-            yield return TrainStep("vgg16", size, () => IgnisNet.Vgg16(10), () => TorchSharpModels.Vgg16(10));
+            yield return TrainStep("resnet18", size, () => IgnisNet.Zoo("resnet18"), () => TorchSharpModels.ResNet18(10));
+            yield return TrainStep("mobilenet_v2", size, () => IgnisNet.Zoo("mobilenet_v2"), () => TorchSharpModels.MobileNetV2(10));
+            yield return TrainStep("efficientnet_b0", size, () => IgnisNet.Zoo("efficientnet_b0"), () => TorchSharpModels.EfficientNetB0(10));
+            yield return TrainStep("alexnet", size, () => IgnisNet.Zoo("alexnet"), () => TorchSharpModels.AlexNet(10));
+            yield return TrainStep("vgg16", size, () => IgnisNet.Zoo("vgg16"), () => TorchSharpModels.Vgg16(10));
         }
         if (!quick) yield return MlpEpoch();
     }

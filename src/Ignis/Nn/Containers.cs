@@ -6,9 +6,12 @@ namespace Ignis.Nn;
 /// Runs its modules in order, each on the previous one's output (<c>nn.Sequential</c>); children are named
 /// "0", "1", …. Sequential models also have the Keras-style <c>Compile</c>/<c>Fit</c>/<c>Evaluate</c>/<c>Predict</c> API.
 /// </summary>
-public sealed partial class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tensor, Tensor>>
+public partial class Sequential : Module<Tensor, Tensor>, IEnumerable<Module<Tensor, Tensor>>
 {
     readonly List<Module<Tensor, Tensor>> layers = [];
+
+    /// <summary>Creates an empty chain (<c>nn.Sequential()</c>); it passes its input through until modules are added.</summary>
+    public Sequential() { }
 
     /// <summary>Creates the chain from <paramref name="modules"/>.</summary>
     public Sequential(params Module<Tensor, Tensor>[] modules)
@@ -38,8 +41,38 @@ public sealed partial class Sequential : Module<Tensor, Tensor>, IEnumerable<Mod
     /// <summary>Number of modules (<c>len</c>).</summary>
     public int Count => layers.Count;
 
-    /// <summary>The module at <paramref name="index"/>; negative indices count from the end.</summary>
-    public Module<Tensor, Tensor> this[int index] => layers[index < 0 ? index + layers.Count : index];
+    /// <summary>
+    /// The module at <paramref name="index"/>; negative indices count from the end. Setting replaces it under the same
+    /// name, as PyTorch's <c>model.classifier[6] = nn.Linear(4096, 10)</c> does.
+    /// </summary>
+    public Module<Tensor, Tensor> this[int index]
+    {
+        get => layers[Index(index)];
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            int i = Index(index);
+            var name = NamedChildren().First(c => ReferenceEquals(c.Module, layers[i])).Name;
+            RegisterModule(name, value);
+            layers[i] = value;
+        }
+    }
+
+    int Index(int index)
+    {
+        int i = index < 0 ? index + layers.Count : index;
+        if (i < 0 || i >= layers.Count) throw new IndexOutOfRangeException($"index {index} is out of range");
+        return i;
+    }
+
+    /// <summary>Adds a module at the end under <paramref name="name"/> (<c>add_module</c> on a Sequential).</summary>
+    public Sequential AddModule(string name, Module<Tensor, Tensor> module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        RegisterModule(name, module);
+        layers.Add(module);
+        return this;
+    }
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)

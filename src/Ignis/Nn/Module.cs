@@ -295,6 +295,12 @@ public abstract class Module
 
     // ---------- printing ----------
 
+    /// <summary>
+    /// The name this module prints under: its type's name, as PyTorch prints <c>self.__class__.__name__</c>; modules
+    /// whose PyTorch class name is not a good .NET name (torchvision's <c>_DenseLayer</c>) override it.
+    /// </summary>
+    protected virtual string ReprName => GetType().Name;
+
     /// <summary>The text inside this module's parentheses in its print-out (<c>extra_repr</c>).</summary>
     public virtual string ExtraRepr() => "";
 
@@ -304,7 +310,7 @@ public abstract class Module
         var extra = ExtraRepr();
         var extraLines = extra.Length == 0 ? [] : extra.Split('\n');
         var childLines = NamedChildren().Select(c => $"({c.Name}): " + AddIndent(c.Module.ToString(), 2)).ToList();
-        var sb = new StringBuilder(GetType().Name).Append('(');
+        var sb = new StringBuilder(ReprName).Append('(');
         if (extraLines.Length + childLines.Count > 0)
         {
             if (extraLines.Length == 1 && childLines.Count == 0) sb.Append(extraLines[0]);

@@ -5,7 +5,7 @@ using Ignis.Optim;
 
 namespace Ignis.Nn;
 
-public sealed partial class Sequential
+public partial class Sequential
 {
     Optimizer? optimizer;
     Func<Tensor, Tensor, Tensor>? lossFn;

@@ -110,6 +110,31 @@ public sealed class Generator
         return r * Math.Cos(theta) * std + mean;
     }
 
+    /// <summary>Everything a draw reads or changes, for <see cref="RestoreState"/>.</summary>
+    internal readonly record struct State(uint[] Words, int Next, ulong Seed, double? CachedNormal, ulong PhiloxOffset);
+
+    /// <summary>A copy of the whole state (<c>get_state()</c>, in-process form).</summary>
+    internal State SaveState()
+    {
+        lock (Lock) return new State((uint[])_state.Clone(), _next, _seed, NextDoubleNormal, _philoxOffset);
+    }
+
+    /// <summary>
+    /// Puts back a state taken by <see cref="SaveState"/> (<c>set_state()</c>): work done in between, such as building
+    /// a module only to overwrite its parameters, then leaves no trace in later draws.
+    /// </summary>
+    internal void RestoreState(State state)
+    {
+        lock (Lock)
+        {
+            Array.Copy(state.Words, _state, N);
+            _next = state.Next;
+            _seed = state.Seed;
+            NextDoubleNormal = state.CachedNormal;
+            _philoxOffset = state.PhiloxOffset;
+        }
+    }
+
     void Twist()
     {
         const uint upper = 0x80000000u, lower = 0x7fffffffu, matrixA = 0x9908b0dfu;

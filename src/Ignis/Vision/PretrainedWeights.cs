@@ -8,6 +8,37 @@ namespace Ignis.Vision;
 /// <param name="IsDefault">Whether torchvision's <c>DEFAULT</c> alias points here.</param>
 public sealed record WeightsEntry(string Model, string Name, string Url, long Parameters, bool IsDefault)
 {
+    /// <summary>The eval preset's shorter-side resize (<c>ImageClassification(resize_size=...)</c>).</summary>
+    public int ResizeSize { get; init; } = 256;
+    /// <summary>The eval preset's centre crop.</summary>
+    public int CropSize { get; init; } = 224;
+    /// <summary>The eval preset's resize interpolation: "bilinear" or "bicubic".</summary>
+    public string Interpolation { get; init; } = "bilinear";
+    /// <summary>torchvision's <c>meta["min_size"]</c>: the smallest input side the model accepts (ViT's image size).</summary>
+    public int MinSize { get; init; } = 1;
+    /// <summary>True for feature-extraction checkpoints with no categories (vgg16's <c>IMAGENET1K_FEATURES</c>: its classifier is NaN).</summary>
+    public bool FeaturesOnly { get; init; }
+
+    /// <summary>The categories, index = class (<c>meta["categories"]</c>); empty for <see cref="FeaturesOnly"/> weights.</summary>
+    public IReadOnlyList<string> Categories => FeaturesOnly ? [] : PretrainedWeights.ImageNetCategories;
+
+    /// <summary>The eval preset's normalisation mean (ImageNet's).</summary>
+    public IReadOnlyList<double> Mean { get; } = [0.485, 0.456, 0.406];
+    /// <summary>The eval preset's normalisation standard deviation (ImageNet's).</summary>
+    public IReadOnlyList<double> Std { get; } = [0.229, 0.224, 0.225];
+
+    /// <summary>
+    /// The eval preset (<c>weights.transforms()</c>, torchvision's <c>ImageClassification</c>): resize the shorter side to
+    /// <see cref="ResizeSize"/>, centre-crop <see cref="CropSize"/>, scale uint8 to [0, 1], normalise. Not yet identical to
+    /// torchvision's: the resize is <see cref="Resize"/>'s bilinear without antialiasing, whatever
+    /// <see cref="Interpolation"/> says, so a downscaled image differs slightly from torchvision's.
+    /// </summary>
+    public ITransform Transforms() => new Compose(
+        new Resize(ResizeSize),
+        new CenterCrop(CropSize),
+        new Lambda(x => x.DType == DType.UInt8 ? x.To(DType.Float32).Div(255.0) : x.To(DType.Float32)),
+        new Normalize([.. Mean], [.. Std]));
+
     /// <summary>The cached local file, downloading it if needed (see <see cref="Torch.Hub.Fetch"/>).</summary>
     public string Fetch(IProgress<DownloadProgress>? progress = null) => Torch.Hub.Fetch(Url, checkHash: true, progress);
 
@@ -17,28 +48,11 @@ public sealed record WeightsEntry(string Model, string Name, string Url, long Pa
 }
 
 /// <summary>
-/// torchvision 0.14's published ImageNet weights for the models Ignis' benchmarks and seed programs use, taken from
-/// torchvision's own <c>Weights</c> enums (URL, parameter count, which is <c>DEFAULT</c>).
+/// torchvision 0.14's published ImageNet weights for the zoo's models, generated from torchvision's own <c>Weights</c>
+/// enums (URL, parameter count, which is <c>DEFAULT</c>, eval preset, categories) into PretrainedWeights.Table.cs.
 /// </summary>
-public static class PretrainedWeights
+public static partial class PretrainedWeights
 {
-    const string Base = "https://download.pytorch.org/models/";
-
-    /// <summary>Every entry.</summary>
-    public static IReadOnlyList<WeightsEntry> All { get; } =
-    [
-        new("alexnet", "IMAGENET1K_V1", Base + "alexnet-owt-7be5be79.pth", 61100840, true),
-        new("vgg16", "IMAGENET1K_V1", Base + "vgg16-397923af.pth", 138357544, true),
-        new("vgg16", "IMAGENET1K_FEATURES", Base + "vgg16_features-amdegroot-88682ab5.pth", 138357544, false),
-        new("resnet18", "IMAGENET1K_V1", Base + "resnet18-f37072fd.pth", 11689512, true),
-        new("resnet34", "IMAGENET1K_V1", Base + "resnet34-b627a593.pth", 21797672, true),
-        new("resnet50", "IMAGENET1K_V1", Base + "resnet50-0676ba61.pth", 25557032, false),
-        new("resnet50", "IMAGENET1K_V2", Base + "resnet50-11ad3fa6.pth", 25557032, true),
-        new("mobilenet_v2", "IMAGENET1K_V1", Base + "mobilenet_v2-b0353104.pth", 3504872, false),
-        new("mobilenet_v2", "IMAGENET1K_V2", Base + "mobilenet_v2-7ebf99e0.pth", 3504872, true),
-        new("efficientnet_b0", "IMAGENET1K_V1", Base + "efficientnet_b0_rwightman-3dd342df.pth", 5288548, true),
-    ];
-
     /// <summary>
     /// The entry for <paramref name="model"/> and <paramref name="name"/> (<c>"DEFAULT"</c> or an enum name such as
     /// <c>"IMAGENET1K_V1"</c>); the error lists what exists.
@@ -46,7 +60,8 @@ public static class PretrainedWeights
     public static WeightsEntry Get(string model, string name = "DEFAULT")
     {
         var found = All.FirstOrDefault(w => w.Model == model && (name == "DEFAULT" ? w.IsDefault : w.Name == name));
-        return found ?? throw new KeyNotFoundException(
-            $"no weights {name} for {model}; known: {string.Join(", ", All.Select(w => $"{w.Model}.{w.Name}"))}");
+        if (found is not null) return found;
+        var known = All.Any(w => w.Model == model) ? All.Where(w => w.Model == model) : All;
+        throw new KeyNotFoundException($"no weights {name} for {model}; known: {string.Join(", ", known.Select(w => $"{w.Model}.{w.Name}"))}");
     }
 }

@@ -1,14 +1,28 @@
 namespace Ignis.Nn;
 
-/// <summary>max(x, 0) (<c>nn.ReLU</c>).</summary>
-public sealed class ReLU : Module<Tensor, Tensor>
-{ /// <inheritdoc/>
-  public override Tensor Forward(Tensor input) => input.Relu(); }
+/// <summary>max(x, 0) (<c>nn.ReLU</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
+/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+public sealed class ReLU(bool inplace = false) : Module<Tensor, Tensor>
+{
+    /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
+    public bool Inplace { get; } = inplace;
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => input.Relu();
+    /// <inheritdoc/>
+    public override string ExtraRepr() => Inplace ? "inplace=True" : "";
+}
 
-/// <summary>min(max(x, 0), 6) (<c>nn.ReLU6</c>).</summary>
-public sealed class ReLU6 : Module<Tensor, Tensor>
-{ /// <inheritdoc/>
-  public override Tensor Forward(Tensor input) => Functional.Relu6(input); }
+/// <summary>min(max(x, 0), 6) (<c>nn.ReLU6</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
+/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+public sealed class ReLU6(bool inplace = false) : Module<Tensor, Tensor>
+{
+    /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
+    public bool Inplace { get; } = inplace;
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Relu6(input);
+    /// <inheritdoc/>
+    public override string ExtraRepr() => Inplace ? "inplace=True" : "";
+}
 
 /// <summary>x for x &gt; 0, else slope·x (<c>nn.LeakyReLU</c>).</summary>
 public sealed class LeakyReLU(double negativeSlope = 0.01) : Module<Tensor, Tensor>
@@ -32,10 +46,17 @@ public sealed class GELU(string approximate = "none") : Module<Tensor, Tensor>
     public override string ExtraRepr() => $"approximate='{Approximate}'";
 }
 
-/// <summary>x·σ(x) (<c>nn.SiLU</c>).</summary>
-public sealed class SiLU : Module<Tensor, Tensor>
-{ /// <inheritdoc/>
-  public override Tensor Forward(Tensor input) => Functional.Silu(input); }
+/// <summary>x·σ(x) (<c>nn.SiLU</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
+/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+public sealed class SiLU(bool inplace = false) : Module<Tensor, Tensor>
+{
+    /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
+    public bool Inplace { get; } = inplace;
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Silu(input);
+    /// <inheritdoc/>
+    public override string ExtraRepr() => Inplace ? "inplace=True" : "";
+}
 
 /// <summary>Logistic sigmoid (<c>nn.Sigmoid</c>).</summary>
 public sealed class Sigmoid : Module<Tensor, Tensor>
@@ -47,15 +68,29 @@ public sealed class Tanh : Module<Tensor, Tensor>
 { /// <inheritdoc/>
   public override Tensor Forward(Tensor input) => input.Tanh(); }
 
-/// <summary>x·relu6(x+3)/6 (<c>nn.Hardswish</c>).</summary>
-public sealed class Hardswish : Module<Tensor, Tensor>
-{ /// <inheritdoc/>
-  public override Tensor Forward(Tensor input) => Functional.Hardswish(input); }
+/// <summary>x·relu6(x+3)/6 (<c>nn.Hardswish</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
+/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+public sealed class Hardswish(bool inplace = false) : Module<Tensor, Tensor>
+{
+    /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
+    public bool Inplace { get; } = inplace;
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Hardswish(input);
+    /// <inheritdoc/>
+    public override string ExtraRepr() => "";
+}
 
-/// <summary>relu6(x+3)/6 (<c>nn.Hardsigmoid</c>).</summary>
-public sealed class Hardsigmoid : Module<Tensor, Tensor>
-{ /// <inheritdoc/>
-  public override Tensor Forward(Tensor input) => Functional.Hardsigmoid(input); }
+/// <summary>relu6(x+3)/6 (<c>nn.Hardsigmoid</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
+/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+public sealed class Hardsigmoid(bool inplace = false) : Module<Tensor, Tensor>
+{
+    /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
+    public bool Inplace { get; } = inplace;
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Functional.Hardsigmoid(input);
+    /// <inheritdoc/>
+    public override string ExtraRepr() => "";
+}
 
 /// <summary>Softmax along a dim (<c>nn.Softmax</c>).</summary>
 public sealed class Softmax(int dim) : Module<Tensor, Tensor>

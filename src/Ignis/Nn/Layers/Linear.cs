@@ -1,7 +1,11 @@
 namespace Ignis.Nn;
 
-/// <summary>y = x·Wᵀ + b (<c>nn.Linear</c>), initialised as PyTorch does: kaiming_uniform_(a=√5) weight, U(±1/√in) bias.</summary>
-public sealed class Linear : Module<Tensor, Tensor>
+/// <summary>
+/// y = x·Wᵀ + b (<c>nn.Linear</c>), initialised as PyTorch does: kaiming_uniform_(a=√5) weight, U(±1/√in) bias. Not
+/// sealed: PyTorch's <c>NonDynamicallyQuantizableLinear</c> (the output projection of <see cref="MultiheadAttention"/>)
+/// is a Linear.
+/// </summary>
+public class Linear : Module<Tensor, Tensor>
 {
     /// <summary>Creates the layer; <paramref name="dtype"/> defaults to <see cref="Torch.DefaultDType"/>.</summary>
     public Linear(long inFeatures, long outFeatures, bool bias = true, DType? dtype = null, Device? device = null)

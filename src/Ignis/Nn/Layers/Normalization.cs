@@ -95,7 +95,7 @@ public sealed class BatchNorm2d(long numFeatures, double eps = 1e-5, double? mom
 }
 
 /// <summary>Layer normalisation over the trailing dims (<c>nn.LayerNorm</c>).</summary>
-public sealed class LayerNorm : Module<Tensor, Tensor>
+public class LayerNorm : Module<Tensor, Tensor>
 {
     /// <summary>Normalises over trailing dims of <paramref name="normalizedShape"/>.</summary>
     public LayerNorm(long[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, DType? dtype = null, Device? device = null)
