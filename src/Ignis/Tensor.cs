@@ -214,8 +214,10 @@ public partial class Tensor : IDisposable
         if (typeof(T) == typeof(long) || typeof(T) == typeof(int) || typeof(T) == typeof(short) || typeof(T) == typeof(sbyte) || typeof(T) == typeof(byte))
         {
             long l = ItemAsLong();
-            object ri = typeof(T) == typeof(long) ? l : typeof(T) == typeof(int) ? (int)l : typeof(T) == typeof(short) ? (short)l
-                : typeof(T) == typeof(sbyte) ? (sbyte)l : (byte)l;
+            // Each branch boxes its own type: without the casts to object the conditional's natural type is long, and
+            // unboxing a boxed long as byte/int throws.
+            object ri = typeof(T) == typeof(long) ? l : typeof(T) == typeof(int) ? (object)(int)l : typeof(T) == typeof(short) ? (object)(short)l
+                : typeof(T) == typeof(sbyte) ? (object)(sbyte)l : (object)(byte)l;
             return (T)ri;
         }
         double v = ItemAsDouble();
@@ -228,33 +230,43 @@ public partial class Tensor : IDisposable
         return (T)r;
     }
 
-    internal double ItemAsDouble() => Backend.ToHost(this) switch
+    // The runtime lets byte[] and sbyte[] pass each other's type tests (array covariance), so the 8-bit cases check the
+    // exact array type: otherwise uint8 200 read as -56, or int8 -3 as 253.
+    internal double ItemAsDouble()
     {
-        float[] f => f[0],
-        double[] d => d[0],
-        Half[] h => (double)h[0],
-        BFloat16[] bf => (double)bf[0],
-        long[] l => l[0],
-        int[] i => i[0],
-        short[] sh => sh[0],
-        sbyte[] sb => sb[0],
-        byte[] b => b[0],
-        var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
-    };
+        var host = Backend.ToHost(this);
+        return host switch
+        {
+            float[] f => f[0],
+            double[] d => d[0],
+            Half[] h => (double)h[0],
+            BFloat16[] bf => (double)bf[0],
+            long[] l => l[0],
+            int[] i => i[0],
+            short[] sh => sh[0],
+            sbyte[] sb when host.GetType() == typeof(sbyte[]) => sb[0],
+            byte[] b => b[0],
+            var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
+        };
+    }
 
-    long ItemAsLong() => Backend.ToHost(this) switch
+    long ItemAsLong()
     {
-        long[] l => l[0],
-        int[] i => i[0],
-        short[] sh => sh[0],
-        sbyte[] sb => sb[0],
-        byte[] b => b[0],
-        float[] f => (long)f[0],
-        double[] d => (long)d[0],
-        Half[] h => (long)(float)h[0],
-        BFloat16[] bf => (long)(float)bf[0],
-        var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
-    };
+        var host = Backend.ToHost(this);
+        return host switch
+        {
+            long[] l => l[0],
+            int[] i => i[0],
+            short[] sh => sh[0],
+            sbyte[] sb when host.GetType() == typeof(sbyte[]) => sb[0],
+            byte[] b => b[0],
+            float[] f => (long)f[0],
+            double[] d => (long)d[0],
+            Half[] h => (long)(float)h[0],
+            BFloat16[] bf => (long)(float)bf[0],
+            var a => throw new NotSupportedException($"no scalar conversion from {a.GetType().Name}"),
+        };
+    }
 
     /// <summary>A 2-D tensor's elements as a <c>T[rows, cols]</c> array, converting to <typeparamref name="T"/> (<c>tolist()</c> of a matrix).</summary>
     public T[,] ToArray2D<T>()

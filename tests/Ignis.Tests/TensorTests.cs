@@ -7,6 +7,20 @@ namespace Ignis.Tests;
 public class TensorTests
 {
     [Fact]
+    public void Item_converts_to_every_integer_width()
+    {
+        var b = Torch.Tensor(new byte[] { 200 }, 1);
+        Assert.Equal((byte)200, b.Item<byte>());
+        Assert.Equal(200, b.Item<int>());
+        Assert.Equal((short)200, b.Item<short>());
+        Assert.Equal(200L, b.Item<long>());
+        Assert.Equal((sbyte)-3, Torch.Tensor([-3L]).Item<sbyte>());
+        Assert.Equal(2.5f, Torch.Tensor([2.5]).Item<float>());
+        Assert.Equal(200.0, b.Item<double>());
+        Assert.Equal(-3.0, Torch.Tensor([-3L]).To(DType.Int8).Item<double>());
+    }
+
+    [Fact]
     public void Views_share_storage_and_compute_strides_like_pytorch()
     {
         var x = Torch.Arange(24.0).Reshape(2, 3, 4);

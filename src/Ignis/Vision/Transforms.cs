@@ -46,6 +46,32 @@ public sealed class ToTensor : ITransform
     }
 }
 
+/// <summary>
+/// Converts an image tensor's dtype, rescaling values (<c>ConvertImageDtype</c>): uint8 [C, H, W] → float in [0, 1]
+/// (÷ 255), float → uint8 (× 255, truncated as torchvision does), float → float unchanged. The tensor path's
+/// <c>ToTensor</c> for images from <c>IO.ReadImage</c> / <c>ImageFolder</c>, which are already [C, H, W].
+/// </summary>
+public sealed class ConvertImageDtype(DType dtype) : ITransform
+{
+    /// <summary>The target dtype.</summary>
+    public DType DType { get; } = dtype;
+
+    /// <inheritdoc/>
+    public Tensor Apply(Tensor image)
+    {
+        bool srcFloat = image.DType.IsFloatingPoint(), dstFloat = DType.IsFloatingPoint();
+        if (srcFloat && dstFloat) return image.To(DType);
+        if (!srcFloat && dstFloat)
+        {
+            if (image.DType != DType.UInt8) throw new ArgumentException($"ConvertImageDtype supports uint8 integer images, got {image.DType.TorchName()}");
+            return image.To(DType).Div(255.0);
+        }
+        if (srcFloat && DType == DType.UInt8) return image.Mul(255.0 + 1.0 - 1e-3).To(DType.UInt8);
+        if (image.DType == DType) return image;
+        throw new ArgumentException($"ConvertImageDtype from {image.DType.TorchName()} to {DType.TorchName()} is not supported");
+    }
+}
+
 /// <summary>(x − mean[c]) / std[c] per channel of float [C, H, W] or [N, C, H, W] (<c>Normalize</c>).</summary>
 public sealed class Normalize : ITransform
 {
