@@ -33,10 +33,20 @@ public class VisionTests
             "normalize" => new Normalize([0.5, 0.4, 0.3], [0.2, 0.3, 0.4]),
             "to_tensor_gray" or "to_tensor_hwc" => new ToTensor(),
             "random_crop_pad_seed3" => new RandomCrop(6, 2),
+            "resize_aa_down_float" => new Resize(5, 6, antialias: true),
+            "resize_aa_down_u8" => new Resize(4, 7, antialias: true),
+            "resize_aa_short_edge_u8" => new Resize(6, antialias: true),
+            "resize_aa_bicubic_down_float" => new Resize(5, 6, "bicubic", antialias: true),
+            "resize_aa_bicubic_down_u8" => new Resize(6, 5, "bicubic", antialias: true),
+            "resize_aa_up_float" => new Resize(19, 23, antialias: true),
+            "resize_bicubic_float" => new Resize(7, 9, "bicubic"),
+            "resize_bicubic_up_u8" => new Resize(20, 25, "bicubic"),
+            "resize_nearest_u8" => new Resize(5, 8, "nearest"),
             _ => throw new InvalidOperationException(name),
         };
         // uint8 resize rounds float results: a value within an ulp of .5 may land on the other integer.
-        Fixture.AssertClose(Fixture.ToTensor(c.GetProperty("output")), t.Apply(input), name, 1e-6, name == "resize_short_edge_u8" ? 1 : 1e-6);
+        bool u8Resize = name.StartsWith("resize", StringComparison.Ordinal) && name.EndsWith("u8", StringComparison.Ordinal);
+        Fixture.AssertClose(Fixture.ToTensor(c.GetProperty("output")), t.Apply(input), name, 1e-5, u8Resize ? 1 : 1e-5);
     }
 
     [Fact]
@@ -159,5 +169,28 @@ public class VisionTests
         Assert.Contains("holds 3 labels but train-images-idx3-ubyte holds 2 images", ex.Message);
         File.WriteAllBytes(Path.Combine(dir, "train-labels-idx1-ubyte"), Header(0x801, 2).Concat(new byte[] { 1, 12 }).ToArray());
         Assert.Contains("label 12 is not a class index", Assert.Throws<IdxFormatException>(() => new MNIST(dir)).Message);
+    }
+}
+
+/// <summary>The weights' eval presets (<c>weights.transforms()</c>) against torchvision's tensor path.</summary>
+public class WeightsPresetTests
+{
+    [Theory]
+    [InlineData("resnet18")]
+    [InlineData("efficientnet_b3")]
+    public void Preset_matches_torchvision(string model)
+    {
+        var c = Fixture.Case("vision", "preset_" + model);
+        var img = Torch.Arange(3L * 251 * 263).Mul(37).Remainder(Torch.Scalar(256L)).To(DType.UInt8).Reshape(3, 251, 263);
+        var t = PretrainedWeights.Get(model).Transforms().Apply(img).Double();
+        Assert.Equal(c.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()), t.Shape);
+        var flat = t.Reshape(-1);
+        // float32 rounding of ~150k values: relative 1e-5 on the sums; each sampled value to 1e-5.
+        double sum = c.GetProperty("sum").GetDouble(), sumsq = c.GetProperty("sumsq").GetDouble();
+        Assert.Equal(sum, flat.Sum().Item<double>(), 1e-5 * Math.Abs(sum));
+        Assert.Equal(sumsq, flat.Mul(flat).Sum().Item<double>(), 1e-5 * sumsq);
+        var at = new long[] { 0, 1234, 40000, 77777, flat.Numel - 1 };
+        var samples = c.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        for (int i = 0; i < at.Length; i++) Assert.Equal(samples[i], flat[at[i]].Item<double>(), 1e-5);
     }
 }

@@ -60,6 +60,24 @@ public class ModelApiTests
     }
 
     [Fact]
+    public void A_torchvision_checkpoint_loads_and_gives_torchvisions_logits()
+    {
+        // Written by torch.save(mobilenet_v3_small(num_classes=10).state_dict()) with trained-looking running stats.
+        var state = Torch.Load<OrderedDictionary<string, Tensor>>(Path.Combine(AppContext.BaseDirectory, "Fixtures", "mobilenet_v3_small_c10.pth"));
+        var model = Models.Models.MobileNetV3Small(numClasses: 10);
+        var (missing, unexpected) = model.LoadStateDict(state);
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+        model.Eval();
+        Tensor logits;
+        using (Torch.NoGrad()) logits = model.Forward(ZooFixture.Input(2, 3, 64, 64));
+        var want = ZooFixture.Doubles(ZooFixture.Op("pth_mobilenet_v3_small").GetProperty("logits"));
+        var got = logits.Double().Reshape(-1).ToArray<double>();
+        double scale = want.Max(Math.Abs);
+        for (int i = 0; i < want.Length; i++) Assert.True(Math.Abs(want[i] - got[i]) <= 1e-4 * scale, $"logit {i}: {want[i]} vs {got[i]}");
+    }
+
+    [Fact]
     public void Vit_checks_the_image_size()
     {
         var vit = new VisionTransformer(32, 16, 1, 2, 8, 16, numClasses: 3);

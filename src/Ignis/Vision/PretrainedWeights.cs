@@ -28,15 +28,14 @@ public sealed record WeightsEntry(string Model, string Name, string Url, long Pa
     public IReadOnlyList<double> Std { get; } = [0.229, 0.224, 0.225];
 
     /// <summary>
-    /// The eval preset (<c>weights.transforms()</c>, torchvision's <c>ImageClassification</c>): resize the shorter side to
-    /// <see cref="ResizeSize"/>, centre-crop <see cref="CropSize"/>, scale uint8 to [0, 1], normalise. Not yet identical to
-    /// torchvision's: the resize is <see cref="Resize"/>'s bilinear without antialiasing, whatever
-    /// <see cref="Interpolation"/> says, so a downscaled image differs slightly from torchvision's.
+    /// The eval preset (<c>weights.transforms()</c>, torchvision's <c>ImageClassification</c>) on [C, H, W] tensors:
+    /// resize the shorter side to <see cref="ResizeSize"/> with <see cref="Interpolation"/> (no antialiasing, as
+    /// torchvision's tensor path), centre-crop <see cref="CropSize"/>, scale uint8 to [0, 1], normalise.
     /// </summary>
     public ITransform Transforms() => new Compose(
-        new Resize(ResizeSize),
+        new Resize(ResizeSize, Interpolation),
         new CenterCrop(CropSize),
-        new Lambda(x => x.DType == DType.UInt8 ? x.To(DType.Float32).Div(255.0) : x.To(DType.Float32)),
+        new ConvertImageDtype(DType.Float32),
         new Normalize([.. Mean], [.. Std]));
 
     /// <summary>The cached local file, downloading it if needed (see <see cref="Torch.Hub.Fetch"/>).</summary>

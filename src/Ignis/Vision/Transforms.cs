@@ -105,10 +105,38 @@ public sealed class Normalize : ITransform
 public sealed class Resize : ITransform
 {
     readonly int[] size;
-    /// <summary>Shorter edge to <paramref name="size"/>.</summary>
-    public Resize(int size) => this.size = [size];
+
+    /// <summary>
+    /// Shorter edge to <paramref name="size"/> (<c>Resize(size, interpolation, max_size, antialias)</c>);
+    /// <paramref name="interpolation"/> is "bilinear" (default), "bicubic" or "nearest"; <paramref name="antialias"/>
+    /// applies torchvision's antialiasing filter when downscaling (bilinear and bicubic; off by default on tensors,
+    /// as in torchvision 0.14).
+    /// </summary>
+    public Resize(int size, string interpolation = "bilinear", int? maxSize = null, bool antialias = false)
+    {
+        this.size = [size];
+        Interpolation = CheckMode(interpolation);
+        MaxSize = maxSize;
+        Antialias = antialias;
+    }
+
     /// <summary>Exactly <paramref name="height"/> × <paramref name="width"/>.</summary>
-    public Resize(int height, int width) => size = [height, width];
+    public Resize(int height, int width, string interpolation = "bilinear", bool antialias = false)
+    {
+        size = [height, width];
+        Interpolation = CheckMode(interpolation);
+        Antialias = antialias;
+    }
+
+    static string CheckMode(string mode) => mode is "bilinear" or "bicubic" or "nearest" ? mode
+        : throw new ArgumentException($"interpolation should be one of bilinear, bicubic, nearest; got {mode}");
+
+    /// <summary>"bilinear", "bicubic" or "nearest".</summary>
+    public string Interpolation { get; }
+    /// <summary>Caps the longer edge when resizing by the shorter one (<c>max_size</c>).</summary>
+    public int? MaxSize { get; }
+    /// <summary>Whether downscaling is antialiased.</summary>
+    public bool Antialias { get; }
 
     /// <inheritdoc/>
     public Tensor Apply(Tensor image)
@@ -119,18 +147,113 @@ public sealed class Resize : ITransform
         if (size.Length == 2) (oh, ow) = (size[0], size[1]);
         else
         {
+            // torchvision's _compute_resized_output_size: int(requested_short * long / short) in floating point.
             int shortSide = Math.Min(h, w), longSide = Math.Max(h, w);
-            int ns = size[0], nl = (int)((long)ns * longSide / shortSide);
+            int ns = size[0], nl = (int)((double)ns * longSide / shortSide);
+            if (MaxSize is int max)
+            {
+                if (max <= ns) throw new ArgumentException($"max_size = {max} must be strictly greater than the requested size for the smaller edge size = {ns}");
+                if (nl > max) (ns, nl) = ((int)((double)max * ns / nl), max);
+            }
             (oh, ow) = w <= h ? (nl, ns) : (ns, nl);
-            if (shortSide == ns) return image;
+            if (oh == h && ow == w) return image;
         }
-        return Interpolate.Bilinear(image, oh, ow);
+        return Interpolation switch
+        {
+            "nearest" => Vision.Interpolate.Nearest(image, oh, ow),
+            "bicubic" => Antialias ? Vision.Interpolate.Antialiased(image, oh, ow, bicubic: true) : Vision.Interpolate.Bicubic(image, oh, ow),
+            _ => Antialias ? Vision.Interpolate.Antialiased(image, oh, ow, bicubic: false) : Vision.Interpolate.Bilinear(image, oh, ow),
+        };
     }
 }
 
 /// <summary>Image interpolation kernels.</summary>
 public static class Interpolate
 {
+    /// <summary>
+    /// Antialiased resampling of [*, H, W] (<c>F.interpolate(..., antialias=True)</c>, ATen's <c>_upsample_*_aa</c>,
+    /// PIL's algorithm): each output pixel is a normalised weighted sum of the inputs under a triangle (bilinear) or
+    /// Keys a = −0.5 (bicubic) filter stretched by the downscale factor; separable, width first, then height. Computed
+    /// in float32 as two matrix products, so results may differ from ATen's loop in the last bit; integer images are
+    /// rounded back (bicubic clamped first, as torchvision does).
+    /// </summary>
+    public static Tensor Antialiased(Tensor image, int outH, int outW, bool bicubic)
+    {
+        if (outH <= 0 || outW <= 0) throw new ArgumentException($"Output size must be positive, got ({outH}, {outW})");
+        var shape = image.Shape;
+        int h = (int)shape[^2], w = (int)shape[^1];
+        var x = image.To(DType.Float32);
+        var rows = Torch.From(AaWeights(h, outH, bicubic), outH, h);          // [outH, H]
+        var cols = Torch.From(AaWeights(w, outW, bicubic), outW, w).T;        // [W, outW]
+        var r = rows.MatMul(x.MatMul(cols));
+        return Finish(image, r, clamp: bicubic);
+    }
+
+    static Tensor Finish(Tensor image, Tensor r, bool clamp)
+    {
+        if (image.DType.IsFloatingPoint()) return r.To(image.DType);
+        if (clamp && image.DType == DType.UInt8) r = r.Clamp(0, 255);
+        return r.RoundHalfEven().To(image.DType);
+    }
+
+    /// <summary>The [out, in] weight matrix of one axis (ATen's <c>_compute_indices_weights_aa</c>).</summary>
+    static float[] AaWeights(int inSize, int outSize, bool bicubic)
+    {
+        double scale = (double)inSize / outSize;
+        double interp = bicubic ? 2.0 : 1.0;                       // half the filter's support in input pixels at scale 1
+        double support = scale >= 1.0 ? interp * scale : interp;
+        double invscale = scale >= 1.0 ? 1.0 / scale : 1.0;
+        var m = new float[(long)outSize * inSize];
+        var wts = new double[inSize];
+        for (int i = 0; i < outSize; i++)
+        {
+            double center = scale * (i + 0.5);
+            int xmin = Math.Max((int)(center - support + 0.5), 0);
+            int xsize = Math.Min((int)(center + support + 0.5), inSize) - xmin;
+            double total = 0;
+            for (int j = 0; j < xsize; j++)
+            {
+                double t = (j + xmin - center + 0.5) * invscale;
+                wts[j] = bicubic ? Cubic(t) : Math.Max(0.0, 1.0 - Math.Abs(t));
+                total += wts[j];
+            }
+            for (int j = 0; j < xsize; j++) m[(long)i * inSize + xmin + j] = (float)(total != 0 ? wts[j] / total : wts[j]);
+        }
+        return m;
+    }
+
+    /// <summary>Keys' cubic with a = −0.5, PIL's and ATen's antialias filter.</summary>
+    static double Cubic(double x)
+    {
+        const double a = -0.5;
+        x = Math.Abs(x);
+        if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+        if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+        return 0;
+    }
+
+    /// <summary>Bicubic resampling (<c>F.interpolate(mode="bicubic", align_corners=False)</c>, A = −0.75); uint8 is clamped and rounded, as torchvision's tensor path.</summary>
+    public static Tensor Bicubic(Tensor image, int outH, int outW) =>
+        Finish(image, Resample(image, outH, outW, "bicubic"), clamp: true);
+
+    /// <summary>Nearest-neighbour resampling (<c>F.interpolate(mode="nearest")</c>: source index floor(i · in / out)).</summary>
+    public static Tensor Nearest(Tensor image, int outH, int outW)
+    {
+        if (outH <= 0 || outW <= 0) throw new ArgumentException($"Output size must be positive, got ({outH}, {outW})");
+        var r = Resample(image, outH, outW, "nearest");
+        return image.DType.IsFloatingPoint() ? r.To(image.DType) : r.RoundHalfEven().To(image.DType);
+    }
+
+    /// <summary>F.interpolate on [*, H, W] viewed as a batch of one-channel images, in float32.</summary>
+    static Tensor Resample(Tensor image, int outH, int outW, string mode)
+    {
+        var shape = image.Shape;
+        long h = shape[^2], w = shape[^1];
+        var x = image.To(DType.Float32).Reshape(-1, 1, h, w);
+        var r = Ignis.Nn.Functional.Interpolate(x, [outH, outW], mode: mode, alignCorners: mode == "nearest" ? null : false);
+        return r.Reshape([.. shape[..^2], outH, outW]);
+    }
+
     /// <summary>
     /// Bilinear resampling of [*, H, W] to [*, outH, outW] with align_corners=False (<c>F.interpolate(mode="bilinear")</c>,
     /// computed in float32 like ATen, which may differ in the last bit); integer inputs are rounded back, so a value within
