@@ -20,7 +20,8 @@ public class VisionTests
     {
         var c = Fixture.Case("vision", name);
         var input = Fixture.ToTensor(c.GetProperty("input"));
-        if (name.Contains("seed3")) Torch.ManualSeed(3);
+        var seed = System.Text.RegularExpressions.Regex.Match(name, "seed([0-9]+)$");
+        if (seed.Success) Torch.ManualSeed(long.Parse(seed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
         ITransform t = name switch
         {
             "resize_up_float" => new Resize(11, 8),
@@ -42,11 +43,31 @@ public class VisionTests
             "resize_bicubic_float" => new Resize(7, 9, "bicubic"),
             "resize_bicubic_up_u8" => new Resize(20, 25, "bicubic"),
             "resize_nearest_u8" => new Resize(5, 8, "nearest"),
+            "brightness_u8" or "brightness_float" => new Lambda(x => ImageFunctional.AdjustBrightness(x, 1.3)),
+            "contrast_u8" or "contrast_float" => new Lambda(x => ImageFunctional.AdjustContrast(x, 0.6)),
+            "saturation_u8" or "saturation_float" => new Lambda(x => ImageFunctional.AdjustSaturation(x, 1.7)),
+            "hue_u8" or "hue_float" => new Lambda(x => ImageFunctional.AdjustHue(x, 0.2)),
+            "hue_neg_u8" or "hue_neg_float" => new Lambda(x => ImageFunctional.AdjustHue(x, -0.45)),
+            "random_resized_crop_seed31" or "random_resized_crop_seed32" or "random_resized_crop_seed33" => new RandomResizedCrop(8),
+            "random_resized_crop_scale_seed34" => new RandomResizedCrop(6, 9, scale: (0.5, 1.0), ratio: (0.5, 2.0)),
+            "random_resized_crop_fallback_seed35" => new RandomResizedCrop(5, scale: (2.0, 3.0)),
+            "color_jitter_seed36" or "color_jitter_seed37" => new ColorJitter(0.4, 0.4, 0.4, 0.1),
+            "color_jitter_float_seed38" => new ColorJitter(0.5, 0.3, 0.6, 0.2),
             _ => throw new InvalidOperationException(name),
         };
         // uint8 resize rounds float results: a value within an ulp of .5 may land on the other integer.
-        bool u8Resize = name.StartsWith("resize", StringComparison.Ordinal) && name.EndsWith("u8", StringComparison.Ordinal);
-        Fixture.AssertClose(Fixture.ToTensor(c.GetProperty("output")), t.Apply(input), name, 1e-5, u8Resize ? 1 : 1e-5);
+        // uint8 results of float arithmetic: a value within an ulp of an integer boundary may land one level off.
+        bool u8Resize = (name.StartsWith("resize", StringComparison.Ordinal) && name.EndsWith("u8", StringComparison.Ordinal))
+                        || (input.DType == DType.UInt8 && (name.Contains("jitter") || name.Contains("hue") || name.Contains("crop_seed") || name.Contains("contrast") || name.Contains("saturation") || name.Contains("brightness")));
+        var expected = Fixture.ToTensor(c.GetProperty("output"));
+        var actual = t.Apply(input);
+        Fixture.AssertClose(expected, actual, name, 1e-5, u8Resize ? 1 : 1e-5);
+        if (u8Resize)
+        {
+            // The one-level slack is for rare boundary cases, not a blanket tolerance: at most 2 % of pixels may use it.
+            long off = expected.To(DType.Int32).Ne(actual.To(DType.Int32)).Sum().Item<long>();
+            Assert.True(off <= Math.Max(3, expected.Numel / 50), $"{name}: {off} of {expected.Numel} uint8 values differ by one level");
+        }
     }
 
     [Fact]
