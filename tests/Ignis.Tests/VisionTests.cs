@@ -53,12 +53,15 @@ public class VisionTests
             "random_resized_crop_fallback_seed35" => new RandomResizedCrop(5, scale: (2.0, 3.0)),
             "color_jitter_seed36" or "color_jitter_seed37" => new ColorJitter(0.4, 0.4, 0.4, 0.1),
             "color_jitter_float_seed38" => new ColorJitter(0.5, 0.3, 0.6, 0.2),
+            "random_rotation_seed39" or "random_rotation_seed40" => new RandomRotation(40),
+            "random_rotation_bilinear_fill_seed41" => new RandomRotation(10, 80, "bilinear", fill: 0.5),
+            "rotate_90_float" => new Lambda(x => RandomRotation.Rotate(x, 90.0)),
             _ => throw new InvalidOperationException(name),
         };
         // uint8 resize rounds float results: a value within an ulp of .5 may land on the other integer.
         // uint8 results of float arithmetic: a value within an ulp of an integer boundary may land one level off.
         bool u8Resize = (name.StartsWith("resize", StringComparison.Ordinal) && name.EndsWith("u8", StringComparison.Ordinal))
-                        || (input.DType == DType.UInt8 && (name.Contains("jitter") || name.Contains("hue") || name.Contains("crop_seed") || name.Contains("contrast") || name.Contains("saturation") || name.Contains("brightness")));
+                        || (input.DType == DType.UInt8 && (name.Contains("jitter") || name.Contains("hue") || name.Contains("crop_seed") || name.Contains("rotation") || name.Contains("contrast") || name.Contains("saturation") || name.Contains("brightness")));
         var expected = Fixture.ToTensor(c.GetProperty("output"));
         var actual = t.Apply(input);
         Fixture.AssertClose(expected, actual, name, 1e-5, u8Resize ? 1 : 1e-5);

@@ -245,3 +245,93 @@ public sealed class ColorJitter : ITransform
         return image;
     }
 }
+
+/// <summary>
+/// Rotates by an angle drawn uniformly from [min, max] degrees, counter-clockwise about the centre, keeping the size
+/// (<c>RandomRotation(degrees, interpolation, expand=False, center=None, fill)</c>): torchvision's tensor path
+/// (inverse affine matrix, normalised sampling grid, <c>grid_sample</c> with align_corners=False), nearest or bilinear;
+/// pixels from outside the image are <c>fill</c>.
+/// </summary>
+public sealed class RandomRotation : ITransform
+{
+    /// <summary>Creates the transform for angles in [−degrees, degrees].</summary>
+    public RandomRotation(double degrees, string interpolation = "nearest", double fill = 0)
+        : this(-degrees, degrees, interpolation, fill)
+    {
+        if (degrees < 0) throw new ArgumentException("If degrees is a single number, it must be positive.");
+    }
+
+    /// <summary>Creates the transform for angles in [min, max].</summary>
+    public RandomRotation(double min, double max, string interpolation = "nearest", double fill = 0)
+    {
+        if (interpolation is not ("nearest" or "bilinear")) throw new ArgumentException($"interpolation should be nearest or bilinear, got {interpolation}");
+        Degrees = (min, max);
+        Interpolation = interpolation;
+        Fill = fill;
+    }
+
+    /// <summary>The angle range in degrees.</summary>
+    public (double Min, double Max) Degrees { get; }
+    /// <summary>"nearest" or "bilinear".</summary>
+    public string Interpolation { get; }
+    /// <summary>The value of pixels that come from outside the image.</summary>
+    public double Fill { get; }
+
+    /// <inheritdoc/>
+    public Tensor Apply(Tensor image)
+    {
+        var g = WorkerContext.Generator ?? Torch.DefaultGenerator;
+        double angle = Torch.Empty([1]).Uniform_(Degrees.Min, Degrees.Max, g).Item<float>();
+        return Rotate(image, angle, Interpolation, Fill);
+    }
+
+    /// <summary>Rotates [..., C, H, W] by <paramref name="angle"/> degrees counter-clockwise (<c>F.rotate</c>, expand=False, centre).</summary>
+    public static Tensor Rotate(Tensor image, double angle, string interpolation = "nearest", double fill = 0)
+    {
+        int h = (int)image.Size(-2), w = (int)image.Size(-1);
+        // _get_inverse_affine_matrix(center=0, -angle, no translation, scale 1, no shear) = [cos, sin, 0, -sin, cos, 0].
+        double rot = -angle * Math.PI / 180.0;
+        float m0 = (float)Math.Cos(rot), m1 = (float)-(-Math.Sin(rot)), m3 = (float)-Math.Sin(rot), m4 = (float)Math.Cos(rot);
+        // rescaled_theta = theta^T / [w/2, h/2]; grid = [x, y, 1] @ rescaled_theta (float32, like torchvision).
+        float hw = 0.5f * w, hh = 0.5f * h;
+        float r00 = m0 / hw, r10 = m1 / hw, r01 = m3 / hh, r11 = m4 / hh;
+        var xs = Torch.Linspace(-w * 0.5 + 0.5, w * 0.5 + 0.5 - 1, w).ToArray<float>();
+        var ys = Torch.Linspace(-h * 0.5 + 0.5, h * 0.5 + 0.5 - 1, h).ToArray<float>();
+        var shape = image.Shape;
+        long planes = image.Numel / ((long)h * w);
+        var src = image.Contiguous().To(DType.Float32).ToArray<float>();
+        var dst = new float[src.Length];
+        for (int oy = 0; oy < h; oy++)
+            for (int ox = 0; ox < w; ox++)
+            {
+                float gx = xs[ox] * r00 + ys[oy] * r10, gy = xs[ox] * r01 + ys[oy] * r11;
+                // grid_sample, align_corners=False: pixel = ((g + 1) · size − 1) / 2.
+                float ix = ((gx + 1f) * w - 1f) / 2f, iy = ((gy + 1f) * h - 1f) / 2f;
+                for (long p = 0; p < planes; p++)
+                {
+                    long b = p * h * w;
+                    float v;
+                    if (interpolation == "nearest")
+                    {
+                        int nx = (int)MathF.Round(ix, MidpointRounding.ToEven), ny = (int)MathF.Round(iy, MidpointRounding.ToEven);
+                        v = nx >= 0 && nx < w && ny >= 0 && ny < h ? src[b + (long)ny * w + nx] : (float)fill;
+                    }
+                    else
+                    {
+                        int x0 = (int)MathF.Floor(ix), y0 = (int)MathF.Floor(iy);
+                        float fx = ix - x0, fy = iy - y0;
+                        float At(int yy, int xx) => xx >= 0 && xx < w && yy >= 0 && yy < h ? src[b + (long)yy * w + xx] : 0f;
+                        float In(int yy, int xx) => xx >= 0 && xx < w && yy >= 0 && yy < h ? 1f : 0f;
+                        float val = At(y0, x0) * (1 - fx) * (1 - fy) + At(y0, x0 + 1) * fx * (1 - fy) + At(y0 + 1, x0) * (1 - fx) * fy + At(y0 + 1, x0 + 1) * fx * fy;
+                        // torchvision samples a ones channel alongside (the validity mask) and returns
+                        // img · mask + (1 − mask) · fill, with img the zero-padded sample.
+                        float mask = In(y0, x0) * (1 - fx) * (1 - fy) + In(y0, x0 + 1) * fx * (1 - fy) + In(y0 + 1, x0) * (1 - fx) * fy + In(y0 + 1, x0 + 1) * fx * fy;
+                        v = val * mask + (1 - mask) * (float)fill;
+                    }
+                    dst[b + (long)oy * w + ox] = v;
+                }
+            }
+        var r = Torch.From(dst, shape);
+        return image.DType.IsFloatingPoint() ? r.To(image.DType) : r.RoundHalfEven().To(image.DType);
+    }
+}

@@ -305,7 +305,7 @@ public static class Interpolate
         return (i0, ip, l);
     }
 
-    static Tensor RoundHalfEven(this Tensor t)
+    internal static Tensor RoundHalfEven(this Tensor t)
     {
         var a = t.ToArray<float>();
         for (int i = 0; i < a.Length; i++) a[i] = MathF.Round(a[i], MidpointRounding.ToEven);
