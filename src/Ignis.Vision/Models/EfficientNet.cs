@@ -78,22 +78,12 @@ public sealed class EfficientNet : Module<Tensor, Tensor>
         Features = layers;
         Avgpool = new AdaptiveAvgPool2d(1);
         Classifier = new Sequential(new Dropout(dropout, true), new Linear(lastOut, numClasses));
-        foreach (var m in Modules())
+        ZooInit.MobileStyle(this, l =>
         {
-            switch (m)
-            {
-                case Conv2d c:
-                    Init.KaimingNormal_(c.Weight, mode: "fan_out");
-                    if (c.Bias is not null) Init.Zeros_(c.Bias);
-                    break;
-                case BatchNorm2d b: Init.Ones_(b.Weight!); Init.Zeros_(b.Bias!); break;
-                case Linear l:
-                    double range = 1.0 / Math.Sqrt(l.OutFeatures);
-                    Init.Uniform_(l.Weight, -range, range);
-                    Init.Zeros_(l.Bias!);
-                    break;
-            }
-        }
+            double range = 1.0 / Math.Sqrt(l.OutFeatures);
+            Init.Uniform_(l.Weight, -range, range);
+            Init.Zeros_(l.Bias!);
+        });
     }
 
     /// <summary>The trunk (<c>features</c>).</summary>

@@ -39,18 +39,7 @@ public sealed class MobileNetV2 : Module<Tensor, Tensor>
         features.Append(new Conv2dNormActivation(inputChannel, LastChannel, kernelSize: 1, activationLayer: Relu6));
         Features = features;
         Classifier = new Sequential(new Dropout(dropout), new Linear(LastChannel, numClasses));
-        foreach (var m in Modules())
-        {
-            switch (m)
-            {
-                case Conv2d c:
-                    Init.KaimingNormal_(c.Weight, mode: "fan_out");
-                    if (c.Bias is not null) Init.Zeros_(c.Bias);
-                    break;
-                case BatchNorm2d b: Init.Ones_(b.Weight!); Init.Zeros_(b.Bias!); break;
-                case Linear l: Init.Normal_(l.Weight, 0, 0.01); Init.Zeros_(l.Bias!); break;
-            }
-        }
+        ZooInit.MobileStyle(this, ZooInit.NormalLinear);
     }
 
     /// <summary>Channels before the head (<c>last_channel</c>).</summary>

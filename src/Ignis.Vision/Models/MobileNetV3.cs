@@ -83,18 +83,7 @@ public sealed class MobileNetV3 : Module<Tensor, Tensor>
         Features = layers;
         Avgpool = new AdaptiveAvgPool2d(1);
         Classifier = new Sequential(new Linear(lastOut, lastChannel), new Hardswish(true), new Dropout(dropout, true), new Linear(lastChannel, numClasses));
-        foreach (var m in Modules())
-        {
-            switch (m)
-            {
-                case Conv2d c:
-                    Init.KaimingNormal_(c.Weight, mode: "fan_out");
-                    if (c.Bias is not null) Init.Zeros_(c.Bias);
-                    break;
-                case BatchNorm2d b: Init.Ones_(b.Weight!); Init.Zeros_(b.Bias!); break;
-                case Linear l: Init.Normal_(l.Weight, 0, 0.01); Init.Zeros_(l.Bias!); break;
-            }
-        }
+        ZooInit.MobileStyle(this, ZooInit.NormalLinear);
     }
 
     /// <summary>The trunk (<c>features</c>).</summary>
