@@ -19,6 +19,10 @@ public partial class Tensor : IDisposable
     bool requiresGrad;
     internal Node? gradFn;
     internal bool retainsGrad;
+    /// <summary>The tensor whose storage this view reads (<c>_base</c>), set by view ops only; null for non-views.</summary>
+    internal Tensor? viewBase;
+    /// <summary>The base's grad_fn when this view's grad_fn was set; when the base's history moves on, the view's is regenerated.</summary>
+    internal Node? viewFnBaseFn;
     /// <summary>True for tensors made from C# scalars: they take part in type promotion like Python numbers.</summary>
     internal bool isWrappedNumber;
     /// <summary>The C# value of a wrapped number, passed to kernels as an argument.</summary>
@@ -86,7 +90,11 @@ public partial class Tensor : IDisposable
     /// </summary>
     public bool RequiresGrad
     {
-        get => requiresGrad;
+        get
+        {
+            CurrentGradFn();
+            return requiresGrad;
+        }
         set
         {
             if (!IsLeaf)
@@ -127,11 +135,27 @@ public partial class Tensor : IDisposable
     }
     Tensor? grad;
 
+    /// <summary>
+    /// How many in-place writes this tensor's storage has had (<c>_version</c>); views and detached aliases share it.
+    /// Autograd raises at backward time when a tensor it saved was written after it was saved.
+    /// </summary>
+    public long Version => storage.Version;
+
+    /// <summary>True when this tensor is a view of another (<c>_is_view()</c>); <see cref="Base"/> is that tensor.</summary>
+    public bool IsView => viewBase is not null;
+
+    /// <summary>The tensor this view was taken from (<c>_base</c>), or null when this tensor is not a view.</summary>
+    public Tensor? Base => viewBase;
+
+    /// <summary>PyTorch's legacy type string, as its error messages print it: <c>torch.FloatTensor</c>, <c>torch.cuda.LongTensor</c>.</summary>
+    internal string LegacyTypeName() =>
+        $"torch.{(Device.Type == DeviceType.Cpu ? "" : Device.Type.ToString().ToLowerInvariant() + ".")}{DType.ScalarTypeName()}Tensor";
+
     /// <summary>The function that produced this tensor (<c>grad_fn</c>), or null for leaves.</summary>
-    public Node? GradFn => gradFn;
+    public Node? GradFn => CurrentGradFn();
 
     /// <summary>True when the tensor was not produced by a recorded operation (<c>is_leaf</c>).</summary>
-    public bool IsLeaf => gradFn is null;
+    public bool IsLeaf => CurrentGradFn() is null;
 
     /// <summary>Asks backward to keep this non-leaf tensor's gradient in <see cref="Grad"/> (<c>retain_grad()</c>).</summary>
     public void RetainGrad()

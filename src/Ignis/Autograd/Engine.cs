@@ -3,16 +3,24 @@ namespace Ignis.Autograd;
 /// <summary>Records operations and runs reverse-mode differentiation over the recorded graph.</summary>
 internal static class Engine
 {
-    /// <summary>Attaches a gradient function to <paramref name="result"/> when grad mode is on and an input requires grad.</summary>
+    /// <summary>
+    /// Attaches a gradient function to <paramref name="result"/> when grad mode is on and an input requires grad.
+    /// <paramref name="saved"/> lists the tensors the backward closure reads (null entries are skipped: ops save an input
+    /// only when the other input's gradient needs it, as PyTorch's generated code does); their versions are checked
+    /// before the closure runs. A <paramref name="view"/> op's result shares its input's storage and remembers the
+    /// input's base, so an in-place write through it can update the base's history (PyTorch's CopySlices).
+    /// </summary>
     public static Tensor Record(Tensor result, string name, Tensor[] inputs, Func<Tensor, Tensor?[]> backward,
-        IReadOnlyDictionary<string, object>? attributes = null)
+        IReadOnlyDictionary<string, object>? attributes = null, Tensor?[]? saved = null, bool view = false)
     {
+        result.viewBase = view ? inputs[0].viewBase ?? inputs[0] : null;
+        result.viewFnBaseFn = result.viewBase?.gradFn;
         if (!GradMode.IsEnabled) return result;
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
         if (!any) return result;
         if (!result.DType.IsFloatingPoint()) return result;
-        result.gradFn = new Node(name, inputs, backward, attributes, TensorMeta.Of(result));
+        result.gradFn = new Node(name, inputs, backward, attributes, TensorMeta.Of(result), saved, result);
         result.SetRequiresGradInternal();
         return result;
     }
@@ -45,6 +53,7 @@ internal static class Engine
         }
         else
         {
+            root.CurrentGradFn();
             var order = TopologicalOrder(root.gradFn!);
             var grads = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.gradFn!] = gradient };
             var retained = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
@@ -59,13 +68,14 @@ internal static class Engine
                 {
                     var input = node.Inputs[i];
                     var gi = i < inputGrads.Length ? inputGrads[i] : null;
-                    if (gi is null || !input.RequiresGrad) continue;
+                    if (gi is null || !node.InputRequiresGrad[i]) continue;
                     gi = Conform(gi, input);
-                    if (input.gradFn is null) Accumulate(leafGrads, input, gi, Owned(gi, i, inputGrads, mark));
+                    if (node.InputFns[i] is not { } fn) Accumulate(leafGrads, input, gi, Owned(gi, i, inputGrads, mark));
                     else
                     {
-                        grads[input.gradFn] = grads.TryGetValue(input.gradFn, out var prev) ? prev.Add(gi) : gi;
-                        if (input.retainsGrad) leafGrads[input] = (grads[input.gradFn], false);
+                        grads[fn] = grads.TryGetValue(fn, out var prev) ? prev.Add(gi) : gi;
+                        // retain_grad follows the tensor's current grad_fn (an in-place op moves it, as in PyTorch).
+                        if (input.retainsGrad && ReferenceEquals(input.gradFn, fn)) leafGrads[input] = (grads[fn], false);
                     }
                 }
             }
@@ -125,7 +135,7 @@ internal static class Engine
             if (next < node.Inputs.Length)
             {
                 stack.Push((node, next + 1));
-                var child = node.Inputs[next].gradFn;
+                var child = node.InputFns[next];
                 if (child != null && visited.Add(child)) stack.Push((child, 0));
             }
             else post.Add(node);

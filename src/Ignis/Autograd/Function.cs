@@ -88,7 +88,7 @@ public abstract class Function<TSelf> where TSelf : Function<TSelf>, new()
                         $"Function {name} returned an invalid gradient at index {i} - got [{string.Join(", ", gi.Shape)}] but expected shape compatible with [{string.Join(", ", inputMeta[i].Shape)}]");
             }
             return grads;
-        });
+        }, saved: [.. ctx.SavedTensors]);
     }
 
     // As autograd's validate_outputs: a gradient may have the input's shape or one the input broadcasts to (the engine

@@ -28,6 +28,17 @@ public abstract class Storage : IDisposable
     /// <summary>Creation order, used by autograd to tell freshly computed gradients from shared ones.</summary>
     internal long Id { get; }
 
+    long version;
+
+    /// <summary>
+    /// How many in-place writes the elements have had (PyTorch's version counter, <c>tensor._version</c>): every tensor
+    /// over this storage — views, detached aliases — shares it; autograd compares it with the version a saved tensor had.
+    /// </summary>
+    public long Version => Interlocked.Read(ref version);
+
+    /// <summary>Counts one in-place write (each in-place op calls this once, as PyTorch's <c>bump_version</c>).</summary>
+    internal void BumpVersion() => Interlocked.Increment(ref version);
+
     /// <summary>Where the elements live.</summary>
     public Device Device { get; }
 

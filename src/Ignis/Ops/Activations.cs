@@ -13,7 +13,8 @@ public static partial class Functional
         if (maxVal < minVal) throw new ArgumentException("hardtanh: max_val must be greater than or equal to min_val");
         Tensor r;
         using (Torch.NoGrad()) r = input.Clamp(minVal, maxVal);
-        return Engine.Record(r, "HardtanhBackward0", [input], g => [g.Mul(input.Gt(minVal).LogicalAnd(input.Lt(maxVal)).To(g.DType))]);
+        return Engine.Record(r, "HardtanhBackward0", [input], g => [g.Mul(input.Gt(minVal).LogicalAnd(input.Lt(maxVal)).To(g.DType))],
+            saved: [input]);
     }
 
     /// <summary>x for x &gt; 0, else slope·x (<c>F.leaky_relu</c>).</summary>
@@ -56,7 +57,7 @@ public static partial class Functional
         {
             var z = bx.Exp();
             return [Torch.Where(bx.Gt(threshold), g, g.Mul(z).Div(z.Add(1.0)))];
-        }, Engine.Attrs(("beta", beta), ("threshold", threshold)));
+        }, Engine.Attrs(("beta", beta), ("threshold", threshold)), saved: [input]);
     }
 
     /// <summary>x for x &gt; 0, else α·(exp(x) − 1) (<c>F.elu</c>; gradient 1, or the output + α, as ATen's elu_backward).</summary>
@@ -64,7 +65,9 @@ public static partial class Functional
     {
         Tensor r;
         using (Torch.NoGrad()) r = Torch.Where(input.Gt(0.0), input, input.Exp().Sub(1.0).Mul(alpha));
-        return Engine.Record(r, "EluBackward0", [input], g => [Torch.Where(input.Gt(0.0), g, g.Mul(r.Add(alpha)))],
-            Engine.Attrs(("alpha", alpha)));
+        // For x ≤ 0 the derivative α·exp(x) is read from the input (as ATen's elu_backward with is_result=false), so
+        // only the input is saved, as in PyTorch.
+        return Engine.Record(r, "EluBackward0", [input], g => [Torch.Where(input.Gt(0.0), g, g.Mul(input.Exp().Mul(alpha)))],
+            Engine.Attrs(("alpha", alpha)), saved: [input]);
     }
 }

@@ -1,3 +1,5 @@
+using Ignis.Autograd;
+
 namespace Ignis;
 
 // Op family: advanced indexing (x[idx], x[mask], x[:, idx] = v, index_put_, nonzero, take), with PyTorch's rules:
@@ -147,7 +149,31 @@ public partial class Tensor
     void IndexPutCore(TensorIndex[] indices, Tensor values, bool accumulate)
     {
         ArgumentNullException.ThrowIfNull(values);
-        CheckInPlace(values);
+        // PyTorch's __setitem__ applies integers, slices and None first, as a view, and index_put_s into that view, so
+        // autograd records the write on this tensor as CopySlices; with only tensors and ellipsis it writes directly.
+        var target = indices.Any(i => i.K is TensorIndex.Kind.Single or TensorIndex.Kind.Slice or TensorIndex.Kind.None) ? Index([]) : this;
+        target.InPlace(values, () => target.IndexPutWrite(indices, values, accumulate), self =>
+        {
+            var r = self.CopyRaw();
+            r.IndexPutWrite(indices, values, accumulate);
+            // self: the gradient with the written positions zeroed (kept whole when accumulating); values: the gradient
+            // read back at those positions, which autograd sums to the values' shape.
+            return Engine.Record(r, "IndexPutBackward0", [self, values], g =>
+            {
+                var gSelf = g;
+                if (!accumulate)
+                {
+                    gSelf = g.CopyRaw();
+                    gSelf.IndexPutWrite(indices, Torch.Zeros([], g.DType, g.Device), false);
+                }
+                return [gSelf, g.AdvancedIndex(indices)];
+            }, Engine.Attrs(("accumulate", accumulate)), saved: [.. indices.Select(i => i.Indices)]);
+        });
+    }
+
+    /// <summary>index_put_'s write into this tensor's elements, with PyTorch's shape checks; no autograd.</summary>
+    void IndexPutWrite(TensorIndex[] indices, Tensor values, bool accumulate)
+    {
         var p = PlanAdvanced(indices);
         var t = p.View;
         var rest = Enumerable.Range(0, t.Dim).Where(i => !p.Dims.Contains(i)).ToArray();

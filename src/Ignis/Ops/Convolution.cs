@@ -66,7 +66,7 @@ public static partial class Torch
             return bias is null ? [gx, gw] : [gx, gw, gb];
         }
         var r = Engine.Record(output, "ConvolutionBackward0", bias is null ? [x, weight] : [x, weight, bias], Backward,
-            Engine.Attrs(("stride", new[] { sh, sw }), ("padding", new[] { ph, pw }), ("dilation", new[] { dh, dw }), ("groups", groups)));
+            Engine.Attrs(("stride", new[] { sh, sw }), ("padding", new[] { ph, pw }), ("dilation", new[] { dh, dw }), ("groups", groups)), saved: [x, weight]);
         return unbatched ? r.Squeeze(0) : r;
     }
 }

@@ -22,7 +22,7 @@ public partial class Tensor
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             z.DiagonalRaw(offset, d1, d2).CopyFrom(g);
             return [z];
-        }, Engine.Attrs(("offset", offset), ("dim1", d1), ("dim2", d2)));
+        }, Engine.Attrs(("offset", offset), ("dim1", d1), ("dim2", d2)), view: true);
     }
 
     /// <summary>The diagonal view without autograd (normalised dims).</summary>

@@ -30,6 +30,6 @@ public static partial class Functional
             var gw = Torch.Zeros([num, dim], g.DType, g.Device).ScatterAdd(0, flat.Unsqueeze(1).Expand(flat.Numel, dim).Contiguous(), g2.Contiguous());
             if (pad >= 0) gw[pad] = Torch.Zeros([dim], g.DType, g.Device);
             return [gw];
-        }, Engine.Attrs(("padding_idx", pad)));
+        }, Engine.Attrs(("padding_idx", pad)), saved: [input]);
     }
 }

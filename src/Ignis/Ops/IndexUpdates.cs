@@ -51,7 +51,7 @@ public partial class Tensor
             var gSelf = g.CopyRaw();
             Backend.Scatter(gSelf, d, idx, Torch.ZerosLike(source).To(g.DType));
             return [gSelf, g.Gather(d, idx)];
-        }, Engine.Attrs(("dim", d)));
+        }, Engine.Attrs(("dim", d)), saved: [index]);
     }
 
     /// <summary>
@@ -84,6 +84,6 @@ public partial class Tensor
             var gSrc = Torch.Zeros([srcFlat.Numel], g.DType, g.Device);
             if (k > 0) gSrc = Torch.Cat([taken, gSrc.Narrow(0, k, srcFlat.Numel - k)]);
             return [gSelf, gSrc.Reshape(srcShape)];
-        });
+        }, saved: [mask]);
     }
 }

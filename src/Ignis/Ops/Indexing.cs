@@ -16,11 +16,11 @@ public partial class Tensor
         {
             if (indices.Any(i => i.K == TensorIndex.Kind.Tensor)) { IndexPutCore(indices, value, accumulate: false); return; }
             var view = Index(indices);
-            view.CheckInPlace(value);
             var b = BroadcastShapes(view.shape, value.shape);
             if (!b.SequenceEqual(view.shape))
                 throw new ArgumentException($"shape mismatch: value tensor of shape {ShapeStr(value.shape)} cannot be broadcast to indexing result of shape {ShapeStr(view.shape)}");
-            view.CopyFrom(value);
+            // A write through a view of this tensor: autograd records it on this tensor as CopySlices.
+            view.InPlace(value, () => view.CopyFrom(value), self => CopiedFrom(self, value));
         }
     }
 
@@ -32,7 +32,7 @@ public partial class Tensor
         var t = this;
         int d = 0;
         foreach (var ix in indices) t = ApplyBasicIndex(t, ix, ref d, Dim - consuming);
-        return ReferenceEquals(t, this) ? Engine.Record(AsStridedRaw(shape, strides, offset), "AliasBackward0", [this], g => [g]) : t;
+        return ReferenceEquals(t, this) ? Engine.Record(AsStridedRaw(shape, strides, offset), "AliasBackward0", [this], g => [g], view: true) : t;
     }
 
     /// <summary>

@@ -60,7 +60,8 @@ public partial class Tensor
         var r = NewEmpty(index.shape);
         Backend.Gather(this, d, index, r);
         var inShape = shape;
-        return Engine.Record(r, "GatherBackward0", [this], g => [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(d, index, g)], Engine.Attrs(("dim", d)));
+        return Engine.Record(r, "GatherBackward0", [this], g => [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(d, index, g)], Engine.Attrs(("dim", d)),
+            saved: [index]);
     }
 
     /// <summary>Out-of-place scatter-add: a copy of this with <paramref name="src"/> added at <paramref name="index"/> along <paramref name="dim"/> (<c>scatter_add</c>).</summary>
@@ -75,7 +76,7 @@ public partial class Tensor
         CheckSameDevice(this, src);
         var r = CopyRaw();
         Backend.ScatterAdd(r, d, index, src);
-        return Engine.Record(r, "ScatterAddBackward0", [this, src], g => [g, g.Gather(d, index)], Engine.Attrs(("dim", d)));
+        return Engine.Record(r, "ScatterAddBackward0", [this, src], g => [g, g.Gather(d, index)], Engine.Attrs(("dim", d)), saved: [index]);
     }
 
     /// <summary>Selects entries along <paramref name="dim"/> by a 1-D int64 index (<c>index_select</c>).</summary>
@@ -100,7 +101,7 @@ public partial class Tensor
         {
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             return [Dim == 0 ? g : z.ScatterAdd(d, full.ContiguousRaw(), g)];
-        }, Engine.Attrs(("dim", d)));
+        }, Engine.Attrs(("dim", d)), saved: [index]);
     }
 
     /// <summary>Replaces elements where <paramref name="mask"/> is true with <paramref name="value"/> (<c>masked_fill</c>).</summary>
@@ -110,7 +111,8 @@ public partial class Tensor
         var outShape = BroadcastShapes(shape, mask.shape);
         var r = Empty(outShape, DType, Device);
         Backend.Where(mask.ExpandRaw(outShape), Torch.Full([], value, DType, Device).ExpandRaw(outShape), ExpandRaw(outShape), r);
-        return Engine.Record(r, "MaskedFillBackward0", [this], g => [Torch.Where(mask, Torch.ZerosLike(g), g)], Engine.Attrs(("value", value)));
+        return Engine.Record(r, "MaskedFillBackward0", [this], g => [Torch.Where(mask, Torch.ZerosLike(g), g)], Engine.Attrs(("value", value)),
+            saved: [mask]);
     }
 }
 
@@ -194,7 +196,7 @@ public static partial class Torch
         {
             var z = ZerosLike(g);
             return [Where(condition, g, z), Where(condition, z, g)];
-        });
+        }, saved: [condition]);
     }
 
     /// <summary><c>torch.where(cond, x, scalar)</c>.</summary>

@@ -32,9 +32,10 @@ public partial class Tensor
         var r = BmmRaw(Unsqueeze0Raw(), other.Unsqueeze0Raw());
         r = r.AsStridedRaw([shape[0], other.shape[1]], [other.shape[1], 1], 0);
         var a = this;
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
         return Engine.Record(r, "MmBackward0", [this, other], g => [
-            a.RequiresGrad ? g.Mm(other.T) : null,
-            other.RequiresGrad ? a.T.Mm(g) : null]);
+            ga ? g.Mm(other.T) : null,
+            gb ? a.T.Mm(g) : null], saved: [gb ? a : null, ga ? other : null]);
     }
 
     Tensor Unsqueeze0Raw() => AsStridedRaw([1, .. shape], [Numel, .. strides], offset);
@@ -49,9 +50,10 @@ public partial class Tensor
         CheckMatmulDTypes(other, "bmm");
         var r = BmmRaw(this, other);
         var a = this;
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
         return Engine.Record(r, "BmmBackward0", [this, other], g => [
-            a.RequiresGrad ? g.Bmm(other.Transpose(1, 2)) : null,
-            other.RequiresGrad ? a.Transpose(1, 2).Bmm(g) : null]);
+            ga ? g.Bmm(other.Transpose(1, 2)) : null,
+            gb ? a.Transpose(1, 2).Bmm(g) : null], saved: [gb ? a : null, ga ? other : null]);
     }
 
     /// <summary>Inner product of two 1-D tensors (<c>dot</c>).</summary>
@@ -65,7 +67,9 @@ public partial class Tensor
         var r = BmmRaw(AsStridedRaw([1, 1, shape[0]], [0, 0, strides[0]], offset), other.AsStridedRaw([1, shape[0], 1], [0, other.strides[0], 0], other.offset));
         r = r.AsStridedRaw([], [], 0);
         var a = this;
-        return Engine.Record(r, "DotBackward0", [this, other], g => [g.Mul(other), g.Mul(a)]);
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
+        return Engine.Record(r, "DotBackward0", [this, other], g => [ga ? g.Mul(other) : null, gb ? g.Mul(a) : null],
+            saved: [gb ? a : null, ga ? other : null]);
     }
 
     /// <summary>Matrix–vector product (<c>mv</c>).</summary>
@@ -79,9 +83,10 @@ public partial class Tensor
         var r = BmmRaw(Unsqueeze0Raw(), vec.AsStridedRaw([1, vec.shape[0], 1], [0, vec.strides[0], 0], vec.offset));
         r = r.AsStridedRaw([shape[0]], [1], 0);
         var m = this;
+        bool ga = RequiresGrad, gb = vec.RequiresGrad;
         return Engine.Record(r, "MvBackward0", [this, vec], g => [
-            m.RequiresGrad ? g.Outer(vec) : null,
-            vec.RequiresGrad ? m.T.Mv(g) : null]);
+            ga ? g.Outer(vec) : null,
+            gb ? m.T.Mv(g) : null], saved: [gb ? m : null, ga ? vec : null]);
     }
 
     /// <summary>Outer product of two vectors (<c>outer</c>).</summary>

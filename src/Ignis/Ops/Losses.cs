@@ -139,7 +139,7 @@ public static partial class Functional
             var inverse = new int[perm.Length];
             for (int i = 0; i < perm.Length; i++) inverse[perm[i]] = i;
             return [gx.Reshape(permutedShape).Permute(inverse).Contiguous()];
-        }, Engine.Attrs(("ignore_index", ignoreIndex), ("reduction", reduction)));
+        }, Engine.Attrs(("ignore_index", ignoreIndex), ("reduction", reduction)), saved: [input, target, weight]);
     }
 
     /// <summary>Mean squared error (<c>F.mse_loss</c>); shapes broadcast.</summary>
@@ -191,7 +191,7 @@ public static partial class Functional
             gy = gy.Mul(g);
             if (reduction == "mean") gy = gy.Div((double)n);
             return [gx, gy];
-        }, Engine.Attrs(("reduction", reduction)));
+        }, Engine.Attrs(("reduction", reduction)), saved: [input, target, weight]);
     }
 
     /// <summary>Binary cross-entropy on logits, computed stably (<c>F.binary_cross_entropy_with_logits</c>).</summary>

@@ -52,7 +52,7 @@ public static partial class Torch
             if (weight is not null) list.Add(gw);
             if (bias is not null) list.Add(gb);
             return list.ToArray();
-        }, Engine.Attrs(("training", training), ("momentum", momentum), ("eps", eps)));
+        }, Engine.Attrs(("training", training), ("momentum", momentum), ("eps", eps)), saved: [input, weight]);
     }
 
     /// <summary>The autograd inputs of a normalisation: the input, then the optional affine weight and bias.</summary>
@@ -87,6 +87,6 @@ public static partial class Torch
             if (weight is not null) list.Add(batchDims.Length == 0 ? gy.Mul(xhat) : gy.Mul(xhat).Sum(batchDims));
             if (bias is not null) list.Add(batchDims.Length == 0 ? gy : gy.Sum(batchDims));
             return list.ToArray();
-        }, Engine.Attrs(("normalized_shape", normalizedShape), ("eps", eps)));
+        }, Engine.Attrs(("normalized_shape", normalizedShape), ("eps", eps)), saved: [input, weight, bias]);
     }
 }

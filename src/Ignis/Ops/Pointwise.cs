@@ -34,9 +34,10 @@ public partial class Tensor
         var dt = ResultType(this, other);
         var r = BinaryRaw(dt == DType.Bool ? BinaryOp.LogicalAnd : BinaryOp.Mul, this, other, dt, dt);
         var a = this;
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
         return Engine.Record(r, "MulBackward0", [this, other], g => [
-            a.RequiresGrad ? g.Mul(other) : null,
-            other.RequiresGrad ? g.Mul(a) : null]);
+            ga ? g.Mul(other) : null,
+            gb ? g.Mul(a) : null], saved: [gb ? a : null, ga ? other : null]);
     }
 
     /// <summary>
@@ -51,9 +52,10 @@ public partial class Tensor
             if (!dt.IsFloatingPoint()) dt = Torch.DefaultDType;
             var r = BinaryRaw(BinaryOp.Div, this, other, dt, dt);
             var a = this;
+            bool ga = RequiresGrad, gb = other.RequiresGrad;
             return Engine.Record(r, "DivBackward0", [this, other], g => [
-                a.RequiresGrad ? g.Div(other) : null,
-                other.RequiresGrad ? g.Neg().Mul(a).Div(other.Mul(other)) : null]);
+                ga ? g.Div(other) : null,
+                gb ? g.Neg().Mul(a).Div(other.Mul(other)) : null], saved: [gb ? a : null, other]);
         }
         if (roundingMode != "floor" && roundingMode != "trunc")
             throw new ArgumentException($"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{roundingMode}'");
@@ -88,7 +90,9 @@ public partial class Tensor
         var dt = ResultType(this, other);
         var r = BinaryRaw(BinaryOp.Remainder, this, other, dt, dt);
         var a = this;
-        return Engine.Record(r, "RemainderBackward1", [this, other], g => [g, g.Neg().Mul(a.Div(other, "floor"))]);
+        bool gb = other.RequiresGrad;
+        return Engine.Record(r, "RemainderBackward1", [this, other], g => [g, gb ? g.Neg().Mul(a.Div(other, "floor")) : null],
+            saved: [gb ? a : null, gb ? other : null]);
     }
 
     /// <summary>this ^ exponent, elementwise (<c>pow(Tensor)</c>).</summary>
@@ -97,9 +101,11 @@ public partial class Tensor
         var dt = ResultType(this, exponent);
         var r = BinaryRaw(BinaryOp.Pow, this, exponent, dt, dt);
         var a = this;
+        bool ga = RequiresGrad, gb = exponent.RequiresGrad;
         return Engine.Record(r, "PowBackward1", [this, exponent], g => [
-            a.RequiresGrad ? Torch.Where(exponent.Eq(0.0), Torch.ZerosLike(g), g.Mul(exponent).Mul(a.Pow(exponent.Sub(Wrap(1.0, exponent.Device))))) : null,
-            exponent.RequiresGrad ? Torch.Where(a.Eq(0.0).LogicalAnd(exponent.Ge(0.0)), Torch.ZerosLike(g), g.Mul(r).Mul(a.Log())) : null]);
+            ga ? Torch.Where(exponent.Eq(0.0), Torch.ZerosLike(g), g.Mul(exponent).Mul(a.Pow(exponent.Sub(Wrap(1.0, exponent.Device))))) : null,
+            gb ? Torch.Where(a.Eq(0.0).LogicalAnd(exponent.Ge(0.0)), Torch.ZerosLike(g), g.Mul(r).Mul(a.Log())) : null],
+            saved: [a, exponent, gb ? r : null]);
     }
 
     /// <summary>this ^ exponent for a scalar exponent (<c>pow(float)</c>).</summary>
@@ -113,7 +119,7 @@ public partial class Tensor
         Backend.Unary(UnaryOp.PowScalar, x, r, exponent);
         var a = this;
         return Engine.Record(r, "PowBackward0", [this], g => [
-            exponent == 0 ? Torch.ZerosLike(g) : g.Mul(a.Pow(exponent - 1).Mul(exponent))]);
+            exponent == 0 ? Torch.ZerosLike(g) : g.Mul(a.Pow(exponent - 1).Mul(exponent))], saved: [a]);
     }
 
     /// <summary>baseValue ^ this (<c>torch.pow(Scalar, Tensor)</c>).</summary>
@@ -122,7 +128,7 @@ public partial class Tensor
         var x = AsFloating();
         var r = x.NewEmpty(shape);
         Backend.Unary(UnaryOp.ScalarPow, x, r, baseValue);
-        return Engine.Record(r, "PowBackward1", [this], g => [g.Mul(r).Mul(Math.Log(baseValue))]);
+        return Engine.Record(r, "PowBackward1", [this], g => [g.Mul(r).Mul(Math.Log(baseValue))], saved: [r]);
     }
 
     /// <summary>
@@ -135,11 +141,12 @@ public partial class Tensor
         if (!dt.IsFloatingPoint()) dt = Torch.DefaultDType;
         var r = BinaryRaw(BinaryOp.Atan2, this, other, dt, dt);
         var a = this;
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
         return Engine.Record(r, "Atan2Backward0", [this, other], g =>
         {
             var recip = a.Mul(a).Add(other.Mul(other)).Reciprocal();
-            return [a.RequiresGrad ? g.Mul(other).Mul(recip) : null, other.RequiresGrad ? g.Neg().Mul(a).Mul(recip) : null];
-        });
+            return [ga ? g.Mul(other).Mul(recip) : null, gb ? g.Neg().Mul(a).Mul(recip) : null];
+        }, saved: [a, other]);
     }
 
     /// <summary>Elementwise maximum, NaN propagating (<c>maximum</c>).</summary>
@@ -163,77 +170,82 @@ public partial class Tensor
             var aLoses = max ? a.Lt(other) : a.Gt(other);
             var bLoses = max ? a.Gt(other) : a.Lt(other);
             return [Torch.Where(aLoses, zero, shared), Torch.Where(bLoses, zero, shared)];
-        });
+        }, saved: [a, other]);
     }
 
     // ---------- unary ----------
 
-    Tensor UnaryFloat(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
+    /// <summary>Which tensor a unary op's gradient reads (and autograd saves): the input, the result, or neither.</summary>
+    internal enum Saves { None, Self, Result }
+
+    Tensor UnaryFloat(UnaryOp op, string name, Saves saves, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
     {
         var x = AsFloating();
         var r = x.NewOutput(shape);
         Backend.Unary(op, x, r, a, b);
-        return Engine.Record(r, name, [this], g => [grad(g, x, r)]);
+        return Engine.Record(r, name, [this], g => [grad(g, x, r)], saved: SavedFor(saves, x, r));
     }
 
-    Tensor UnarySameType(UnaryOp op, string name, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
+    Tensor UnarySameType(UnaryOp op, string name, Saves saves, Func<Tensor, Tensor, Tensor, Tensor> grad, double a = 0, double b = 0)
     {
         var r = NewOutput(shape);
         Backend.Unary(op, this, r, a, b);
         var x = this;
-        return Engine.Record(r, name, [this], g => [grad(g, x, r)]);
+        return Engine.Record(r, name, [this], g => [grad(g, x, r)], saved: SavedFor(saves, x, r));
     }
+
+    static Tensor[]? SavedFor(Saves saves, Tensor x, Tensor r) => saves switch { Saves.Self => [x], Saves.Result => [r], _ => null };
 
     /// <summary>−this (<c>neg</c>).</summary>
     public Tensor Neg()
     {
         if (DType == DType.Bool)
             throw new ArgumentException("Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.");
-        return UnarySameType(UnaryOp.Neg, "NegBackward0", (g, _, _) => g.Neg());
+        return UnarySameType(UnaryOp.Neg, "NegBackward0", Saves.None, (g, _, _) => g.Neg());
     }
 
     /// <summary>e^this (<c>exp</c>).</summary>
-    public Tensor Exp() => UnaryFloat(UnaryOp.Exp, "ExpBackward0", (g, _, r) => g.Mul(r));
+    public Tensor Exp() => UnaryFloat(UnaryOp.Exp, "ExpBackward0", Saves.Result, (g, _, r) => g.Mul(r));
 
     /// <summary>Natural logarithm (<c>log</c>).</summary>
-    public Tensor Log() => UnaryFloat(UnaryOp.Log, "LogBackward0", (g, x, _) => g.Div(x));
+    public Tensor Log() => UnaryFloat(UnaryOp.Log, "LogBackward0", Saves.Self, (g, x, _) => g.Div(x));
 
     /// <summary>ln(1 + this) (<c>log1p</c>).</summary>
-    public Tensor Log1p() => UnaryFloat(UnaryOp.Log1p, "Log1PBackward0", (g, x, _) => g.Div(x.Add(1.0)));
+    public Tensor Log1p() => UnaryFloat(UnaryOp.Log1p, "Log1PBackward0", Saves.Self, (g, x, _) => g.Div(x.Add(1.0)));
 
     /// <summary>Square root (<c>sqrt</c>).</summary>
-    public Tensor Sqrt() => UnaryFloat(UnaryOp.Sqrt, "SqrtBackward0", (g, _, r) => g.Div(r.Mul(2.0)));
+    public Tensor Sqrt() => UnaryFloat(UnaryOp.Sqrt, "SqrtBackward0", Saves.Result, (g, _, r) => g.Div(r.Mul(2.0)));
 
     /// <summary>1/√this (<c>rsqrt</c>).</summary>
-    public Tensor Rsqrt() => UnaryFloat(UnaryOp.Rsqrt, "RsqrtBackward0", (g, _, r) => g.Mul(r.Pow(3)).Mul(-0.5));
+    public Tensor Rsqrt() => UnaryFloat(UnaryOp.Rsqrt, "RsqrtBackward0", Saves.Result, (g, _, r) => g.Mul(r.Pow(3)).Mul(-0.5));
 
     /// <summary>Absolute value (<c>abs</c>).</summary>
-    public Tensor Abs() => UnarySameType(UnaryOp.Abs, "AbsBackward0", (g, x, _) => g.Mul(x.Sign()));
+    public Tensor Abs() => UnarySameType(UnaryOp.Abs, "AbsBackward0", Saves.Self, (g, x, _) => g.Mul(x.Sign()));
 
     /// <summary>−1, 0 or 1 by sign (<c>sign</c>); its gradient is zero.</summary>
-    public Tensor Sign() => UnarySameType(UnaryOp.Sign, "SignBackward0", (g, _, _) => Torch.ZerosLike(g));
+    public Tensor Sign() => UnarySameType(UnaryOp.Sign, "SignBackward0", Saves.None, (g, _, _) => Torch.ZerosLike(g));
 
     /// <summary>Sine (<c>sin</c>).</summary>
-    public Tensor Sin() => UnaryFloat(UnaryOp.Sin, "SinBackward0", (g, x, _) => g.Mul(x.Cos()));
+    public Tensor Sin() => UnaryFloat(UnaryOp.Sin, "SinBackward0", Saves.Self, (g, x, _) => g.Mul(x.Cos()));
 
     /// <summary>Cosine (<c>cos</c>).</summary>
-    public Tensor Cos() => UnaryFloat(UnaryOp.Cos, "CosBackward0", (g, x, _) => g.Mul(x.Sin()).Neg());
+    public Tensor Cos() => UnaryFloat(UnaryOp.Cos, "CosBackward0", Saves.Self, (g, x, _) => g.Mul(x.Sin()).Neg());
 
     /// <summary>Hyperbolic tangent (<c>tanh</c>).</summary>
-    public Tensor Tanh() => UnaryFloat(UnaryOp.Tanh, "TanhBackward0", (g, _, r) => g.Mul(Wrap(1.0, r.Device).Sub(r.Mul(r))));
+    public Tensor Tanh() => UnaryFloat(UnaryOp.Tanh, "TanhBackward0", Saves.Result, (g, _, r) => g.Mul(Wrap(1.0, r.Device).Sub(r.Mul(r))));
 
     /// <summary>Logistic sigmoid (<c>sigmoid</c>).</summary>
-    public Tensor Sigmoid() => UnaryFloat(UnaryOp.Sigmoid, "SigmoidBackward0", (g, _, r) => g.Mul(r).Mul(Wrap(1.0, r.Device).Sub(r)));
+    public Tensor Sigmoid() => UnaryFloat(UnaryOp.Sigmoid, "SigmoidBackward0", Saves.Result, (g, _, r) => g.Mul(r).Mul(Wrap(1.0, r.Device).Sub(r)));
 
     /// <summary>max(this, 0) (<c>relu</c>).</summary>
-    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", (g, _, r) => MaskedGrad(g, r, 0, double.NaN, lowerExclusive: true));
+    public Tensor Relu() => UnarySameType(UnaryOp.Relu, "ReluBackward0", Saves.Result, (g, _, r) => MaskedGrad(g, r, 0, double.NaN, lowerExclusive: true));
 
     /// <summary>Clamps into [min, max]; either bound may be null (<c>clamp</c>).</summary>
     public Tensor Clamp(double? min = null, double? max = null)
     {
         if (min is null && max is null) throw new ArgumentException("torch.clamp: At least one of 'min' or 'max' must not be None");
         double lo = min ?? double.NaN, hi = max ?? double.NaN;
-        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", (g, x, _) => MaskedGrad(g, x, lo, hi, lowerExclusive: false), lo, hi);
+        return UnarySameType(UnaryOp.Clamp, "ClampBackward1", Saves.Self, (g, x, _) => MaskedGrad(g, x, lo, hi, lowerExclusive: false), lo, hi);
     }
 
     /// <summary>(lo ≤ x ≤ hi) ? g : 0 in one fused pass (lo &lt; x when <paramref name="lowerExclusive"/>).</summary>
@@ -250,13 +262,13 @@ public partial class Tensor
     public Tensor Square() => Pow(2);
 
     /// <summary>1/x (<c>reciprocal</c>).</summary>
-    public Tensor Reciprocal() => UnaryFloat(UnaryOp.Reciprocal, "ReciprocalBackward0", (g, _, r) => g.Mul(r.Mul(r)).Neg());
+    public Tensor Reciprocal() => UnaryFloat(UnaryOp.Reciprocal, "ReciprocalBackward0", Saves.Result, (g, _, r) => g.Mul(r.Mul(r)).Neg());
 
     /// <summary>Rounds down (<c>floor</c>); gradient zero.</summary>
-    public Tensor Floor() => UnarySameType(UnaryOp.Floor, "FloorBackward0", (g, _, _) => Torch.ZerosLike(g));
+    public Tensor Floor() => UnarySameType(UnaryOp.Floor, "FloorBackward0", Saves.None, (g, _, _) => Torch.ZerosLike(g));
 
     /// <summary>Rounds up (<c>ceil</c>); gradient zero.</summary>
-    public Tensor Ceil() => UnarySameType(UnaryOp.Ceil, "CeilBackward0", (g, _, _) => Torch.ZerosLike(g));
+    public Tensor Ceil() => UnarySameType(UnaryOp.Ceil, "CeilBackward0", Saves.None, (g, _, _) => Torch.ZerosLike(g));
 
     // ---------- comparisons and logic (no gradient) ----------
 
@@ -483,9 +495,10 @@ public partial class Tensor
         if (!dt.IsFloatingPoint()) dt = DType.Float32;
         Tensor x = To(dt), y = other.To(dt), r;
         using (Torch.NoGrad()) r = Torch.Where(x.Eq(0.0).LogicalAnd(y.IsNan().LogicalNot()), Torch.ZerosLike(x.Mul(y)), x.Mul(y.Log()));
+        bool ga = RequiresGrad, gb = other.RequiresGrad;
         return Engine.Record(r, "XlogyBackward0", [this, other], g => [
-            RequiresGrad ? Torch.Where(x.Eq(0.0).LogicalAnd(y.Le(0.0)), Torch.ZerosLike(g), g.Mul(y.Log())) : null,
-            other.RequiresGrad ? g.Mul(x).Div(y) : null]);
+            ga ? Torch.Where(x.Eq(0.0).LogicalAnd(y.Le(0.0)), Torch.ZerosLike(g), g.Mul(y.Log())) : null,
+            gb ? g.Mul(x).Div(y) : null], saved: [x, y]);
     }
 }
 

@@ -47,7 +47,7 @@ public static partial class Torch
             var gyc = gy.ContiguousRaw();
             x.Backend.MaxPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), idx, gx);
             return [Unbatch(gx, unbatched)];
-        }, PoolAttributes(g));
+        }, PoolAttributes(g), saved: [input, idx]);
         return (r, Unbatch(idx, unbatched));
     }
 
@@ -97,6 +97,6 @@ public static partial class Torch
             var gyc = gy.ContiguousRaw();
             x.Backend.AvgPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), g, countIncludePad, adaptive, gx);
             return [Unbatch(gx, unbatched)];
-        }, adaptive ? Engine.Attrs(("output_size", new[] { oh, ow })) : AvgAttributes(g, countIncludePad));
+        }, adaptive ? Engine.Attrs(("output_size", new[] { oh, ow })) : AvgAttributes(g, countIncludePad), saved: [input]);
     }
 }

@@ -8,14 +8,14 @@ public partial class Tensor
     public Tensor Uniform_(double from = 0, double to = 1, Generator? generator = null)
     {
         if (from > to) throw new ArgumentException($"uniform_ expects to return a [from, to) range, but found from={from} > to={to}");
-        return FillSampled("check_uniform_bounds", RandomDistribution.Uniform, from, to, generator);
+        return FillSampled("check_uniform_bounds", RandomDistribution.Uniform, from, to, generator, "UniformBackward0");
     }
 
     /// <summary>Fills in place with normal samples (<c>normal_</c>).</summary>
     public Tensor Normal_(double mean = 0, double std = 1, Generator? generator = null)
     {
         if (std < 0) throw new ArgumentException($"normal expects std >= 0.0, but found std {std}");
-        return FillSampled("normal_kernel_cpu", RandomDistribution.Normal, mean, std, generator);
+        return FillSampled("normal_kernel_cpu", RandomDistribution.Normal, mean, std, generator, "NormalBackward0");
     }
 
     /// <summary>
@@ -25,16 +25,19 @@ public partial class Tensor
     public Tensor Bernoulli_(double p = 0.5, Generator? generator = null)
     {
         if (!(p >= 0 && p <= 1)) throw new ArgumentException($"bernoulli_ expects p to be in [0, 1], but got p={p}");
-        return FillSampled("bernoulli_scalar_cpu_", RandomDistribution.Bernoulli, p, 0, generator);
+        return FillSampled("bernoulli_scalar_cpu_", RandomDistribution.Bernoulli, p, 0, generator, "BernoulliBackward2");
     }
 
     /// <summary>Samples on the tensor's device through the backend's random fill (PyTorch's CPU algorithms on the CPU).</summary>
-    Tensor FillSampled(string kernel, RandomDistribution kind, double a, double b, Generator? generator)
+    Tensor FillSampled(string kernel, RandomDistribution kind, double a, double b, Generator? generator, string gradFnName)
     {
-        CheckInPlace(null);
         if (!DType.IsFloatingPoint()) throw new UnsupportedDTypeException(kernel, DType);
         var g = generator ?? Torch.DefaultGenerator;
-        Backend.RandomFill(this, kind, a, b, g);
-        return this;
+        return InPlace(null, () => Backend.RandomFill(this, kind, a, b, g), self =>
+        {
+            var r = self.NewOutput(self.shape);
+            r.Backend.RandomFill(r, kind, a, b, g);
+            return Autograd.Engine.Record(r, gradFnName, [self], gr => [Torch.ZerosLike(gr)]);
+        });
     }
 }

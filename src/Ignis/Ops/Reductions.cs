@@ -114,7 +114,7 @@ public partial class Tensor
                 Torch.Where(zeros.Eq(1L), nonZeroProd, Torch.ZerosLike(nonZeroProd)).Expand(x.shape),
                 Torch.Where(zeros.Eq(0L), nonZeroProd, Torch.ZerosLike(nonZeroProd)).Expand(x.shape).Div(x));
             return [Unreduce(g, dims, keepDim).Mul(others)];
-        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)), saved: [x, r]);
     }
 
     Tensor Prod(int[] dims, bool keepDim)
@@ -141,7 +141,7 @@ public partial class Tensor
             // evenly_distribute_backward: a NaN result came from the NaN elements, which == cannot find.
             var mask = x.Eq(r).LogicalOr(x.IsNan().LogicalAnd(r.IsNan())).To(g.DType);
             return [mask.Mul(g).Div(mask.Sum())];
-        }, Engine.Attrs(("dim", dims)));
+        }, Engine.Attrs(("dim", dims)), saved: [x, r]);
     }
 
     /// <summary>Max along a dim with the index of its first occurrence (<c>max(dim)</c>).</summary>
@@ -163,7 +163,7 @@ public partial class Tensor
             var gi = keepDim || Dim == 0 ? g : g.Unsqueeze(d);
             var ii = keepDim || Dim == 0 ? idx! : idx!.Unsqueeze(d);
             return [Torch.Zeros(inShape, g.DType, g.Device).ScatterAdd(Dim == 0 ? 0 : d, ii, gi)];
-        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim)), saved: [idx]);
         return (res, idx!);
     }
 
@@ -228,7 +228,7 @@ public partial class Tensor
             return std
                 ? [scale.Mul(centered).Div(Unreduce(r, dims, keepDim))]
                 : [scale.Mul(centered).Mul(2.0)];
-        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim), ("correction", correction)));
+        }, Engine.Attrs(("dim", dims), ("keepdim", keepDim), ("correction", correction)), saved: [x, std ? r : null]);
     }
 
     /// <summary>log Σ exp along dims, computed stably (<c>logsumexp</c>).</summary>
@@ -247,7 +247,8 @@ public partial class Tensor
             r = x.Sub(m).Exp().Sum(dims, true).Log().Add(m);
             if (!keepDim) r = r.Reshape(ReducedShape(dims, false));
         }
-        return Engine.Record(r, "LogsumexpBackward0", [this], g => [Unreduce(g, dims, keepDim).Mul(x.Sub(Unreduce(r, dims, keepDim)).Exp())], Engine.Attrs(("dim", dims), ("keepdim", keepDim)));
+        return Engine.Record(r, "LogsumexpBackward0", [this], g => [Unreduce(g, dims, keepDim).Mul(x.Sub(Unreduce(r, dims, keepDim)).Exp())], Engine.Attrs(("dim", dims), ("keepdim", keepDim)),
+            saved: [x, r]);
     }
 
     /// <summary>Softmax along <paramref name="dim"/> (<c>softmax</c>), one fused kernel per row.</summary>
@@ -277,7 +278,7 @@ public partial class Tensor
                 Backend.SoftmaxBackward(y2.AsStridedRaw([rows, k], [k, 1], 0), gm.AsStridedRaw([rows, k], [k, 1], gm.offset),
                     gx.AsStridedRaw([rows, k], [k, 1], 0), log);
             return [moveBack(gx)];
-        }, Engine.Attrs(("dim", d)));
+        }, Engine.Attrs(("dim", d)), saved: [y]);
     }
 
     /// <summary>Inclusive prefix sum along <paramref name="dim"/> (<c>cumsum</c>); integers accumulate in int64.</summary>

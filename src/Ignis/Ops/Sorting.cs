@@ -68,7 +68,7 @@ public partial class Tensor
         var inShape = shape;
         var dev = Device;
         return Engine.Record(values, name, [this], g =>
-            [Dim == 0 ? g : Empty(inShape, g.DType, dev).ScatterAdd(d, indices, g)], attrs);
+            [Dim == 0 ? g : Empty(inShape, g.DType, dev).ScatterAdd(d, indices, g)], attrs, saved: [indices]);
     }
 }
 

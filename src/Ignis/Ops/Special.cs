@@ -6,10 +6,10 @@ namespace Ignis;
 public partial class Tensor
 {
     /// <summary>Gauss error function (<c>erf</c>).</summary>
-    public Tensor Erf() => UnaryFloat(UnaryOp.Erf, "ErfBackward0", (g, x, _) => g.Mul(x.Square().Neg().Exp().Mul(2 / Math.Sqrt(Math.PI))));
+    public Tensor Erf() => UnaryFloat(UnaryOp.Erf, "ErfBackward0", Saves.Self, (g, x, _) => g.Mul(x.Square().Neg().Exp().Mul(2 / Math.Sqrt(Math.PI))));
 
     /// <summary>Inverse error function (<c>erfinv</c>).</summary>
-    public Tensor Erfinv() => UnaryFloat(UnaryOp.Erfinv, "ErfinvBackward0", (g, _, r) => g.Mul(r.Square().Exp().Mul(Math.Sqrt(Math.PI) / 2)));
+    public Tensor Erfinv() => UnaryFloat(UnaryOp.Erfinv, "ErfinvBackward0", Saves.Result, (g, _, r) => g.Mul(r.Square().Exp().Mul(Math.Sqrt(Math.PI) / 2)));
 
     /// <summary>
     /// An elementwise activation whose gradient is <c>g · f′(x)</c>, with f′ evaluated by its own kernel
@@ -25,7 +25,7 @@ public partial class Tensor
             var d = x.NewOutput(x.shape);
             x.Backend.Unary(derivative, x, d, a, 0);
             return [g.Mul(d)];
-        });
+        }, saved: [x]);
     }
 
     /// <summary>

@@ -68,7 +68,7 @@ public partial class Tensor
         var st = ViewStrides(s) ?? throw new InvalidOperationException(
             "view size is not compatible with input tensor's size and stride (at least one dimension spans across two contiguous subspaces). Use .reshape(...) instead.");
         var inShape = this.shape;
-        return Engine.Record(AsStridedRaw(s, st, offset), "ViewBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("size", s)));
+        return Engine.Record(AsStridedRaw(s, st, offset), "ViewBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("size", s)), view: true);
     }
 
     /// <summary>A tensor with a new shape (<c>reshape</c>): a view when the layout allows, otherwise a copy.</summary>
@@ -77,7 +77,7 @@ public partial class Tensor
         var s = InferShape(shape);
         var inShape = this.shape;
         if (ViewStrides(s) is { } st)
-            return Engine.Record(AsStridedRaw(s, st, offset), "ReshapeAliasBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("shape", s)));
+            return Engine.Record(AsStridedRaw(s, st, offset), "ReshapeAliasBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("shape", s)), view: true);
         var c = CopyRaw();
         return Engine.Record(c.AsStridedRaw(s, ContiguousStrides(s), 0), "UnsafeViewBackward0", [this], g => [g.Reshape(inShape)], Engine.Attrs(("shape", s)));
     }
@@ -122,7 +122,7 @@ public partial class Tensor
             nst[i] = strides[d];
             inverse[d] = i;
         }
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "PermuteBackward0", [this], g => [g.Permute(inverse)], Engine.Attrs(("dims", dims)));
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "PermuteBackward0", [this], g => [g.Permute(inverse)], Engine.Attrs(("dims", dims)), view: true);
     }
 
     /// <summary>Swaps two dimensions (<c>transpose</c>).</summary>
@@ -133,7 +133,7 @@ public partial class Tensor
         var nst = (long[])strides.Clone();
         (ns[a], ns[b]) = (ns[b], ns[a]);
         (nst[a], nst[b]) = (nst[b], nst[a]);
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "TransposeBackward0", [this], g => [g.Transpose(a, b)], Engine.Attrs(("dim0", dim0), ("dim1", dim1)));
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "TransposeBackward0", [this], g => [g.Transpose(a, b)], Engine.Attrs(("dim0", dim0), ("dim1", dim1)), view: true);
     }
 
     /// <summary>Transpose of a tensor with at most 2 dimensions (<c>t()</c>).</summary>
@@ -142,9 +142,9 @@ public partial class Tensor
         get
         {
             if (Dim > 2) throw new ArgumentException($"t() expects a tensor with <= 2 dimensions, but self is {Dim}D");
-            if (Dim < 2) return Engine.Record(AsStridedRaw(shape, strides, offset), "TBackward0", [this], g => [g]);
+            if (Dim < 2) return Engine.Record(AsStridedRaw(shape, strides, offset), "TBackward0", [this], g => [g], view: true);
             var r = AsStridedRaw([shape[1], shape[0]], [strides[1], strides[0]], offset);
-            return Engine.Record(r, "TBackward0", [this], g => [g.T]);
+            return Engine.Record(r, "TBackward0", [this], g => [g.T], view: true);
         }
     }
 
@@ -174,7 +174,7 @@ public partial class Tensor
                 $"The expanded size of the tensor ({target}) must match the existing size ({shape[d]}) at non-singleton dimension {i}.  Target sizes: {ShapeStr(sizes)}.  Tensor sizes: {ShapeStr(shape)}");
         }
         if (ns.SequenceEqual(shape) && nst.SequenceEqual(strides) && !RequiresGrad) return this;
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "ExpandBackward0", [this], g => [g], Engine.Attrs(("size", sizes)));
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "ExpandBackward0", [this], g => [g], Engine.Attrs(("size", sizes)), view: true);
     }
 
     /// <summary><c>expand_as</c>.</summary>
@@ -186,19 +186,19 @@ public partial class Tensor
         var keep = Enumerable.Range(0, Dim).Where(d => shape[d] != 1).ToArray();
         var inShape = shape;
         return Engine.Record(AsStridedRaw(keep.Select(d => shape[d]).ToArray(), keep.Select(d => strides[d]).ToArray(), offset),
-            "SqueezeBackward0", [this], g => [g.Reshape(inShape)]);
+            "SqueezeBackward0", [this], g => [g.Reshape(inShape)], view: true);
     }
 
     /// <summary>Removes dimension <paramref name="dim"/> if its size is 1 (<c>squeeze(dim)</c>).</summary>
     public Tensor Squeeze(int dim)
     {
         var inShape = shape;
-        if (Dim == 0) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)));
+        if (Dim == 0) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)), view: true);
         int d = NormDim(dim, Dim);
-        if (shape[d] != 1) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)));
+        if (shape[d] != 1) return Engine.Record(AsStridedRaw(shape, strides, offset), "SqueezeBackward1", [this], g => [g], Engine.Attrs(("dim", dim)), view: true);
         var ns = shape.Where((_, i) => i != d).ToArray();
         var nst = strides.Where((_, i) => i != d).ToArray();
-        return Engine.Record(AsStridedRaw(ns, nst, offset), "SqueezeBackward1", [this], g => [g.Reshape(inShape)], Engine.Attrs(("dim", dim)));
+        return Engine.Record(AsStridedRaw(ns, nst, offset), "SqueezeBackward1", [this], g => [g.Reshape(inShape)], Engine.Attrs(("dim", dim)), view: true);
     }
 
     /// <summary>Inserts a size-1 dimension at <paramref name="dim"/> (<c>unsqueeze</c>).</summary>
@@ -210,7 +210,7 @@ public partial class Tensor
         long st = d < Dim ? shape[d] * strides[d] : 1;
         ns.Insert(d, 1);
         nst.Insert(d, st);
-        return Engine.Record(AsStridedRaw(ns.ToArray(), nst.ToArray(), offset), "UnsqueezeBackward0", [this], g => [g.Squeeze(d)], Engine.Attrs(("dim", dim)));
+        return Engine.Record(AsStridedRaw(ns.ToArray(), nst.ToArray(), offset), "UnsqueezeBackward0", [this], g => [g.Squeeze(d)], Engine.Attrs(("dim", dim)), view: true);
     }
 
     /// <summary>Elements <paramref name="start"/>..<paramref name="start"/>+<paramref name="length"/> along a dimension, as a view (<c>narrow</c>).</summary>
@@ -241,7 +241,7 @@ public partial class Tensor
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             z.SliceInternal(d, start, stop, step, name).CopyFrom(g);
             return [z];
-        }, Engine.Attrs(("dim", d), ("start", start), ("end", stop), ("step", step)));
+        }, Engine.Attrs(("dim", d), ("start", start), ("end", stop), ("step", step)), view: true);
     }
 
     /// <summary>The slice at <paramref name="index"/> along <paramref name="dim"/>, removing that dimension (<c>select</c>).</summary>
@@ -262,7 +262,7 @@ public partial class Tensor
             var z = Torch.Zeros(inShape, g.DType, g.Device);
             z.Select(d, idx).CopyFrom(g);
             return [z];
-        }, Engine.Attrs(("dim", d), ("index", index)));
+        }, Engine.Attrs(("dim", d), ("index", index)), view: true);
     }
 
     /// <summary>Sums a gradient of a broadcast shape back to <paramref name="target"/> (used by autograd).</summary>

@@ -25,5 +25,7 @@ public static class Functional
             throw new ArgumentException("Adam state and parameters must be contiguous");
         param.Backend.AdamStep(param, grad.ContiguousRaw(), expAvg, expAvgSq, maxExpAvgSq,
             new AdamHyper(lr, beta1, beta2, eps, weightDecay, decoupledWeightDecay, maxExpAvgSq is not null, step));
+        // One in-place update, as torch.optim's addcdiv_ on the parameter: a graph that saved it sees the new version.
+        param.storage.BumpVersion();
     }
 }

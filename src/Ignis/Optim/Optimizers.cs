@@ -66,6 +66,7 @@ public sealed class SGD : Optimizer
             return false;
         }
         if (first) state!["momentum_buffer"] = buf!;
+        p.storage.BumpVersion();
         return true;
     }
 }
