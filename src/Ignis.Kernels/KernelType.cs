@@ -8,18 +8,18 @@ namespace Ignis.Kernels;
 /// </summary>
 internal sealed record KernelType(DType DType, string Mem, string Compute)
 {
-    public static KernelType Of(DType t) => t switch
+    public static KernelType Of(DType t) => t.Kind switch
     {
-        DType.Float32 => new(t, "float", "float"),
-        DType.Float64 => new(t, "double", "double"),
-        DType.Float16 => new(t, "half", "float"),
-        DType.BFloat16 => new(t, "ushort", "float"),
-        DType.Int64 => new(t, "long", "long"),
-        DType.Int32 => new(t, "int", "int"),
-        DType.Int16 => new(t, "short", "short"),
-        DType.Int8 => new(t, "char", "char"),
-        DType.UInt8 => new(t, "uchar", "uchar"),
-        DType.Bool => new(t, "uchar", "uchar"),
+        ScalarType.Float32 => new(t, "float", "float"),
+        ScalarType.Float64 => new(t, "double", "double"),
+        ScalarType.Float16 => new(t, "half", "float"),
+        ScalarType.BFloat16 => new(t, "ushort", "float"),
+        ScalarType.Int64 => new(t, "long", "long"),
+        ScalarType.Int32 => new(t, "int", "int"),
+        ScalarType.Int16 => new(t, "short", "short"),
+        ScalarType.Int8 => new(t, "char", "char"),
+        ScalarType.UInt8 => new(t, "uchar", "uchar"),
+        ScalarType.Bool => new(t, "uchar", "uchar"),
         _ => throw new UnsupportedDTypeException("opencl", t),
     };
 
@@ -27,18 +27,18 @@ internal sealed record KernelType(DType DType, string Mem, string Compute)
     public bool IsFloat => DType.IsFloatingPoint();
 
     /// <summary>An expression reading element <paramref name="index"/> of pointer <paramref name="ptr"/> as the compute type.</summary>
-    public string Load(string ptr, string index) => DType switch
+    public string Load(string ptr, string index) => DType.Kind switch
     {
-        DType.Float16 => $"vload_half({index}, {ptr})",
-        DType.BFloat16 => $"as_float(((uint){ptr}[{index}]) << 16)",
+        ScalarType.Float16 => $"vload_half({index}, {ptr})",
+        ScalarType.BFloat16 => $"as_float(((uint){ptr}[{index}]) << 16)",
         _ => $"{ptr}[{index}]",
     };
 
     /// <summary>A statement writing compute-type <paramref name="value"/> to element <paramref name="index"/>.</summary>
-    public string Store(string ptr, string index, string value) => DType switch
+    public string Store(string ptr, string index, string value) => DType.Kind switch
     {
-        DType.Float16 => $"vstore_half_rte({value}, {index}, {ptr});",
-        DType.BFloat16 => $"{ptr}[{index}] = ig_to_bf16({value});",
+        ScalarType.Float16 => $"vstore_half_rte({value}, {index}, {ptr});",
+        ScalarType.BFloat16 => $"{ptr}[{index}] = ig_to_bf16({value});",
         _ => $"{ptr}[{index}] = {value};",
     };
 

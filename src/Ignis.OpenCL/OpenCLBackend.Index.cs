@@ -47,7 +47,7 @@ public sealed partial class OpenCLBackend
         var t = KernelType.Of(dst.DType);
         var device = DeviceOf(dst);
         // Adds in float16/bfloat16 would round per add (the CPU adds in float32 and rounds once); bool adds saturate.
-        if (add && (dst.DType is DType.Float16 or DType.BFloat16 or DType.Bool || NeedsFp64(device, [t], null))) return false;
+        if (add && (dst.DType.Kind is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Bool || NeedsFp64(device, [t], null))) return false;
         if (index.Numel == 0) return true;
         var (shape, si) = Dims(index);
         var (_, sd) = Dims(dst);

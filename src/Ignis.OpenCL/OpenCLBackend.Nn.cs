@@ -11,7 +11,7 @@ public sealed partial class OpenCLBackend
     {
         device = DeviceOf(first);
         t = KernelType.Of(first.DType);
-        if (first.DType is not (DType.Float32 or DType.Float64) || !first.IsContiguous) return false;
+        if (first.DType.Kind is not (ScalarType.Float32 or ScalarType.Float64) || !first.IsContiguous) return false;
         if (first.DType == DType.Float64 && !device.HasFp64) return false;
         foreach (var v in rest)
             if (v is not null && (v.DType != first.DType || !v.IsContiguous || DeviceOf(v) != device)) return false;

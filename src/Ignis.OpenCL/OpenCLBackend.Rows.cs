@@ -89,7 +89,7 @@ public sealed partial class OpenCLBackend
     {
         // The CPU's sortable dtypes only: others take the host path, which raises the CPU's error.
         if (!Rows2D(x) || !values.IsContiguous || !indices.IsContiguous || x.Shape[1] > SortKernels.MaxRow
-            || x.DType is not (DType.Float32 or DType.Float64 or DType.Int64 or DType.Int32 or DType.Int16 or DType.Int8 or DType.UInt8))
+            || x.DType.Kind is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Int64 or ScalarType.Int32 or ScalarType.Int16 or ScalarType.Int8 or ScalarType.UInt8))
             return false;
         var device = DeviceOf(x);
         var t = KernelType.Of(x.DType);

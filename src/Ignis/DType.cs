@@ -2,8 +2,11 @@ using System.Collections.Frozen;
 
 namespace Ignis;
 
-/// <summary>Element type of a tensor (<c>torch.dtype</c>). Facts about each value live in one table, <see cref="DTypeInfo"/>.</summary>
-public enum DType
+/// <summary>
+/// The scalar type behind a <see cref="DType"/>, as an enum to switch on (PyTorch C++'s <c>c10::ScalarType</c>,
+/// <c>tensor.scalar_type()</c>): <c>switch (t.DType.Kind) { case ScalarType.Float32: … }</c>.
+/// </summary>
+public enum ScalarType
 {
     /// <summary><c>torch.bool</c>; stored as one byte per element (0 or 1).</summary>
     Bool,
@@ -25,6 +28,73 @@ public enum DType
     Float16,
     /// <summary><c>torch.bfloat16</c> (the upper half of a float32, stored as <see cref="Ignis.BFloat16"/>).</summary>
     BFloat16,
+}
+
+/// <summary>
+/// Element type of a tensor (<c>torch.dtype</c>): <c>DType.Float32</c> is <c>torch.float32</c> and prints as
+/// <c>torch.float32</c>. Compare with <c>==</c>; switch on <see cref="Kind"/> (a <see cref="ScalarType"/>), which
+/// converts both ways implicitly. Facts about each value live in one table, <see cref="DTypeInfo"/>.
+/// </summary>
+[System.Diagnostics.DebuggerDisplay("{ToString(),nq}")]
+public readonly struct DType : IEquatable<DType>
+{
+    readonly ScalarType kind;
+
+    DType(ScalarType kind) => this.kind = kind;
+
+    /// <summary>The scalar type, for <c>switch</c> statements and patterns.</summary>
+    public ScalarType Kind => kind;
+
+    /// <summary><c>torch.bool</c>; stored as one byte per element (0 or 1).</summary>
+    public static readonly DType Bool = new(ScalarType.Bool);
+    /// <summary><c>torch.uint8</c>.</summary>
+    public static readonly DType UInt8 = new(ScalarType.UInt8);
+    /// <summary><c>torch.int8</c>.</summary>
+    public static readonly DType Int8 = new(ScalarType.Int8);
+    /// <summary><c>torch.int16</c>.</summary>
+    public static readonly DType Int16 = new(ScalarType.Int16);
+    /// <summary><c>torch.int32</c>.</summary>
+    public static readonly DType Int32 = new(ScalarType.Int32);
+    /// <summary><c>torch.int64</c>, the default integer dtype.</summary>
+    public static readonly DType Int64 = new(ScalarType.Int64);
+    /// <summary><c>torch.float16</c> (IEEE binary16, stored as <see cref="System.Half"/>).</summary>
+    public static readonly DType Float16 = new(ScalarType.Float16);
+    /// <summary><c>torch.bfloat16</c> (the upper half of a float32, stored as <see cref="Ignis.BFloat16"/>).</summary>
+    public static readonly DType BFloat16 = new(ScalarType.BFloat16);
+    /// <summary><c>torch.float32</c>, the default floating-point dtype.</summary>
+    public static readonly DType Float32 = new(ScalarType.Float32);
+    /// <summary><c>torch.float64</c>.</summary>
+    public static readonly DType Float64 = new(ScalarType.Float64);
+
+    /// <summary>The dtype of a scalar type.</summary>
+    public static implicit operator DType(ScalarType kind) => new(kind);
+
+    /// <summary>The scalar type of a dtype.</summary>
+    public static implicit operator ScalarType(DType dtype) => dtype.kind;
+
+    /// <summary>The scalar type's number (as the enum's value; for tables indexed by dtype).</summary>
+    public static explicit operator int(DType dtype) => (int)dtype.kind;
+
+    /// <summary>The dtype with a scalar type's number.</summary>
+    public static explicit operator DType(int kind) => new((ScalarType)kind);
+
+    /// <summary>Same scalar type.</summary>
+    public static bool operator ==(DType left, DType right) => left.kind == right.kind;
+
+    /// <summary>Different scalar types.</summary>
+    public static bool operator !=(DType left, DType right) => left.kind != right.kind;
+
+    /// <inheritdoc/>
+    public bool Equals(DType other) => kind == other.kind;
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is DType d && d.kind == kind;
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => (int)kind;
+
+    /// <summary>PyTorch's printed form, <c>torch.float32</c>.</summary>
+    public override string ToString() => this.TorchName();
 }
 
 /// <summary>The kind of number a dtype holds; promotion never moves to a lower category (bool &lt; integer &lt; floating).</summary>
@@ -89,17 +159,17 @@ public static class DTypeInfo
             new(DType.Float64, 8, typeof(double), DTypeCategory.Floating, "float64", "Double", true, "F64"),
         ];
         var table = new DTypeFacts[rows.Length];
-        foreach (var r in rows) table[(int)r.DType] = r;
+        foreach (var r in rows) table[(int)r.DType.Kind] = r;
         return table;
     }
 
     /// <summary>Every dtype, in the order of PyTorch's promotion table.</summary>
     public static IReadOnlyList<DType> All { get; } =
-        [DType.UInt8, DType.Int8, DType.Int16, DType.Int32, DType.Int64, DType.Float16, DType.Float32, DType.Float64, DType.Bool, DType.BFloat16];
+        [ScalarType.UInt8, DType.Int8, ScalarType.Int16, DType.Int32, ScalarType.Int64, DType.Float16, ScalarType.Float32, DType.Float64, ScalarType.Bool, DType.BFloat16];
 
     /// <summary>The table row of a dtype; an undefined enum value is an error, never a default.</summary>
     public static DTypeFacts Facts(this DType t) =>
-        (uint)t < (uint)Table.Length ? Table[(int)t] : throw new ArgumentOutOfRangeException(nameof(t), t, "not a defined Ignis dtype");
+        (uint)t.Kind < (uint)Table.Length ? Table[(int)t.Kind] : throw new ArgumentOutOfRangeException(nameof(t), t, "not a defined Ignis dtype");
 
     /// <summary>Bytes per element (<c>element_size()</c>).</summary>
     public static int ElementSize(this DType t) => t.Facts().ElementSize;
@@ -111,7 +181,7 @@ public static class DTypeInfo
     public static bool IsIntegral(this DType t) => t.Facts().Category == DTypeCategory.Integer;
 
     /// <summary>True for the 16-bit floats, which the CPU computes in float32.</summary>
-    public static bool IsReducedFloat(this DType t) => t is DType.Float16 or DType.BFloat16;
+    public static bool IsReducedFloat(this DType t) => t.Kind is ScalarType.Float16 or ScalarType.BFloat16;
 
     /// <summary>PyTorch's name, e.g. <c>torch.float32</c>.</summary>
     public static string TorchName(this DType t) => "torch." + t.Facts().Name;
@@ -163,7 +233,7 @@ public static class DTypeInfo
     {
         _ = a.Facts();
         _ = b.Facts();
-        return PromotionTable[(int)a, (int)b];
+        return PromotionTable[(int)a.Kind, (int)b.Kind];
     }
 
     static readonly FrozenDictionary<Type, DType> ByClr = new Dictionary<Type, DType>

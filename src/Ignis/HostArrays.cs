@@ -6,17 +6,17 @@ namespace Ignis;
 internal static class HostArrays
 {
     /// <summary>A new zero-filled array of <paramref name="length"/> elements of the dtype's CLR type.</summary>
-    public static Array New(DType dtype, int length) => dtype switch
+    public static Array New(DType dtype, int length) => dtype.Kind switch
     {
-        DType.Float32 => new float[length],
-        DType.Float64 => new double[length],
-        DType.Float16 => new Half[length],
-        DType.BFloat16 => new BFloat16[length],
-        DType.Int64 => new long[length],
-        DType.Int32 => new int[length],
-        DType.Int16 => new short[length],
-        DType.Int8 => new sbyte[length],
-        DType.UInt8 or DType.Bool => new byte[length],
+        ScalarType.Float32 => new float[length],
+        ScalarType.Float64 => new double[length],
+        ScalarType.Float16 => new Half[length],
+        ScalarType.BFloat16 => new BFloat16[length],
+        ScalarType.Int64 => new long[length],
+        ScalarType.Int32 => new int[length],
+        ScalarType.Int16 => new short[length],
+        ScalarType.Int8 => new sbyte[length],
+        ScalarType.UInt8 or ScalarType.Bool => new byte[length],
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a defined Ignis dtype"),
     };
 

@@ -72,13 +72,13 @@ public unsafe class NvrtcTests
     {
         var nvrtc = FakeNvrtc();
         Assert.Equal((12, 8), nvrtc.Version);
-        var (sgd, noFma) = Dialect.ToCuda(KernelCatalog.Programs().First(p => p.Name == "sgd Float32").Source);
+        var (sgd, noFma) = Dialect.ToCuda(KernelCatalog.Programs().First(p => p.Name == "sgd torch.float32").Source);
         Assert.True(noFma);
         int before = destroyed;
         var cubin = nvrtc.Compile(sgd, "sgd.cu", 90, noFma);
         Assert.Equal($"CUBIN for {sgd.Length}", Encoding.UTF8.GetString(cubin));
         Assert.Equal(["--gpu-architecture=sm_90", "--std=c++17", "-default-device", "--fmad=false"], CompiledWith[^1]);
-        var (ew, plain) = Dialect.ToCuda(KernelCatalog.Programs().First(p => p.Name == "unary Exp Float32").Source);
+        var (ew, plain) = Dialect.ToCuda(KernelCatalog.Programs().First(p => p.Name == "unary Exp torch.float32").Source);
         Assert.False(plain);
         nvrtc.Compile(ew, "ew.cu", 80, plain);
         Assert.Equal(["--gpu-architecture=sm_80", "--std=c++17", "-default-device"], CompiledWith[^1]);

@@ -68,12 +68,13 @@ public class RandomKernelTests
     }
 
     [OpenCLTheory]
-    [InlineData(DType.Float32)]
-    [InlineData(DType.Float64)]
-    [InlineData(DType.Float16)]
-    [InlineData(DType.BFloat16)]
-    public void Distributions_have_their_moments(DType dtype)
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Distributions_have_their_moments(ScalarType dtypeKind)
     {
+        DType dtype = dtypeKind;
         Torch.ManualSeed(17);
         const int n = 1 << 20;
         OpenCLBackend.ResetHostFallbacks();

@@ -22,10 +22,11 @@ public class ReducedFloatNnTests
     }
 
     [OpenCLTheory]
-    [InlineData(DType.Float16)]
-    [InlineData(DType.BFloat16)]
-    public void Pooling_batch_norm_adam_and_scatter_add_run_on_the_device(DType dtype)
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Pooling_batch_norm_adam_and_scatter_add_run_on_the_device(ScalarType dtypeKind)
     {
+        DType dtype = dtypeKind;
         Torch.ManualSeed(6);
         var x0 = Torch.Randn(2, 3, 8, 8).To(dtype);
         OpenCLBackend.ResetHostFallbacks();

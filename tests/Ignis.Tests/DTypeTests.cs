@@ -313,12 +313,12 @@ public class DTypeTests
         var dtype = DTypeInfo.Parse(Str(c, "dtype"));
         var shape = c.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         var values = c.GetProperty("values").EnumerateArray().Select(e => e.GetString()!).ToArray();
-        Tensor t = dtype switch
+        Tensor t = dtype.Kind switch
         {
-            DType.Float16 => Torch.Tensor(Bits(c).Select(BitConverter.UInt16BitsToHalf).ToArray()),
-            DType.BFloat16 => Torch.Tensor(Bits(c).Select(BFloat16.FromBits).ToArray()),
-            DType.Int8 => Torch.Tensor(values.Select(v => sbyte.Parse(v, CultureInfo.InvariantCulture)).ToArray()),
-            DType.Int16 => Torch.Tensor(values.Select(v => short.Parse(v, CultureInfo.InvariantCulture)).ToArray()),
+            ScalarType.Float16 => Torch.Tensor(Bits(c).Select(BitConverter.UInt16BitsToHalf).ToArray()),
+            ScalarType.BFloat16 => Torch.Tensor(Bits(c).Select(BFloat16.FromBits).ToArray()),
+            ScalarType.Int8 => Torch.Tensor(values.Select(v => sbyte.Parse(v, CultureInfo.InvariantCulture)).ToArray()),
+            ScalarType.Int16 => Torch.Tensor(values.Select(v => short.Parse(v, CultureInfo.InvariantCulture)).ToArray()),
             _ => throw new InvalidOperationException($"printing case {name}: no builder for {dtype.TorchName()}"),
         };
         t = t.Reshape(shape);
@@ -367,18 +367,18 @@ public class DTypeTests
         return TensorView.Contiguous(Cpu.FromHost(Device.Cpu, HostArray(dtype, values), dtype), shape);
     }
 
-    static Array HostArray(DType dtype, double[] v) => dtype switch
+    static Array HostArray(DType dtype, double[] v) => dtype.Kind switch
     {
-        DType.Float32 => v.Select(x => (float)x).ToArray(),
-        DType.Float64 => v.ToArray(),
-        DType.Float16 => v.Select(x => (Half)(float)x).ToArray(),
-        DType.BFloat16 => v.Select(x => (BFloat16)(float)x).ToArray(),
-        DType.Int64 => v.Select(x => (long)x).ToArray(),
-        DType.Int32 => v.Select(x => (int)x).ToArray(),
-        DType.Int16 => v.Select(x => (short)x).ToArray(),
-        DType.Int8 => v.Select(x => (sbyte)x).ToArray(),
-        DType.UInt8 => v.Select(x => (byte)x).ToArray(),
-        DType.Bool => v.Select(x => x != 0 ? (byte)1 : (byte)0).ToArray(),
+        ScalarType.Float32 => v.Select(x => (float)x).ToArray(),
+        ScalarType.Float64 => v.ToArray(),
+        ScalarType.Float16 => v.Select(x => (Half)(float)x).ToArray(),
+        ScalarType.BFloat16 => v.Select(x => (BFloat16)(float)x).ToArray(),
+        ScalarType.Int64 => v.Select(x => (long)x).ToArray(),
+        ScalarType.Int32 => v.Select(x => (int)x).ToArray(),
+        ScalarType.Int16 => v.Select(x => (short)x).ToArray(),
+        ScalarType.Int8 => v.Select(x => (sbyte)x).ToArray(),
+        ScalarType.UInt8 => v.Select(x => (byte)x).ToArray(),
+        ScalarType.Bool => v.Select(x => x != 0 ? (byte)1 : (byte)0).ToArray(),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, null),
     };
 
@@ -569,10 +569,11 @@ public class DTypeTests
     }
 
     [Theory]
-    [InlineData(DType.Float16)]
-    [InlineData(DType.BFloat16)]
-    public void Reduced_float_kernels_give_the_float32_result_rounded(DType dtype)
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void Reduced_float_kernels_give_the_float32_result_rounded(ScalarType dtypeKind)
     {
+        DType dtype = dtypeKind;
         var be = Cpu;
         var bad = new List<string>();
 

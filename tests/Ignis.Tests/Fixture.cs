@@ -69,13 +69,13 @@ internal static class Fixture
         var shape = e.GetProperty("shape").EnumerateArray().Select(x => x.GetInt64()).ToArray();
         var dtype = ParseDType(e.GetProperty("dtype").GetString()!);
         var data = e.GetProperty("data").EnumerateArray().ToArray();
-        return OnDevice(dtype switch
+        return OnDevice(dtype.Kind switch
         {
-            DType.Float32 => Torch.From(data.Select(v => (float)Num(v)).ToArray(), shape),
-            DType.Float64 => Torch.From(data.Select(Num).ToArray(), shape),
-            DType.Int64 => Torch.From(data.Select(v => v.GetInt64()).ToArray(), shape),
-            DType.Int32 => Torch.From(data.Select(v => v.GetInt32()).ToArray(), shape),
-            DType.UInt8 => Torch.From(data.Select(v => v.GetByte()).ToArray(), shape),
+            ScalarType.Float32 => Torch.From(data.Select(v => (float)Num(v)).ToArray(), shape),
+            ScalarType.Float64 => Torch.From(data.Select(Num).ToArray(), shape),
+            ScalarType.Int64 => Torch.From(data.Select(v => v.GetInt64()).ToArray(), shape),
+            ScalarType.Int32 => Torch.From(data.Select(v => v.GetInt32()).ToArray(), shape),
+            ScalarType.UInt8 => Torch.From(data.Select(v => v.GetByte()).ToArray(), shape),
             _ => Torch.From(data.Select(v => v.GetBoolean()).ToArray(), shape),
         });
     }

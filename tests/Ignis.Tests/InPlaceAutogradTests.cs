@@ -210,6 +210,34 @@ public class InPlaceAutogradTests
             r.Grads["x"] = x.Grad!; r.Grads["b"] = b.Grad!; r.GradFn["a"] = Fn(a);
             return r;
         },
+        ["unary_inplace_ops"] = () =>
+        {
+            var x = F32(0.25f, 0.5f, 0.75f).RequiresGrad_();
+            var w = F32(1.5f, -0.5f, 0.25f);
+            var r = new Report();
+            var ops = new (string Name, Func<Tensor, Tensor> Op)[]
+            {
+                ("exp_", t => t.Exp_()), ("log_", t => t.Log_()), ("sqrt_", t => t.Sqrt_()), ("sin_", t => t.Sin_()),
+                ("cos_", t => t.Cos_()), ("tanh_", t => t.Tanh_()), ("sigmoid_", t => t.Sigmoid_()), ("relu_", t => t.Relu_()),
+                ("neg_", t => t.Neg_()), ("abs_", t => t.Abs_()), ("pow_", t => t.Pow_(3)),
+            };
+            foreach (var (name, op) in ops)
+            {
+                x.Grad = null;
+                var a = x.Clone();
+                op(a);
+                (a * w).Sum().Backward();
+                r.Grads[name] = x.Grad!; r.GradFn[name] = Fn(a);
+                Tensor c;
+                using (Torch.NoGrad())
+                {
+                    c = x.Detach().Clone();
+                    op(c);
+                }
+                r.Values[name] = c;
+            }
+            return r;
+        },
         ["chain_of_inplace_ops"] = () =>
         {
             var (x, b, w) = Leaves();

@@ -82,7 +82,7 @@ public partial class Tensor
         return new AdvancedPlan(t, [.. dims], positions, b, adjacent);
     }
 
-    static bool IsMask(Tensor t) => t.DType is DType.Bool or DType.UInt8;
+    static bool IsMask(Tensor t) => t.DType.Kind is ScalarType.Bool or ScalarType.UInt8;
 
     static long[][] Nonzero(bool[] mask, long[] shape)
     {

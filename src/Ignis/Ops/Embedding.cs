@@ -9,7 +9,7 @@ public static partial class Functional
     /// <summary>Looks up rows of <paramref name="weight"/> (<c>F.embedding</c>); rows at <paramref name="paddingIdx"/> get no gradient.</summary>
     public static Tensor Embedding(Tensor input, Tensor weight, long? paddingIdx = null)
     {
-        if (input.DType is not (DType.Int64 or DType.Int32))
+        if (input.DType.Kind is not (ScalarType.Int64 or ScalarType.Int32))
             throw new ArgumentException($"Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int; but got {input.DType.ScalarTypeName()} instead (while checking arguments for embedding)");
         if (weight.Dim != 2) throw new ArgumentException("'weight' must be 2-D");
         var flat = input.Reshape(-1).Long();

@@ -84,7 +84,7 @@ public partial class Tensor
     {
         int d = NormDim(dim, Dim);
         if (index.Dim > 1) throw new ArgumentException("index_select(): Index is supposed to be a vector");
-        if (index.DType is not (DType.Int64 or DType.Int32))
+        if (index.DType.Kind is not (ScalarType.Int64 or ScalarType.Int32))
             throw new ArgumentException($"index_select(): Expected dtype int32 or int64 for index");
         CheckSameDevice(this, index);
         var idx = index.DType == DType.Int64 ? index : index.ToDTypeRaw(DType.Int64);

@@ -48,7 +48,7 @@ public sealed class SGD : Optimizer
     // One kernel per parameter where the backend has a fused update (the GPU backends); it rounds as the ops above do.
     bool Fused(Tensor p, Tensor grad, double lr, double momentum, double dampening, double wd, bool nesterov, bool maximize)
     {
-        if (p.DType is not (DType.Float32 or DType.Float64) || grad.DType != p.DType || grad.Device != p.Device || !p.IsContiguous
+        if (p.DType.Kind is not (ScalarType.Float32 or ScalarType.Float64) || grad.DType != p.DType || grad.Device != p.Device || !p.IsContiguous
             || !grad.IsContiguous || !grad.Shape.SequenceEqual(p.Shape))
             return false;
         Tensor? buf = null;

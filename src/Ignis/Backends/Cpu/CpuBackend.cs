@@ -99,17 +99,17 @@ public sealed class CpuBackend : IBackend
             KeepAlive(src, dst);
             return;
         }
-        switch (src.DType)
+        switch (src.DType.Kind)
         {
-            case DType.Float32: CopyFrom<float>(src, dst); break;
-            case DType.Float64: CopyFrom<double>(src, dst); break;
-            case DType.Int64: CopyFrom<long>(src, dst); break;
-            case DType.Int32: CopyFrom<int>(src, dst); break;
-            case DType.Int16: CopyFrom<short>(src, dst); break;
-            case DType.Int8: CopyFrom<sbyte>(src, dst); break;
-            case DType.UInt8 or DType.Bool: CopyFrom<byte>(src, dst); break;
-            case DType.Float16: Convert<Half, Half>(src, dst); break;
-            case DType.BFloat16: ReducedFloat.SameType<BFloat16>(src, dst); break;
+            case ScalarType.Float32: CopyFrom<float>(src, dst); break;
+            case ScalarType.Float64: CopyFrom<double>(src, dst); break;
+            case ScalarType.Int64: CopyFrom<long>(src, dst); break;
+            case ScalarType.Int32: CopyFrom<int>(src, dst); break;
+            case ScalarType.Int16: CopyFrom<short>(src, dst); break;
+            case ScalarType.Int8: CopyFrom<sbyte>(src, dst); break;
+            case ScalarType.UInt8 or ScalarType.Bool: CopyFrom<byte>(src, dst); break;
+            case ScalarType.Float16: Convert<Half, Half>(src, dst); break;
+            case ScalarType.BFloat16: ReducedFloat.SameType<BFloat16>(src, dst); break;
             default: throw new UnsupportedDTypeException("copy_", src.DType);
         }
         KeepAlive(src, dst);
@@ -118,16 +118,16 @@ public sealed class CpuBackend : IBackend
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void CopyFrom<TS>(TensorView src, TensorView dst) where TS : unmanaged, INumber<TS>
     {
-        switch (dst.DType)
+        switch (dst.DType.Kind)
         {
-            case DType.Float32: Convert<TS, float>(src, dst); break;
-            case DType.Float64: Convert<TS, double>(src, dst); break;
-            case DType.Int64: Convert<TS, long>(src, dst); break;
-            case DType.Int32: Convert<TS, int>(src, dst); break;
-            case DType.Int16: Convert<TS, short>(src, dst); break;
-            case DType.Int8: Convert<TS, sbyte>(src, dst); break;
-            case DType.UInt8: Convert<TS, byte>(src, dst); break;
-            case DType.Bool: UnaryKernels.Test<TS, NonZero<TS>>(default, src, dst); break;
+            case ScalarType.Float32: Convert<TS, float>(src, dst); break;
+            case ScalarType.Float64: Convert<TS, double>(src, dst); break;
+            case ScalarType.Int64: Convert<TS, long>(src, dst); break;
+            case ScalarType.Int32: Convert<TS, int>(src, dst); break;
+            case ScalarType.Int16: Convert<TS, short>(src, dst); break;
+            case ScalarType.Int8: Convert<TS, sbyte>(src, dst); break;
+            case ScalarType.UInt8: Convert<TS, byte>(src, dst); break;
+            case ScalarType.Bool: UnaryKernels.Test<TS, NonZero<TS>>(default, src, dst); break;
             default: throw new UnsupportedDTypeException("copy_", dst.DType);
         }
     }
@@ -174,15 +174,15 @@ public sealed class CpuBackend : IBackend
     public void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0)
     {
         if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst], v => Unary(op, v[0]!, v[1]!, a, b), written: 1); return; }
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: UnaryKernels.Float<float>(op, x, dst, a, b); break;
-            case DType.Float64: UnaryKernels.Float<double>(op, x, dst, a, b); break;
-            case DType.Int64: UnaryKernels.Integer<long>(op, x, dst, a, b); break;
-            case DType.Int32: UnaryKernels.Integer<int>(op, x, dst, a, b); break;
-            case DType.Int16: UnaryKernels.Integer<short>(op, x, dst, a, b); break;
-            case DType.Int8: UnaryKernels.Integer<sbyte>(op, x, dst, a, b); break;
-            case DType.UInt8 or DType.Bool: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
+            case ScalarType.Float32: UnaryKernels.Float<float>(op, x, dst, a, b); break;
+            case ScalarType.Float64: UnaryKernels.Float<double>(op, x, dst, a, b); break;
+            case ScalarType.Int64: UnaryKernels.Integer<long>(op, x, dst, a, b); break;
+            case ScalarType.Int32: UnaryKernels.Integer<int>(op, x, dst, a, b); break;
+            case ScalarType.Int16: UnaryKernels.Integer<short>(op, x, dst, a, b); break;
+            case ScalarType.Int8: UnaryKernels.Integer<sbyte>(op, x, dst, a, b); break;
+            case ScalarType.UInt8 or ScalarType.Bool: UnaryKernels.Integer<byte>(op, x, dst, a, b); break;
             default: throw new UnsupportedDTypeException(op.ToString(), x.DType);
         }
         KeepAlive(x, dst);
@@ -192,15 +192,15 @@ public sealed class CpuBackend : IBackend
     public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst)
     {
         if (ReducedFloat.Any(a, b, dst)) { ReducedFloat.InFloat32(this, [a, b, dst], v => Binary(op, v[0]!, v[1]!, v[2]!), written: 2); return; }
-        switch (a.DType)
+        switch (a.DType.Kind)
         {
-            case DType.Float32: BinaryKernels.Float<float>(op, a, b, dst); break;
-            case DType.Float64: BinaryKernels.Float<double>(op, a, b, dst); break;
-            case DType.Int64: BinaryKernels.Integer<long>(op, a, b, dst); break;
-            case DType.Int32: BinaryKernels.Integer<int>(op, a, b, dst); break;
-            case DType.Int16: BinaryKernels.Integer<short>(op, a, b, dst); break;
-            case DType.Int8: BinaryKernels.Integer<sbyte>(op, a, b, dst); break;
-            case DType.UInt8 or DType.Bool: BinaryKernels.Integer<byte>(op, a, b, dst); break;
+            case ScalarType.Float32: BinaryKernels.Float<float>(op, a, b, dst); break;
+            case ScalarType.Float64: BinaryKernels.Float<double>(op, a, b, dst); break;
+            case ScalarType.Int64: BinaryKernels.Integer<long>(op, a, b, dst); break;
+            case ScalarType.Int32: BinaryKernels.Integer<int>(op, a, b, dst); break;
+            case ScalarType.Int16: BinaryKernels.Integer<short>(op, a, b, dst); break;
+            case ScalarType.Int8: BinaryKernels.Integer<sbyte>(op, a, b, dst); break;
+            case ScalarType.UInt8 or ScalarType.Bool: BinaryKernels.Integer<byte>(op, a, b, dst); break;
             default: throw new UnsupportedDTypeException(op.ToString(), a.DType);
         }
         KeepAlive(a, b, dst);
@@ -226,17 +226,17 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Where(TensorView cond, TensorView a, TensorView b, TensorView dst)
     {
-        switch (a.DType)
+        switch (a.DType.Kind)
         {
-            case DType.Float32: WhereT<float>(cond, a, b, dst); break;
-            case DType.Float64: WhereT<double>(cond, a, b, dst); break;
-            case DType.Int64: WhereT<long>(cond, a, b, dst); break;
-            case DType.Int32: WhereT<int>(cond, a, b, dst); break;
-            case DType.Int16: WhereT<short>(cond, a, b, dst); break;
-            case DType.Float16: WhereT<Half>(cond, a, b, dst); break;
-            case DType.BFloat16: WhereT<BFloat16>(cond, a, b, dst); break;
-            case DType.Int8: WhereT<sbyte>(cond, a, b, dst); break;
-            case DType.UInt8 or DType.Bool: WhereT<byte>(cond, a, b, dst); break;
+            case ScalarType.Float32: WhereT<float>(cond, a, b, dst); break;
+            case ScalarType.Float64: WhereT<double>(cond, a, b, dst); break;
+            case ScalarType.Int64: WhereT<long>(cond, a, b, dst); break;
+            case ScalarType.Int32: WhereT<int>(cond, a, b, dst); break;
+            case ScalarType.Int16: WhereT<short>(cond, a, b, dst); break;
+            case ScalarType.Float16: WhereT<Half>(cond, a, b, dst); break;
+            case ScalarType.BFloat16: WhereT<BFloat16>(cond, a, b, dst); break;
+            case ScalarType.Int8: WhereT<sbyte>(cond, a, b, dst); break;
+            case ScalarType.UInt8 or ScalarType.Bool: WhereT<byte>(cond, a, b, dst); break;
             default: throw new UnsupportedDTypeException("where", a.DType);
         }
         KeepAlive(cond, a, b, dst);
@@ -260,15 +260,15 @@ public sealed class CpuBackend : IBackend
     public void Reduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg = 0)
     {
         if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst, indices], v => Reduce(op, v[0]!, v[1]!, v[2], arg), written: 1); return; }
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: ReduceKernels.Float<float>(op, x, dst, indices, arg); break;
-            case DType.Float64: ReduceKernels.Float<double>(op, x, dst, indices, arg); break;
-            case DType.Int64: ReduceKernels.Integer<long>(op, x, dst, indices); break;
-            case DType.Int32: ReduceKernels.Integer<int>(op, x, dst, indices); break;
-            case DType.Int16: ReduceKernels.Integer<short>(op, x, dst, indices); break;
-            case DType.Int8: ReduceKernels.Integer<sbyte>(op, x, dst, indices); break;
-            case DType.UInt8 or DType.Bool: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
+            case ScalarType.Float32: ReduceKernels.Float<float>(op, x, dst, indices, arg); break;
+            case ScalarType.Float64: ReduceKernels.Float<double>(op, x, dst, indices, arg); break;
+            case ScalarType.Int64: ReduceKernels.Integer<long>(op, x, dst, indices); break;
+            case ScalarType.Int32: ReduceKernels.Integer<int>(op, x, dst, indices); break;
+            case ScalarType.Int16: ReduceKernels.Integer<short>(op, x, dst, indices); break;
+            case ScalarType.Int8: ReduceKernels.Integer<sbyte>(op, x, dst, indices); break;
+            case ScalarType.UInt8 or ScalarType.Bool: ReduceKernels.Integer<byte>(op, x, dst, indices); break;
             default: throw new UnsupportedDTypeException(op.ToString().ToLowerInvariant(), x.DType);
         }
         KeepAlive(x, dst, indices);
@@ -278,11 +278,11 @@ public sealed class CpuBackend : IBackend
     public void Cumsum(TensorView x, TensorView dst)
     {
         if (ReducedFloat.Any(x, dst)) { ReducedFloat.InFloat32(this, [x, dst], v => Cumsum(v[0]!, v[1]!), written: 1); return; }
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: ReduceKernels.Cumsum<float>(x, dst); break;
-            case DType.Float64: ReduceKernels.Cumsum<double>(x, dst); break;
-            case DType.Int64: ReduceKernels.Cumsum<long>(x, dst); break;
+            case ScalarType.Float32: ReduceKernels.Cumsum<float>(x, dst); break;
+            case ScalarType.Float64: ReduceKernels.Cumsum<double>(x, dst); break;
+            case ScalarType.Int64: ReduceKernels.Cumsum<long>(x, dst); break;
             default: throw new UnsupportedDTypeException("cumsum", x.DType);
         }
         KeepAlive(x, dst);
@@ -291,15 +291,15 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Sort(TensorView x, TensorView values, TensorView indices, bool descending)
     {
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: SortKernels.Sort<float>(x, values, indices, descending, -1); break;
-            case DType.Float64: SortKernels.Sort<double>(x, values, indices, descending, -1); break;
-            case DType.Int64: SortKernels.Sort<long>(x, values, indices, descending, -1); break;
-            case DType.Int32: SortKernels.Sort<int>(x, values, indices, descending, -1); break;
-            case DType.Int16: SortKernels.Sort<short>(x, values, indices, descending, -1); break;
-            case DType.Int8: SortKernels.Sort<sbyte>(x, values, indices, descending, -1); break;
-            case DType.UInt8: SortKernels.Sort<byte>(x, values, indices, descending, -1); break;
+            case ScalarType.Float32: SortKernels.Sort<float>(x, values, indices, descending, -1); break;
+            case ScalarType.Float64: SortKernels.Sort<double>(x, values, indices, descending, -1); break;
+            case ScalarType.Int64: SortKernels.Sort<long>(x, values, indices, descending, -1); break;
+            case ScalarType.Int32: SortKernels.Sort<int>(x, values, indices, descending, -1); break;
+            case ScalarType.Int16: SortKernels.Sort<short>(x, values, indices, descending, -1); break;
+            case ScalarType.Int8: SortKernels.Sort<sbyte>(x, values, indices, descending, -1); break;
+            case ScalarType.UInt8: SortKernels.Sort<byte>(x, values, indices, descending, -1); break;
             default: throw new UnsupportedDTypeException("sort", x.DType);
         }
         KeepAlive(x, values, indices);
@@ -308,15 +308,15 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public void TopK(TensorView x, int k, bool largest, TensorView values, TensorView indices)
     {
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: SortKernels.Sort<float>(x, values, indices, largest, k); break;
-            case DType.Float64: SortKernels.Sort<double>(x, values, indices, largest, k); break;
-            case DType.Int64: SortKernels.Sort<long>(x, values, indices, largest, k); break;
-            case DType.Int32: SortKernels.Sort<int>(x, values, indices, largest, k); break;
-            case DType.Int16: SortKernels.Sort<short>(x, values, indices, largest, k); break;
-            case DType.Int8: SortKernels.Sort<sbyte>(x, values, indices, largest, k); break;
-            case DType.UInt8: SortKernels.Sort<byte>(x, values, indices, largest, k); break;
+            case ScalarType.Float32: SortKernels.Sort<float>(x, values, indices, largest, k); break;
+            case ScalarType.Float64: SortKernels.Sort<double>(x, values, indices, largest, k); break;
+            case ScalarType.Int64: SortKernels.Sort<long>(x, values, indices, largest, k); break;
+            case ScalarType.Int32: SortKernels.Sort<int>(x, values, indices, largest, k); break;
+            case ScalarType.Int16: SortKernels.Sort<short>(x, values, indices, largest, k); break;
+            case ScalarType.Int8: SortKernels.Sort<sbyte>(x, values, indices, largest, k); break;
+            case ScalarType.UInt8: SortKernels.Sort<byte>(x, values, indices, largest, k); break;
             default: throw new UnsupportedDTypeException("topk", x.DType);
         }
         KeepAlive(x, values, indices);
@@ -327,15 +327,15 @@ public sealed class CpuBackend : IBackend
     {
         // float16/bfloat16 products accumulate in float32 (the widened operands go through the float32 GEMM).
         if (ReducedFloat.Any(a, b, dst)) { ReducedFloat.InFloat32(this, [a, b, dst], v => MatMul(v[0]!, v[1]!, v[2]!), written: 2); return; }
-        switch (a.DType)
+        switch (a.DType.Kind)
         {
-            case DType.Float32: MatMulKernels.Run<float>(a, b, dst); break;
-            case DType.Float64: MatMulKernels.Run<double>(a, b, dst); break;
-            case DType.Int64: MatMulKernels.Run<long>(a, b, dst); break;
-            case DType.Int32: MatMulKernels.Run<int>(a, b, dst); break;
-            case DType.Int16: MatMulKernels.Run<short>(a, b, dst); break;
-            case DType.Int8: MatMulKernels.Run<sbyte>(a, b, dst); break;
-            case DType.UInt8: MatMulKernels.Run<byte>(a, b, dst); break;
+            case ScalarType.Float32: MatMulKernels.Run<float>(a, b, dst); break;
+            case ScalarType.Float64: MatMulKernels.Run<double>(a, b, dst); break;
+            case ScalarType.Int64: MatMulKernels.Run<long>(a, b, dst); break;
+            case ScalarType.Int32: MatMulKernels.Run<int>(a, b, dst); break;
+            case ScalarType.Int16: MatMulKernels.Run<short>(a, b, dst); break;
+            case ScalarType.Int8: MatMulKernels.Run<sbyte>(a, b, dst); break;
+            case ScalarType.UInt8: MatMulKernels.Run<byte>(a, b, dst); break;
             default: throw new UnsupportedDTypeException("addmm_impl_cpu_", a.DType);
         }
         KeepAlive(a, b, dst);
@@ -344,17 +344,17 @@ public sealed class CpuBackend : IBackend
     /// <inheritdoc/>
     public void Gather(TensorView x, int dim, TensorView index, TensorView dst)
     {
-        switch (x.DType)
+        switch (x.DType.Kind)
         {
-            case DType.Float32: IndexKernels.Gather<float>(x, dim, index, dst); break;
-            case DType.Float64: IndexKernels.Gather<double>(x, dim, index, dst); break;
-            case DType.Int64: IndexKernels.Gather<long>(x, dim, index, dst); break;
-            case DType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
-            case DType.Int16: IndexKernels.Gather<short>(x, dim, index, dst); break;
-            case DType.Float16: IndexKernels.Gather<Half>(x, dim, index, dst); break;
-            case DType.BFloat16: IndexKernels.Gather<BFloat16>(x, dim, index, dst); break;
-            case DType.Int8: IndexKernels.Gather<sbyte>(x, dim, index, dst); break;
-            case DType.UInt8 or DType.Bool: IndexKernels.Gather<byte>(x, dim, index, dst); break;
+            case ScalarType.Float32: IndexKernels.Gather<float>(x, dim, index, dst); break;
+            case ScalarType.Float64: IndexKernels.Gather<double>(x, dim, index, dst); break;
+            case ScalarType.Int64: IndexKernels.Gather<long>(x, dim, index, dst); break;
+            case ScalarType.Int32: IndexKernels.Gather<int>(x, dim, index, dst); break;
+            case ScalarType.Int16: IndexKernels.Gather<short>(x, dim, index, dst); break;
+            case ScalarType.Float16: IndexKernels.Gather<Half>(x, dim, index, dst); break;
+            case ScalarType.BFloat16: IndexKernels.Gather<BFloat16>(x, dim, index, dst); break;
+            case ScalarType.Int8: IndexKernels.Gather<sbyte>(x, dim, index, dst); break;
+            case ScalarType.UInt8 or ScalarType.Bool: IndexKernels.Gather<byte>(x, dim, index, dst); break;
             default: throw new UnsupportedDTypeException("gather", x.DType);
         }
         KeepAlive(x, index, dst);
@@ -364,15 +364,15 @@ public sealed class CpuBackend : IBackend
     public void ScatterAdd(TensorView dst, int dim, TensorView index, TensorView src)
     {
         if (ReducedFloat.Any(dst, src)) { ReducedFloat.InFloat32(this, [dst, index, src], v => ScatterAdd(v[0]!, dim, v[1]!, v[2]!), written: 0); return; }
-        switch (dst.DType)
+        switch (dst.DType.Kind)
         {
-            case DType.Float32: IndexKernels.ScatterAdd<float>(dst, dim, index, src); break;
-            case DType.Float64: IndexKernels.ScatterAdd<double>(dst, dim, index, src); break;
-            case DType.Int64: IndexKernels.ScatterAdd<long>(dst, dim, index, src); break;
-            case DType.Int32: IndexKernels.ScatterAdd<int>(dst, dim, index, src); break;
-            case DType.Int16: IndexKernels.ScatterAdd<short>(dst, dim, index, src); break;
-            case DType.Int8: IndexKernels.ScatterAdd<sbyte>(dst, dim, index, src); break;
-            case DType.UInt8 or DType.Bool: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
+            case ScalarType.Float32: IndexKernels.ScatterAdd<float>(dst, dim, index, src); break;
+            case ScalarType.Float64: IndexKernels.ScatterAdd<double>(dst, dim, index, src); break;
+            case ScalarType.Int64: IndexKernels.ScatterAdd<long>(dst, dim, index, src); break;
+            case ScalarType.Int32: IndexKernels.ScatterAdd<int>(dst, dim, index, src); break;
+            case ScalarType.Int16: IndexKernels.ScatterAdd<short>(dst, dim, index, src); break;
+            case ScalarType.Int8: IndexKernels.ScatterAdd<sbyte>(dst, dim, index, src); break;
+            case ScalarType.UInt8 or ScalarType.Bool: IndexKernels.ScatterAdd<byte>(dst, dim, index, src); break;
             default: throw new UnsupportedDTypeException("scatter_add_", dst.DType);
         }
         KeepAlive(dst, index, src);
@@ -382,17 +382,17 @@ public sealed class CpuBackend : IBackend
     public void Scatter(TensorView dst, int dim, TensorView index, TensorView src)
     {
         // A plain store, so every dtype is supported, float16/bfloat16 included (no widening).
-        switch (dst.DType)
+        switch (dst.DType.Kind)
         {
-            case DType.Float32: IndexKernels.Scatter<float>(dst, dim, index, src); break;
-            case DType.Float64: IndexKernels.Scatter<double>(dst, dim, index, src); break;
-            case DType.Int64: IndexKernels.Scatter<long>(dst, dim, index, src); break;
-            case DType.Int32: IndexKernels.Scatter<int>(dst, dim, index, src); break;
-            case DType.Int16: IndexKernels.Scatter<short>(dst, dim, index, src); break;
-            case DType.Int8: IndexKernels.Scatter<sbyte>(dst, dim, index, src); break;
-            case DType.UInt8 or DType.Bool: IndexKernels.Scatter<byte>(dst, dim, index, src); break;
-            case DType.Float16: IndexKernels.Scatter<Half>(dst, dim, index, src); break;
-            case DType.BFloat16: IndexKernels.Scatter<BFloat16>(dst, dim, index, src); break;
+            case ScalarType.Float32: IndexKernels.Scatter<float>(dst, dim, index, src); break;
+            case ScalarType.Float64: IndexKernels.Scatter<double>(dst, dim, index, src); break;
+            case ScalarType.Int64: IndexKernels.Scatter<long>(dst, dim, index, src); break;
+            case ScalarType.Int32: IndexKernels.Scatter<int>(dst, dim, index, src); break;
+            case ScalarType.Int16: IndexKernels.Scatter<short>(dst, dim, index, src); break;
+            case ScalarType.Int8: IndexKernels.Scatter<sbyte>(dst, dim, index, src); break;
+            case ScalarType.UInt8 or ScalarType.Bool: IndexKernels.Scatter<byte>(dst, dim, index, src); break;
+            case ScalarType.Float16: IndexKernels.Scatter<Half>(dst, dim, index, src); break;
+            case ScalarType.BFloat16: IndexKernels.Scatter<BFloat16>(dst, dim, index, src); break;
             default: throw new UnsupportedDTypeException("scatter_", dst.DType);
         }
         KeepAlive(dst, index, src);

@@ -1,7 +1,7 @@
 namespace Ignis.Nn;
 
 /// <summary>max(x, 0) (<c>nn.ReLU</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
-/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+/// is always a new tensor (Ignis records an in-place op on a graph tensor as its out-of-place form plus a copy, so writing in place would save no memory); the numbers are the same and the input is left unchanged.</summary>
 public sealed class ReLU(bool inplace = false) : Module<Tensor, Tensor>
 {
     /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
@@ -13,7 +13,7 @@ public sealed class ReLU(bool inplace = false) : Module<Tensor, Tensor>
 }
 
 /// <summary>min(max(x, 0), 6) (<c>nn.ReLU6</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
-/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+/// is always a new tensor (Ignis records an in-place op on a graph tensor as its out-of-place form plus a copy, so writing in place would save no memory); the numbers are the same and the input is left unchanged.</summary>
 public sealed class ReLU6(bool inplace = false) : Module<Tensor, Tensor>
 {
     /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
@@ -47,7 +47,7 @@ public sealed class GELU(string approximate = "none") : Module<Tensor, Tensor>
 }
 
 /// <summary>x·σ(x) (<c>nn.SiLU</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
-/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+/// is always a new tensor (Ignis records an in-place op on a graph tensor as its out-of-place form plus a copy, so writing in place would save no memory); the numbers are the same and the input is left unchanged.</summary>
 public sealed class SiLU(bool inplace = false) : Module<Tensor, Tensor>
 {
     /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
@@ -69,7 +69,7 @@ public sealed class Tanh : Module<Tensor, Tensor>
   public override Tensor Forward(Tensor input) => input.Tanh(); }
 
 /// <summary>x·relu6(x+3)/6 (<c>nn.Hardswish</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
-/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+/// is always a new tensor (Ignis records an in-place op on a graph tensor as its out-of-place form plus a copy, so writing in place would save no memory); the numbers are the same and the input is left unchanged.</summary>
 public sealed class Hardswish(bool inplace = false) : Module<Tensor, Tensor>
 {
     /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
@@ -81,7 +81,7 @@ public sealed class Hardswish(bool inplace = false) : Module<Tensor, Tensor>
 }
 
 /// <summary>relu6(x+3)/6 (<c>nn.Hardsigmoid</c>); <paramref name="inplace"/> is accepted for PyTorch parity and printed, but the result
-/// is always a new tensor (autograd does not yet track in-place writes to saved tensors), so the numbers are the same.</summary>
+/// is always a new tensor (Ignis records an in-place op on a graph tensor as its out-of-place form plus a copy, so writing in place would save no memory); the numbers are the same and the input is left unchanged.</summary>
 public sealed class Hardsigmoid(bool inplace = false) : Module<Tensor, Tensor>
 {
     /// <summary>PyTorch's <c>inplace</c> flag (printed; see the class remarks).</summary>
