@@ -26,6 +26,9 @@ public static class CudaBackend
         return string.Join(Environment.NewLine, lines);
     }
 
+    /// <summary>The same findings as data (driver, CUDA version, GPU count, libraries, problems), for <c>ignis doctor</c>.</summary>
+    public static CudaStatus Status() => CudaStatus.From(Probe.Value);
+
     /// <summary>Reports the backend's state to the core (idempotent).</summary>
     public static void Register() => BackendRegistry.ReportUnavailable(DeviceType.Cuda, () => Probe.Value.Reason());
 

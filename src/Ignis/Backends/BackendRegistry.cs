@@ -72,6 +72,8 @@ public static class BackendRegistry
         }
     }
 
+    const string DoctorHint = " `ignis doctor` (the Ignis.Cli tool) lists what this machine has and the fix for each device.";
+
     /// <summary>The backend for a device, or a <see cref="DeviceUnavailableException"/> that explains what is missing.</summary>
     public static IBackend Get(Device device)
     {
@@ -85,18 +87,18 @@ public static class BackendRegistry
         if (b is not null)
             throw new DeviceUnavailableException($"Device '{device}' is not available: " +
                 (b.UnavailableReason ?? $"the {Device.TypeName(device.Type)} backend reports no usable device") +
-                $". Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run.");
+                $". Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run." + DoctorHint);
         if (ReportedReason(device.Type) is { } reported)
             throw new DeviceUnavailableException($"Device '{device}' is not available: {reported}. " +
-                $"Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run.");
+                $"Torch.{(device.Type == DeviceType.OpenCL ? "OpenCL" : device.Type.ToString())}.IsAvailable() reports whether it can run." + DoctorHint);
         throw new DeviceUnavailableException(device.Type switch
         {
             DeviceType.Cuda => $"Device '{device}' is not available: no CUDA backend is loaded. " +
                 "Reference the Ignis.Cuda package and install an NVIDIA driver (libcuda.so.1) to use CUDA; " +
-                "Torch.Cuda.IsAvailable() reports whether it can run.",
+                "Torch.Cuda.IsAvailable() reports whether it can run." + DoctorHint,
             DeviceType.OpenCL => $"Device '{device}' is not available: no OpenCL backend is loaded. " +
                 "Reference the Ignis.OpenCL package and install an OpenCL driver with the ICD loader (libOpenCL.so.1); " +
-                "Torch.OpenCL.IsAvailable() reports whether it can run.",
+                "Torch.OpenCL.IsAvailable() reports whether it can run." + DoctorHint,
             DeviceType.Mps => $"Device '{device}' is not available: Ignis has no Metal (MPS) backend on this machine; use 'cpu'.",
             DeviceType.Cpu => $"Device '{device}' is not available: no CPU backend is registered.",
             DeviceType.PrivateUse1 => $"Device '{device}' is not available: no backend is registered for privateuseone (BackendRegistry.Register).",

@@ -1,0 +1,35 @@
+using Ignis.Cuda.Native;
+
+namespace Ignis.Cuda;
+
+/// <summary>One library the CUDA backend looks for, as <c>ignis doctor</c> reports it.</summary>
+/// <param name="Name">NVIDIA's name for it: <c>NVRTC</c>, <c>cuBLAS</c>, <c>cuDNN</c>, …</param>
+/// <param name="Found">Whether it loaded.</param>
+/// <param name="Path">Where it was loaded from (null when not found).</param>
+/// <param name="CudaMajor">The CUDA major version of the matched file name (13, 12; 0 for the driver).</param>
+/// <param name="Via">Which rule found it (override variable, CUDA_HOME, a pip wheel, the system loader, …).</param>
+/// <param name="Explanation">One line: where it is, or everything tried and how to fix it.</param>
+public sealed record CudaLibraryStatus(string Name, bool Found, string? Path, int CudaMajor, string? Via, string Explanation);
+
+/// <summary>
+/// What the CUDA backend found on this machine: the driver, the CUDA version it supports, the GPU count, every library
+/// and every problem (missing library, driver too old for a library's CUDA major). <see cref="Problems"/> empty means
+/// nothing is missing.
+/// </summary>
+/// <param name="Driver">The driver library.</param>
+/// <param name="DriverCudaVersion">The highest CUDA version the driver supports (<c>12.4</c>), null when it did not start.</param>
+/// <param name="DeviceCount">GPUs the driver reports.</param>
+/// <param name="Libraries">NVRTC, cuBLAS, cuBLASLt, cuDNN.</param>
+/// <param name="Problems">Each problem with its fix.</param>
+/// <param name="UnavailableReason">Why <c>Torch.Cuda.IsAvailable()</c> is false (also when nothing is missing: the backend's device operations are not implemented yet).</param>
+public sealed record CudaStatus(CudaLibraryStatus Driver, string? DriverCudaVersion, int DeviceCount,
+    IReadOnlyList<CudaLibraryStatus> Libraries, IReadOnlyList<string> Problems, string UnavailableReason)
+{
+    internal static CudaStatus From(CudaProbe p)
+    {
+        static CudaLibraryStatus Lib(LibraryResult r) => new(r.Spec.Title, r.Found, r.Path, r.Major, r.Via, r.Explain());
+        var d = p.DriverInfo is { Error: null } info ? info : (DriverInfo?)null;
+        return new CudaStatus(Lib(p.Driver), d is { } x ? DriverCompatibility.Format(x.CudaVersion) : null, d?.DeviceCount ?? 0,
+            p.Libraries.Select(Lib).ToArray(), p.Problems, p.Reason());
+    }
+}
