@@ -8,6 +8,12 @@ public static partial class Torch
     /// <summary>Seeds the default generator (<c>torch.manual_seed</c>).</summary>
     public static Generator ManualSeed(long seed) => DefaultGenerator.ManualSeed(seed);
 
+    /// <summary>The default generator's state as a uint8 tensor (<c>torch.get_rng_state()</c>; Ignis' layout, see <see cref="Generator.GetState"/>).</summary>
+    public static Ignis.Tensor GetRngState() => DefaultGenerator.GetState();
+
+    /// <summary>Restores the default generator's state (<c>torch.set_rng_state(state)</c>).</summary>
+    public static void SetRngState(Ignis.Tensor state) => DefaultGenerator.SetState(state);
+
     /// <summary>Uniform samples in [0, 1) (<c>torch.rand</c>).</summary>
     public static Ignis.Tensor Rand(params long[] shape) => Rand(shape, null);
 

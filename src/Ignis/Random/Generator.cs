@@ -110,6 +110,53 @@ public sealed class Generator
         return r * Math.Cos(theta) * std + mean;
     }
 
+    const uint StateMagic = 0x53524749; // "IGRS"
+    const int StateBytes = 4 + 4 + N * 4 + 4 + 8 + 1 + 8 + 8;
+
+    /// <summary>
+    /// The whole state as a uint8 tensor (<c>Generator.get_state()</c>), for checkpoints that resume a run exactly:
+    /// MT19937's words and position, the seed, the cached normal sample and the Philox offset. The byte layout is
+    /// Ignis' own (versioned), not PyTorch's CPUGeneratorImplState.
+    /// </summary>
+    public Tensor GetState()
+    {
+        var st = SaveState();
+        var bytes = new byte[StateBytes];
+        var span = bytes.AsSpan();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span, StateMagic);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[4..], 1);
+        for (int i = 0; i < N; i++) System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(span[(8 + 4 * i)..], st.Words[i]);
+        int o = 8 + 4 * N;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(span[o..], st.Next);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[(o + 4)..], st.Seed);
+        span[o + 12] = st.CachedNormal.HasValue ? (byte)1 : (byte)0;
+        System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(span[(o + 13)..], st.CachedNormal ?? 0);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(span[(o + 21)..], st.PhiloxOffset);
+        return Torch.Tensor(bytes);
+    }
+
+    /// <summary>Restores a state from <see cref="GetState"/> (<c>Generator.set_state(new_state)</c>); the next draws repeat those that followed it.</summary>
+    public Generator SetState(Tensor state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.DType != DType.UInt8)
+            throw new ArgumentException($"expected a torch.ByteTensor, but got {state.DType}");
+        var bytes = state.Cpu().Contiguous().ToArray<byte>();
+        var span = bytes.AsSpan();
+        if (bytes.Length != StateBytes || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(span) != StateMagic
+            || System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(span[4..]) != 1)
+            throw new ArgumentException($"RNG state is wrong size or not an Ignis generator state (expected {StateBytes} bytes from Generator.GetState(), got {bytes.Length})");
+        var words = new uint[N];
+        for (int i = 0; i < N; i++) words[i] = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(span[(8 + 4 * i)..]);
+        int o = 8 + 4 * N;
+        int next = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(span[o..]);
+        if (next < 0 || next > N) throw new ArgumentException($"RNG state is corrupt: position {next} outside 0..{N}");
+        double? normal = span[o + 12] != 0 ? System.Buffers.Binary.BinaryPrimitives.ReadDoubleLittleEndian(span[(o + 13)..]) : null;
+        RestoreState(new State(words, next, System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(span[(o + 4)..]), normal,
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(span[(o + 21)..])));
+        return this;
+    }
+
     /// <summary>Everything a draw reads or changes, for <see cref="RestoreState"/>.</summary>
     internal readonly record struct State(uint[] Words, int Next, ulong Seed, double? CachedNormal, ulong PhiloxOffset);
 
