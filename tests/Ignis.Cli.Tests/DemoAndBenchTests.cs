@@ -67,6 +67,7 @@ public class DemoAndBenchTests
             var results = json["results"]!.AsArray();
             Assert.Equal(["resnet18", "mobilenet_v2"], results.Where(r => (string)r!["device"]! == "cpu").Select(r => (string)r!["model"]!));
             Assert.All(results, r => Assert.True((double)r!["mean_epoch_seconds"]! > 0));
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(dir, "bench.png"))[..4]);
             if (!Torch.Cuda.IsAvailable()) Assert.Contains("only the CPU column runs", text);
         }
         finally { Directory.Delete(dir, true); }

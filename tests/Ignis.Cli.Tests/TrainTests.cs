@@ -58,6 +58,8 @@ public class TrainTests
             var csv = File.ReadAllLines(Path.Combine(parts, "metrics.csv"));
             Assert.Equal("epoch,loss,accuracy,val_loss,val_accuracy,seconds", csv[0]);
             Assert.Equal(["1", "2", "3"], csv.Skip(1).Select(l => l.Split(',')[0]));
+            foreach (var png in new[] { "loss.png", "accuracy.png" })
+                Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(parts, png))[..4]);
             // The metrics of the resumed epochs equal the uninterrupted run's (all but the timing column).
             var wholeCsv = File.ReadAllLines(Path.Combine(whole, "metrics.csv"));
             Assert.Equal(wholeCsv.Select(l => string.Join(',', l.Split(',')[..5])), csv.Select(l => string.Join(',', l.Split(',')[..5])));

@@ -62,7 +62,9 @@ internal static class BenchCommand
         Directory.CreateDirectory(a.OutDir);
         string json = Path.GetFullPath(Path.Combine(a.OutDir, "bench.json"));
         File.WriteAllText(json, report.ToJson());
-        console.MarkupLine($"results: [bold]{Markup.Escape(json)}[/]");
+        string png = Path.GetFullPath(Path.Combine(a.OutDir, "bench.png"));
+        Charts.EpochTimes(report.Rows.Select(r => (r.Model, r.Device, r.MeanEpochSeconds)).ToArray(), png);
+        console.MarkupLine($"results: [bold]{Markup.Escape(json)}[/], chart: [bold]{Markup.Escape(png)}[/]");
         return 0;
     }
 

@@ -107,8 +107,16 @@ internal static class TrainCommand
             console.MarkupLine($"epoch {epoch + 1}/{a.Epochs}: loss {lossSum / Math.Max(seen, 1):F4}, accuracy {(double)correct / Math.Max(seen, 1):F4}, " +
                                $"validation loss {valLoss:F4}, validation accuracy [bold]{valAcc:F4}[/] ({clock.Elapsed.TotalSeconds:F1} s); saved {Markup.Escape(checkpoint)}");
         }
-        console.MarkupLine($"metrics: {Markup.Escape(Path.GetFullPath(csv))}");
+        if (File.Exists(csv))
+        {
+            var rows = File.ReadAllLines(csv).Skip(1).Select(l => l.Split(','))
+                .Select(f => (int.Parse(f[0], CultureInfo.InvariantCulture), P(f[1]), P(f[2]), P(f[3]), P(f[4]))).ToArray();
+            Charts.TrainingCurves(rows, Path.Combine(a.Out, "loss.png"), Path.Combine(a.Out, "accuracy.png"));
+            console.MarkupLine($"metrics: {Markup.Escape(Path.GetFullPath(csv))}; charts: loss.png, accuracy.png");
+        }
         return 0;
+
+        static double P(string s) => double.Parse(s, CultureInfo.InvariantCulture);
     }
 
     static (Dataset<(Tensor Image, long Label)> Train, Dataset<(Tensor Image, long Label)> Val, int Classes, int Channels, int Side) LoadData(TrainArgs a)
