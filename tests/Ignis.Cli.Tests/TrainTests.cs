@@ -118,6 +118,27 @@ public class TrainTests
     }
 
     [Fact]
+    public void A_loss_that_turns_infinite_stops_training_with_a_clear_message_and_keeps_the_last_good_checkpoint()
+    {
+        string dir = TempDir();
+        try
+        {
+            Train(Args("mlp", dir, 1));
+            var before = (IReadOnlyDictionary<string, Tensor>)Checkpoint(dir)["model"]!;
+            var output = new StringWriter();
+            // SGD with an absurd learning rate overflows float32 within a few batches.
+            int rc = Cli.Build(output: output).Parse(["train", "--model", "mlp", "--epochs", "3", "--out", dir, "--seed", "3", "--device", "cpu",
+                "--batch-size", "128", "--resume", "--lr", "1e30"]).Invoke();
+            Assert.Equal(1, rc);
+            Assert.Matches(@"error: the loss turned (NaN|infinite) at epoch 2, batch \d+: training stopped \(lower --lr\?\)", output.ToString());
+            Assert.Equal(1L, Checkpoint(dir)["epoch"]);
+            var after = (IReadOnlyDictionary<string, Tensor>)Checkpoint(dir)["model"]!;
+            foreach (var (k, v) in before) Assert.True(Torch.Equal(v, after[k]), $"{k} changed although the epoch failed");
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Generator_state_round_trips_and_rejects_foreign_bytes()
     {
         var g = new Generator().ManualSeed(7);

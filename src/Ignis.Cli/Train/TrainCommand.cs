@@ -44,6 +44,8 @@ internal static class TrainCommand
         if (a.Resume && File.Exists(checkpoint))
         {
             start = Restore(checkpoint, a, model, optimizer, order);
+            // load_state_dict brings back the saved learning rate; --lr on the resuming command line wins (the same lr: bit-exact).
+            foreach (var g in optimizer.ParamGroups) g.Lr = a.Lr;
             console.MarkupLine($"resuming from {Markup.Escape(checkpoint)} after epoch {start}");
         }
         else if (File.Exists(csv)) File.Delete(csv);
