@@ -10,34 +10,25 @@ namespace Ignis.Cli.Tests;
 [Collection("trains")]
 public class DemoAndBenchTests
 {
-    static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "ignis-cli-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
 
     [Fact]
     public void The_demo_trains_the_shipped_mnist_sample_past_94_percent_and_saves_a_model_pytorch_can_load()
     {
-        string dir = TempDir();
-        try
-        {
-            var output = new StringWriter();
-            Assert.Equal(0, Cli.Build(output: output).Parse(["demo", "--out", dir, "--device", "cpu"]).Invoke());
-            string text = output.ToString();
-            var m = Regex.Match(text, @"test accuracy: (0\.[0-9]+)");
-            Assert.True(m.Success, text);
-            double accuracy = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
-            Assert.True(accuracy >= 0.94, $"test accuracy {accuracy} < 0.94\n{text}");
-            Assert.Matches(@"digit 1: label \d, predicted \d", text);
-            Assert.Contains("@", text);                               // drawn in ASCII
-            string path = Path.Combine(dir, "mnist-mlp.pth");
-            Assert.Contains(path, text);
-            var state = Torch.Load<OrderedDictionary<string, Tensor>>(path);
-            Assert.Equal(["1.weight", "1.bias", "4.weight", "4.bias"], state.Keys);
-        }
-        finally { Directory.Delete(dir, true); }
+        using var dirFolder = new TempFolder();
+        string dir = dirFolder;
+        var output = new StringWriter();
+        Assert.Equal(0, Cli.Build(output: output).Parse(["demo", "--out", dir, "--device", "cpu"]).Invoke());
+        string text = output.ToString();
+        var m = Regex.Match(text, @"test accuracy: (0\.[0-9]+)");
+        Assert.True(m.Success, text);
+        double accuracy = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(accuracy >= 0.94, $"test accuracy {accuracy} < 0.94\n{text}");
+        Assert.Matches(@"digit 1: label \d, predicted \d", text);
+        Assert.Contains("@", text);                               // drawn in ASCII
+        string path = Path.Combine(dir, "mnist-mlp.pth");
+        Assert.Contains(path, text);
+        var state = Torch.Load<OrderedDictionary<string, Tensor>>(path);
+        Assert.Equal(["1.weight", "1.bias", "4.weight", "4.bias"], state.Keys);
     }
 
     [Fact]
@@ -55,22 +46,19 @@ public class DemoAndBenchTests
     [Fact]
     public void Bench_prints_the_table_and_writes_json()
     {
-        string dir = TempDir();
-        try
-        {
-            var output = new StringWriter();
-            Assert.Equal(0, Cli.Build(output: output).Parse(["bench", "--image-size", "64", "--images", "16", "--models", "resnet18,mobilenet_v2", "--out", dir]).Invoke());
-            string text = output.ToString();
-            Assert.Contains("resnet18", text);
-            Assert.Contains("mean epoch s", text);
-            var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")))!;
-            var results = json["results"]!.AsArray();
-            Assert.Equal(["resnet18", "mobilenet_v2"], results.Where(r => (string)r!["device"]! == "cpu").Select(r => (string)r!["model"]!));
-            Assert.All(results, r => Assert.True((double)r!["mean_epoch_seconds"]! > 0));
-            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(dir, "bench.png"))[..4]);
-            if (!Torch.Cuda.IsAvailable()) Assert.Contains("only the CPU column runs", text);
-        }
-        finally { Directory.Delete(dir, true); }
+        using var dirFolder = new TempFolder();
+        string dir = dirFolder;
+        var output = new StringWriter();
+        Assert.Equal(0, Cli.Build(output: output).Parse(["bench", "--image-size", "64", "--images", "16", "--models", "resnet18,mobilenet_v2", "--out", dir]).Invoke());
+        string text = output.ToString();
+        Assert.Contains("resnet18", text);
+        Assert.Contains("mean epoch s", text);
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "bench.json")))!;
+        var results = json["results"]!.AsArray();
+        Assert.Equal(["resnet18", "mobilenet_v2"], results.Where(r => (string)r!["device"]! == "cpu").Select(r => (string)r!["model"]!));
+        Assert.All(results, r => Assert.True((double)r!["mean_epoch_seconds"]! > 0));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(Path.Combine(dir, "bench.png"))[..4]);
+        if (!Torch.Cuda.IsAvailable()) Assert.Contains("only the CPU column runs", text);
     }
 
     [Fact]

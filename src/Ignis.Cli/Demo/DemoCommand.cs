@@ -73,8 +73,7 @@ internal static class DemoCommand
         if (spec != "auto") return Device.Parse(spec);
         if (Torch.Cuda.IsAvailable()) return Device.Parse("cuda");
         foreach (var d in OpenCL.OpenCLBackend.DeviceInfos)
-            if (!d.Name.Contains("cpu", StringComparison.OrdinalIgnoreCase) && !d.Name.StartsWith("pthread", StringComparison.Ordinal)
-                && !d.Platform.Contains("Portable Computing Language", StringComparison.Ordinal))
+            if (!Doctor.DoctorAnalysis.IsCpuDriver(d))
                 return new Device(DeviceType.OpenCL, d.Index);
         return Device.Cpu;
     }

@@ -92,9 +92,7 @@ public static class DoctorAnalysis
         {
             var dev = new Device(DeviceType.OpenCL, d.Index);
             var s = smoke ? Smoke(probes.SmokeTest(dev)) : null;
-            bool cpuDevice = d.Name.Contains("cpu", StringComparison.OrdinalIgnoreCase) || d.Name.StartsWith("pthread", StringComparison.Ordinal)
-                || d.Platform.Contains("Portable Computing Language", StringComparison.Ordinal);
-            string note = cpuDevice ? " (a CPU OpenCL driver: correct, but slower than Ignis' own CPU backend)" : "";
+            string note = IsCpuDriver(d) ? " (a CPU OpenCL driver: correct, but slower than Ignis' own CPU backend)" : "";
             devices.Add(s is { Passed: false }
                 ? new DeviceVerdict(dev.ToString(), d.Name, false, $"not usable: the smoke test failed ({s.Error ?? $"max |Δ| {s.MaxAbsDifference:G3} from the CPU"})",
                     "update the OpenCL driver of this device, or report it with `ignis doctor --json` attached", s)
@@ -106,7 +104,7 @@ public static class DoctorAnalysis
 
         var otherSections = others.Select(o => new OtherStackSection(o.Name, o.Present, o.Where, Support(o))).ToArray();
         var best = devices.FirstOrDefault(d => d.Usable && d.Device.StartsWith("cuda", StringComparison.Ordinal))
-            ?? devices.FirstOrDefault(d => d.Usable && d.Device.StartsWith("opencl:", StringComparison.Ordinal) && !d.Verdict.Contains("CPU OpenCL", StringComparison.Ordinal))
+            ?? devices.FirstOrDefault(v => v.Usable && cl.Devices.Any(d => $"opencl:{d.Index}" == v.Device && !IsCpuDriver(d)))
             ?? devices[0];
 
         return new DoctorReport(DoctorReport.CurrentSchemaVersion,
@@ -117,6 +115,14 @@ public static class DoctorAnalysis
                 d.DriverVersion, d.GlobalMemory, d.ComputeUnits, d.HasFp64)).ToArray(), cl.UnavailableReason),
             otherSections, devices, best.Device);
     }
+
+    /// <summary>
+    /// True for an OpenCL driver that runs on the host CPU (PoCL's pthread device, Intel's/AMD's CPU runtimes): correct,
+    /// but never an accelerator next to Ignis' own CPU kernels, so neither the best device nor a benchmark column.
+    /// </summary>
+    internal static bool IsCpuDriver(Ignis.OpenCL.OpenCLDeviceInfo d) =>
+        d.Name.Contains("cpu", StringComparison.OrdinalIgnoreCase) || d.Name.StartsWith("pthread", StringComparison.Ordinal)
+        || d.Platform.Contains("Portable Computing Language", StringComparison.Ordinal);
 
     static SmokeSection Smoke(SmokeResult r) =>
         new(r.Passed, double.IsNaN(r.MaxAbsDifference) ? null : r.MaxAbsDifference, Math.Round(r.Milliseconds, 1), r.Error);

@@ -47,13 +47,12 @@ internal static class Engine
 
         using var _ = GradMode.Set(false);
         var leafGrads = new Dictionary<Tensor, (Tensor Grad, bool Owned)>(ReferenceEqualityComparer.Instance);
-        if (root.IsLeaf)
+        if (root.IsLeaf) // (reading IsLeaf also regenerates a stale view's grad_fn)
         {
             Accumulate(leafGrads, root, gradient, owned: false);
         }
         else
         {
-            root.CurrentGradFn();
             var order = TopologicalOrder(root.gradFn!);
             var grads = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance) { [root.gradFn!] = gradient };
             var retained = new Dictionary<Node, Tensor>(ReferenceEqualityComparer.Instance);
