@@ -472,6 +472,63 @@ public class InPlaceAutogradTests
         }
     }
 
+    public static IEnumerable<object[]> GradCheckCases => InPlacePrograms.Keys.Select(k => new object[] { k });
+
+    // Functions of float64 inputs whose graphs go through in-place ops: unary ops, CopySlices through views, index_put_
+    // with and without accumulate, mask assignment, copy_ and the binary ops — each checked against finite differences.
+    static readonly Dictionary<string, Func<Tensor[], Tensor>> InPlacePrograms = new()
+    {
+        // Each chain ends with at most one op that saves its result (exp_, tanh_, sigmoid_, sqrt_, relu_): writing
+        // over a saved result afterwards is PyTorch's "modified by an inplace operation" error, as the fixtures show.
+        ["unary_ops"] = t =>
+        {
+            var r1 = t[0].Clone(); r1.Sin_().Mul_(t[1]).Exp_();
+            var r2 = t[0].Clone(); r2.Tanh_();
+            var r3 = t[1].Clone(); r3.Sigmoid_();
+            var r4 = t[0].Clone(); r4.Pow_(2).Add_(1.0).Sqrt_();
+            var r5 = t[1].Clone(); r5.Cos_().Neg_().Abs_().Add_(0.5).Log_();
+            var r6 = t[0].Clone(); r6.Relu_();
+            return Torch.Cat([r1, r2, r3, r4, r5, r6]);
+        },
+        ["copy_slices"] = t =>
+        {
+            var @out = Torch.Zeros([2, 3], DType.Float64);
+            @out[0] = t[0] * t[1];
+            @out[1, 1..] = t[1][..2].Exp();
+            var v = @out[.., 1..];
+            v.Mul_(t[0][1..]);
+            return @out;
+        },
+        ["index_put"] = t =>
+        {
+            var a = t[0].Clone();
+            a[Torch.Tensor(new long[] { 0, 2 })] = t[1][..2] * 3;
+            var acc = Torch.Zeros([4], DType.Float64);
+            acc.IndexPut_([Torch.Tensor(new long[] { 3, 1, 3 })], t[0] * t[1], accumulate: true);
+            a[a.Gt(0.5)] = Torch.Full([], -1.0, DType.Float64);
+            return Torch.Cat([a, acc]);
+        },
+        ["binary_and_copy"] = t =>
+        {
+            var a = t[0].Clone();
+            a.Add_(t[1], alpha: 2).Sub_(t[1].Square()).Div_(t[1].Add(3.0)).Mul_(t[0]);
+            var b = Torch.Empty([3], DType.Float64);
+            b.Copy_(a.Relu());
+            b.Clamp_(-0.5, 0.75);
+            return b + a.MaskedFill(Torch.Tensor(new[] { true, false, false }), 0.25);
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(GradCheckCases))]
+    public void Graphs_through_in_place_ops_pass_gradcheck(string name)
+    {
+        var x = Torch.Tensor(new[] { 0.3, 0.9, 0.6 }).RequiresGrad_();
+        var y = Torch.Tensor(new[] { 0.7, -0.4, 1.1 }).RequiresGrad_();
+        var report = Autograd.GradCheck.Check(InPlacePrograms[name], [x, y]);
+        Assert.True(report.Passed, $"{name}: {report.Detail}");
+    }
+
     [Fact]
     public void Every_fixture_case_has_a_program_and_every_program_a_case()
     {
