@@ -120,6 +120,7 @@ internal static class CpuIsa
             new("gemm (matmul, linear, conv)", Describe(gemm, gemm == 0 ? "scalar loop" : fma)),
             new("elementwise, reductions, softmax (System.Numerics.Tensors)", Describe(KernelBits, null)),
             new("Vector<T> kernels (depthwise conv, batch norm, Adam, masks)", Describe(VectorTBits, null)),
+            new("cache blocking (GEMM panels)", $"KC {Gemm.GemmBlocking.Current.Kc}, MC {Gemm.GemmBlocking.Current.Mc}, NC {Gemm.GemmBlocking.Current.Nc} from {CpuCaches.Current}"),
         ];
     }
 

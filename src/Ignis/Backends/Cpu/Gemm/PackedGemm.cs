@@ -21,9 +21,10 @@ internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStr
 internal static unsafe class PackedGemm
 {
     const int MR = 6;
-    const int KC = 256;
-    const int MC = 96;
-    const int NC = 2048;
+    // Panel sizes from this CPU's caches (GemmBlocking), fixed for the process; static readonly, so the JIT folds them.
+    static readonly int KC = GemmBlocking.Current.Kc;
+    static readonly int MC = GemmBlocking.Current.Mc;
+    static readonly int NC = GemmBlocking.Current.Nc;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
@@ -138,7 +139,12 @@ internal static unsafe class PackedGemm
                             PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB, t * slivers / threads, (t + 1) * slivers / threads));
                     else PackB(b, pc, kc, jc, nc, nr, packB, 0, slivers);
                     T betaEff = pc == 0 ? beta : T.One;
+                    // Equal row blocks of at most MC rows, and at least one per thread when there are rows enough: a row
+                    // block split into column chunks instead would pack the same A block once per chunk.
                     int rowBlocks = (m + MC - 1) / MC;
+                    if (rowBlocks < threads && m >= threads * 8 * MR) rowBlocks = threads;
+                    int mcStep = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
+                    rowBlocks = (m + mcStep - 1) / mcStep;
                     long flops = (long)m * nc * kc;
                     int colChunks = flops < (1 << 18) || threads == 1 ? 1 : BalancedChunks(rowBlocks, slivers, threads);
                     int tasks = rowBlocks * colChunks;
@@ -146,9 +152,9 @@ internal static unsafe class PackedGemm
                     void Tile(int t)
                     {
                         int ib = t / colChunks, cb = t % colChunks;
-                        int ic = ib * MC, mc = Math.Min(MC, m - ic);
+                        int ic = ib * mcStep, mc = Math.Min(mcStep, m - ic);
                         int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
-                        var packA = ArrayPool<T>.Shared.Rent(KC * (MC + MR));
+                        var packA = ArrayPool<T>.Shared.Rent(KC * (mcStep + MR));
                         try
                         {
                             PackA(a, ic, mc, pcLocal, kc, packA);

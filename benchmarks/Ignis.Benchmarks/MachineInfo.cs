@@ -1,0 +1,107 @@
+using System.Runtime.InteropServices;
+
+namespace Ignis.Benchmarks;
+
+/// <summary>
+/// The facts a benchmark table is meaningless without: CPU vendor, family/model, caches, the ISA path each engine
+/// can take, thread counts and the allocator actually mapped into the process. Ratios from one of these 2-vCPU VMs do
+/// not hold on the next one, so every table carries this header.
+/// </summary>
+internal static class MachineInfo
+{
+    /// <summary>Header lines (markdown comments) describing this machine and process.</summary>
+    public static IEnumerable<string> Lines()
+    {
+        var cpu = CpuInfo();
+        string Get(string key) => cpu.TryGetValue(key, out var v) ? v : "?";
+        yield return $"# CPU: {Get("model name")} — vendor {Get("vendor_id")}, family {Get("cpu family")}, model {Get("model")}, stepping {Get("stepping")}; " +
+            $"{Environment.ProcessorCount} logical CPUs available to the process";
+        yield return $"# caches: {Caches()}";
+        yield return $"# ISA: Ignis kernels {Torch.Backends.Cpu.GetCpuCapability()} (machine {Torch.Backends.Cpu.GetMachineCapability()}); " +
+            $"CPU flags {string.Join(' ', new[] { "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve" }.Where(f => (" " + Get("flags") + Get("Features") + " ").Contains(" " + f + " ")))}";
+        yield return $"# OS: {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}; .NET {Environment.Version}; " +
+            $"memory {TotalMemoryGiB():F0} GiB";
+        yield return $"# allocator: {Allocator()}";
+    }
+
+    /// <summary>The malloc this process runs on: tcmalloc when its library is mapped, else glibc (with its tunables).</summary>
+    public static string Allocator()
+    {
+        var maps = File.Exists("/proc/self/maps") ? File.ReadAllText("/proc/self/maps") : "";
+        var tc = maps.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+            .FirstOrDefault(p => p.Contains("libtcmalloc"));
+        if (tc is not null) return $"tcmalloc ({tc}, preloaded)";
+        if (!OperatingSystem.IsLinux()) return "the platform's malloc";
+        return $"glibc malloc (GLIBC_TUNABLES={Environment.GetEnvironmentVariable("GLIBC_TUNABLES") ?? "unset"})";
+    }
+
+    static Dictionary<string, string> CpuInfo()
+    {
+        var d = new Dictionary<string, string>();
+        if (!File.Exists("/proc/cpuinfo")) return d;
+        foreach (var line in File.ReadLines("/proc/cpuinfo"))
+        {
+            if (line.Length == 0) break; // the first processor is enough
+            int c = line.IndexOf(':');
+            if (c > 0) d.TryAdd(line[..c].Trim(), line[(c + 1)..].Trim());
+        }
+        return d;
+    }
+
+    /// <summary>Cache levels as the kernel reports them for CPU 0 (sizes per instance, and how many CPUs share one).</summary>
+    static string Caches()
+    {
+        const string root = "/sys/devices/system/cpu/cpu0/cache";
+        if (!Directory.Exists(root)) return "unknown";
+        var parts = new List<string>();
+        foreach (var dir in Directory.GetDirectories(root, "index*").Order())
+        {
+            string R(string f) => File.Exists(Path.Combine(dir, f)) ? File.ReadAllText(Path.Combine(dir, f)).Trim() : "?";
+            string type = R("type") switch { "Data" => "d", "Instruction" => "i", _ => "" };
+            int sharing = R("shared_cpu_list").Split(',').Sum(r => r.Contains('-') ? int.Parse(r.Split('-')[1]) - int.Parse(r.Split('-')[0]) + 1 : 1);
+            parts.Add($"L{R("level")}{type} {R("size")}" + (sharing > 1 ? $" (shared by {sharing})" : ""));
+        }
+        return string.Join(", ", parts);
+    }
+
+    static double TotalMemoryGiB()
+    {
+        if (!File.Exists("/proc/meminfo")) return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (double)(1L << 30);
+        var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemTotal:"));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / (double)(1 << 20);
+    }
+}
+
+/// <summary>Per-process counters from /proc: page faults and peak resident set size.</summary>
+internal static class ProcessCounters
+{
+    /// <summary>Minor and major page faults of the whole process (all threads) so far.</summary>
+    public static (long Minor, long Major) Faults()
+    {
+        if (!File.Exists("/proc/self/stat")) return (0, 0);
+        var s = File.ReadAllText("/proc/self/stat");
+        var f = s[(s.LastIndexOf(')') + 2)..].Split(' ');
+        // After the command name: state is field 3, so minflt (field 10) is f[7] and majflt (field 12) is f[9].
+        return (long.Parse(f[7]), long.Parse(f[9]));
+    }
+
+    /// <summary>Peak resident set size (VmHWM) in bytes.</summary>
+    public static long PeakRss() => StatusKb("VmHWM:") * 1024;
+
+    /// <summary>Current resident set size (VmRSS) in bytes.</summary>
+    public static long Rss() => StatusKb("VmRSS:") * 1024;
+
+    /// <summary>Resets VmHWM to the current RSS (Linux ≥ 4.0), so the next peak is one workload's.</summary>
+    public static bool ResetPeakRss()
+    {
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    static long StatusKb(string key)
+    {
+        if (!File.Exists("/proc/self/status")) return 0;
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    }
+}
