@@ -120,8 +120,7 @@ internal static unsafe class PackedGemm
             SmallMBlocked<T, TV, TOps>(m, n, k, alpha, a, b, beta, c, cOff, ldc, threads);
             return;
         }
-        var packB = ArrayPool<T>.Shared.Rent(KC * (NC + nr));
-        try
+        var (packB, pbOff) = PackBuffer<T>.B(KC * (NC + nr));
         {
             for (int jc = 0; jc < n; jc += NC)
             {
@@ -136,8 +135,8 @@ internal static unsafe class PackedGemm
                     // Packing B is as much memory traffic as a small-M product's arithmetic: split it across threads too.
                     if (threads > 1 && (long)kc * nc >= 1 << 15)
                         IntraOpPool.For(threads, t =>
-                            PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB, t * slivers / threads, (t + 1) * slivers / threads));
-                    else PackB(b, pc, kc, jc, nc, nr, packB, 0, slivers);
+                            PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB.AsSpan(pbOff), t * slivers / threads, (t + 1) * slivers / threads));
+                    else PackB(b, pc, kc, jc, nc, nr, packB.AsSpan(pbOff), 0, slivers);
                     T betaEff = pc == 0 ? beta : T.One;
                     // Equal row blocks of at most MC rows, and at least one per thread when there are rows enough: a row
                     // block split into column chunks instead would pack the same A block once per chunk.
@@ -154,13 +153,13 @@ internal static unsafe class PackedGemm
                         int ib = t / colChunks, cb = t % colChunks;
                         int ic = ib * mcStep, mc = Math.Min(mcStep, m - ic);
                         int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
-                        var packA = ArrayPool<T>.Shared.Rent(KC * (mcStep + MR));
-                        try
+                        var (packA, paOff) = PackBuffer<T>.A(KC * (mcStep + MR));
                         {
-                            PackA(a, ic, mc, pcLocal, kc, packA);
+                            PackA(a, ic, mc, pcLocal, kc, packA.AsSpan(paOff));
                             T* tile = stackalloc T[MR * 2 * TOps.Width];
-                            fixed (T* pa = packA, pb = packB, pcM = c)
+                            fixed (T* paBase = packA, pbBase = packB, pcM = c)
                             {
+                                T* pa = paBase + paOff, pb = pbBase + pbOff;
                                 for (int s = s0; s < s1; s++)
                                 {
                                     int j0 = s * nr, nrEff = Math.Min(nr, nc - j0);
@@ -173,14 +172,12 @@ internal static unsafe class PackedGemm
                                 }
                             }
                         }
-                        finally { ArrayPool<T>.Shared.Return(packA); }
                     }
                     if (tasks == 1 || threads == 1 || flops < (1 << 18)) for (int t = 0; t < tasks; t++) Tile(t);
                     else IntraOpPool.For(tasks, Tile);
                 }
             }
         }
-        finally { ArrayPool<T>.Shared.Return(packB); }
     }
 
     /// <summary>Column chunks per row block so that the tile count divides evenly among threads (or is large).</summary>
@@ -216,19 +213,19 @@ internal static unsafe class PackedGemm
             int r0 = splitRows ? t * rowSlivers / tasks * MR : 0, r1 = splitRows ? Math.Min(m, (t + 1) * rowSlivers / tasks * MR) : m;
             int s0 = splitRows ? 0 : t * slivers / tasks, s1 = splitRows ? slivers : (t + 1) * slivers / tasks;
             int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0, mc = r1 - r0;
-            var packA = ArrayPool<T>.Shared.Rent((mc + MR) * kcStep);
-            var packB = ArrayPool<T>.Shared.Rent((s1 - s0) * nr * kcStep);
+            var (packA, paOff) = PackBuffer<T>.A((mc + MR) * kcStep);
+            var (packB, pbOff) = PackBuffer<T>.B((s1 - s0) * nr * kcStep);
             T* tile = stackalloc T[MR * 2 * TOps.Width];
-            try
             {
                 for (int pc = 0; pc < k; pc += kcStep)
                 {
                     int kc = Math.Min(kcStep, k - pc);
                     T betaEff = pc == 0 ? beta : T.One;
-                    PackA(a, r0, mc, pc, kc, packA);
-                    PackB(b, pc, kc, j0, nc, nr, packB, 0, s1 - s0);
-                    fixed (T* pa = packA, pb = packB, pcM = c)
+                    PackA(a, r0, mc, pc, kc, packA.AsSpan(paOff));
+                    PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, s1 - s0);
+                    fixed (T* paBase = packA, pbBase = packB, pcM = c)
                     {
+                        T* pa = paBase + paOff, pb = pbBase + pbOff;
                         for (int s = 0; s < s1 - s0; s++)
                         {
                             int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
@@ -240,11 +237,6 @@ internal static unsafe class PackedGemm
                         }
                     }
                 }
-            }
-            finally
-            {
-                ArrayPool<T>.Shared.Return(packA);
-                ArrayPool<T>.Shared.Return(packB);
             }
         });
     }
@@ -265,7 +257,7 @@ internal static unsafe class PackedGemm
     /// along whichever axis of B is contiguous.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, T[] dst, int s0, int s1) where T : unmanaged, INumber<T>
+    static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, Span<T> dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
         T[] src = b.Data;
         for (int s = s0; s < s1; s++)
@@ -278,12 +270,12 @@ internal static unsafe class PackedGemm
                 {
                     long row = b.Offset + (pc + p) * b.RowStride + j0;
                     int d = baseIdx + p * nr;
-                    Array.Copy(src, row, dst, d, width);
-                    if (width < nr) Array.Clear(dst, d + width, nr - width);
+                    new ReadOnlySpan<T>(src, checked((int)row), width).CopyTo(dst.Slice(d, width));
+                    if (width < nr) dst.Slice(d + width, nr - width).Clear();
                 }
                 continue;
             }
-            if (width < nr) Array.Clear(dst, baseIdx, nr * kc);
+            if (width < nr) dst.Slice(baseIdx, nr * kc).Clear();
             for (int j = 0; j < width; j++)
             {
                 long col = b.Offset + (j0 + j) * b.ColStride + pc * b.RowStride;
@@ -296,21 +288,21 @@ internal static unsafe class PackedGemm
 
     /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of MR rows, k-major inside a sliver, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, T[] dst) where T : unmanaged, INumber<T>
+    static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, Span<T> dst) where T : unmanaged, INumber<T>
     {
         T[] src = a.Data;
         for (int ir = 0; ir < mc; ir += MR)
         {
             int rows = Math.Min(MR, mc - ir);
             int baseIdx = ir * kc;
-            if (rows < MR) Array.Clear(dst, baseIdx, MR * kc);
+            if (rows < MR) dst.Slice(baseIdx, MR * kc).Clear();
             if (a.RowStride == 1)
             {
                 // Transposed A: the MR values of one k are adjacent in memory.
                 for (int p = 0; p < kc; p++)
                 {
                     long col = a.Offset + (pc + p) * a.ColStride + ic + ir;
-                    Array.Copy(src, col, dst, baseIdx + p * MR, rows);
+                    new ReadOnlySpan<T>(src, checked((int)col), rows).CopyTo(dst.Slice(baseIdx + p * MR, rows));
                 }
                 continue;
             }
