@@ -58,9 +58,13 @@ internal static class Launcher
             }
             if (!noMemory)
             {
-                Console.WriteLine("## pass 3: each engine alone (peak RSS, page faults)");
-                ignisAlone = Pass([.. passArgs, "--brief"], "ignis", tcmalloc, Path.Combine(dir.FullName, "ignis.json"));
-                torchAlone = Pass([.. passArgs, "--brief"], "libtorch", tcmalloc, Path.Combine(dir.FullName, "libtorch.json"));
+                // One process per workload and engine: allocators keep what they freed (tcmalloc never returns it, the
+                // GC and Ignis' cache keep a working set), so a process' peak after an earlier workload is not this one's.
+                Console.WriteLine("## pass 3: each engine alone, one process per workload (peak RSS, page faults)");
+                var names = main.Rows.Select(r => r.Name).ToArray();
+                var rest = passArgs.Where((a, i) => a != "--only" && (i == 0 || passArgs[i - 1] != "--only")).ToArray();
+                ignisAlone = Merge(names.Select((n, i) => Pass([.. rest, "--brief", "--exact", n], "ignis", tcmalloc, Path.Combine(dir.FullName, $"ignis{i}.json"))));
+                torchAlone = Merge(names.Select((n, i) => Pass([.. rest, "--brief", "--exact", n], "libtorch", tcmalloc, Path.Combine(dir.FullName, $"libtorch{i}.json"))));
             }
             Console.WriteLine();
             Console.WriteLine("## merged table");
@@ -68,6 +72,13 @@ internal static class Launcher
             return 0;
         }
         finally { dir.Delete(true); }
+    }
+
+    /// <summary>The rows of several one-workload passes as one pass (header and baseline of the first).</summary>
+    static SideBySide.PassResult? Merge(IEnumerable<SideBySide.PassResult?> passes)
+    {
+        var list = passes.Where(p => p is not null).Select(p => p!).ToList();
+        return list.Count == 0 ? null : list[0] with { Rows = list.SelectMany(p => p.Rows).ToArray() };
     }
 
     /// <summary>Runs one pass in a child process (tcmalloc preloaded, or glibc with the tunables) and reads its JSON.</summary>
@@ -107,7 +118,7 @@ internal static class Launcher
         foreach (var h in main.Header) Console.WriteLine(h);
         Console.WriteLine($"# peer allocator: {main.Allocator}{(glibc is null ? "" : $"; reference column: {glibc.Allocator}")}");
         Console.WriteLine("# medians after warm-up (each workload called until its time is stable, ≥ 1 s); first call = the first call after setup (JIT, first-touch memory);");
-        Console.WriteLine("# page faults per call in steady state (the interleaved pass); peak RSS from each engine alone (the process' VmHWM during that workload, libraries and runtime included)" +
+        Console.WriteLine("# page faults per call in steady state (the interleaved pass); peak RSS from each engine alone, one process per workload (VmHWM: libraries and runtime included)" +
             (ignisAlone is null ? "" : $"; baseline RSS before the first workload: Ignis alone {ignisAlone.BaselineRssBytes / 1e6:F0} MB, libtorch alone {torchAlone?.BaselineRssBytes / 1e6:F0} MB"));
         Console.WriteLine("| workload | Ignis | libtorch (tcmalloc) | Ignis/libtorch | libtorch (glibc) | first call Ignis | first call libtorch | GFLOP/s Ignis | GFLOP/s libtorch | page faults/call Ignis | page faults/call libtorch | peak RSS Ignis | peak RSS libtorch |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");

@@ -33,7 +33,7 @@ internal static class SideBySide
     {
         bool quick = args.Contains("--quick");
         bool brief = args.Contains("--brief");   // memory/reference passes: warm up, then a few timed calls
-        string? only = Opt(args, "--only");
+        string? only = Opt(args, "--only"), exact = Opt(args, "--exact");
         var engines = (Opt(args, "--engine") ?? "both") switch
         {
             "both" => Engines.Both,
@@ -63,6 +63,7 @@ internal static class SideBySide
         foreach (var w in Workloads.All(quick))
         {
             if (only != null && !w.Name.Contains(only, StringComparison.OrdinalIgnoreCase)) continue;
+            if (exact != null && w.Name != exact) continue;
             GC.Collect();
             GC.WaitForPendingFinalizers();
             if (runIgnis) I.Torch.Memory.ResetPeak();

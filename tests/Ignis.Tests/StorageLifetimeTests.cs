@@ -89,6 +89,32 @@ public class StorageLifetimeTests
         public long Used => used;
     }
 
+    /// <summary>An unbounded device whose collection threshold is small next to one step's working set.</summary>
+    sealed class StepAllocator : CachingAllocator<object>
+    {
+        public StepAllocator() : base("test:1") { }
+        public int Created;
+        protected override object? TryCreate(int kind, long bytes) { Created++; return new object(); }
+        protected override long MinCachedBytes => 0;
+        protected override long MaxCachedBytes => 1L << 40;
+        protected override long CollectThreshold => 4L << 20;
+    }
+
+    [Fact]
+    public void The_cache_keeps_a_whole_step_even_when_it_is_larger_than_the_collection_threshold()
+    {
+        // Three "training steps", each allocating 40 distinct 1 MiB blocks (10× the threshold) and freeing them all:
+        // the second and third steps get every block back from the cache instead of creating them afresh.
+        var a = new StepAllocator();
+        for (int step = 0; step < 3; step++)
+        {
+            var held = Enumerable.Range(0, 40).Select(i => (a.Allocate(i, 1 << 20, out long b, out _), i, b)).ToList();
+            foreach (var (block, kind, bytes) in held) a.Free(block, kind, bytes);
+        }
+        Assert.Equal(40, a.Created);
+        Assert.Equal(40L << 20, a.CachedBytes);
+    }
+
     sealed class Holder(BudgetAllocator a, object block, long bytes)
     {
         ~Holder() => a.FreeFromFinalizer(block, 0, bytes);

@@ -31,7 +31,7 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     readonly ConcurrentDictionary<(int Kind, long Bytes), Bucket> cache = new();
     readonly ConcurrentQueue<(int Kind, long Bytes, TBlock Block)> finalized = new();
     readonly object evictGate = new();
-    long allocated, cached, peak, clock, handedOutSinceCollect, inducedCollections, liveAfterCollect;
+    long allocated, cached, peak, highWater, clock, handedOutSinceCollect, inducedCollections, liveAfterCollect;
 
     /// <summary>Creates an allocator for the device named in messages.</summary>
     protected CachingAllocator(string deviceName) => DeviceName = deviceName;
@@ -143,6 +143,7 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
         long now = Interlocked.Add(ref allocated, size);
         long p;
         while (now > (p = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, p) != p) { }
+        while (now > (p = Interlocked.Read(ref highWater)) && Interlocked.CompareExchange(ref highWater, now, p) != p) { }
         return block;
     }
 
@@ -190,10 +191,14 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     }
 
     /// <summary>
-    /// The most idle bytes kept: what the workload reuses between two collections (twice the collection threshold),
-    /// within the bounds — not a fraction of the machine.
+    /// The most idle bytes kept: what the workload reuses between two collections (twice the collection threshold), and
+    /// at least its high-water mark of allocated bytes (a training step frees all it allocated, and the next step wants
+    /// the same blocks back: a cache smaller than one step evicts blocks that the next step then creates afresh, each a
+    /// large-object allocation that page-faults and drives gen-2 collections), within the bounds — not a fraction of
+    /// the machine.
     /// </summary>
-    public long CacheLimit => Math.Clamp(Math.Min(CollectThreshold, long.MaxValue / 2) * 2, MinCachedBytes, Math.Max(MinCachedBytes, MaxCachedBytes));
+    public long CacheLimit => Math.Clamp(Math.Max(Math.Min(CollectThreshold, long.MaxValue / 2) * 2, Interlocked.Read(ref highWater)),
+        MinCachedBytes, Math.Max(MinCachedBytes, MaxCachedBytes));
 
     void EvictOverLimit()
     {
