@@ -215,19 +215,31 @@ public class KilledWriterTests
         int killedWhileWriting = 0;
         for (int round = 0; round < 16 && (round < 4 || killedWhileWriting == 0); round++)
         {
-            var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [child, path, format]) { RedirectStandardOutput = true };
+            var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [child, path, format, "--handshake"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
             using var p = System.Diagnostics.Process.Start(psi)!;
-            string? line;
-            while ((line = p.StandardOutput.ReadLine()) != null && !line.StartsWith("saved")) { } // at least one complete save
-            Assert.NotNull(line);
+            string? Next(string prefix)
+            {
+                string? l;
+                while ((l = p.StandardOutput.ReadLine()) != null && !l.StartsWith(prefix)) { }
+                return l;
+            }
+            // The child waits before every save ("ready N"), so what the test reads is what the child is doing now.
+            Assert.NotNull(Next("ready"));
+            p.StandardInput.WriteLine("go");
+            Assert.NotNull(Next("saved")); // at least one complete save
+            Assert.NotNull(Next("ready"));
+            p.StandardInput.WriteLine("go");
             if (round % 2 == 1)
             {
-                // Aim at a save: kill a few milliseconds after the child announces one, so a loaded CI machine (where
-                // saves can be short next to everything else) still lands kills inside the write.
-                while ((line = p.StandardOutput.ReadLine()) != null && !line.StartsWith("saving")) { }
+                // Aim at a save: kill a few milliseconds after the child starts one.
+                Assert.NotNull(Next("saving"));
                 Thread.Sleep(rng.Next(0, 15));
             }
-            else Thread.Sleep(rng.Next(0, 250)); // anywhere: between saves, inside one, during the rename
+            else
+            {
+                // Anywhere: inside the save, during the rename, or after it while the child waits for the next "go".
+                Thread.Sleep(rng.Next(0, 250));
+            }
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
             if (Directory.GetFiles(dir, "*.ignis-tmp-*").Length > 0) killedWhileWriting++;
