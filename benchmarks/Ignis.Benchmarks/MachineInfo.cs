@@ -16,7 +16,8 @@ internal static class MachineInfo
         string Get(string key) => cpu.TryGetValue(key, out var v) ? v : "?";
         yield return $"# CPU: {Get("model name")} — vendor {Get("vendor_id")}, family {Get("cpu family")}, model {Get("model")}, stepping {Get("stepping")}; " +
             $"{Environment.ProcessorCount} logical CPUs available to the process";
-        yield return $"# caches: {Caches()}";
+        // The caches as Ignis reads them (CPUID, sysfs or sysctl), and the GEMM blocking it derives from them.
+        yield return $"# caches and blocking: {Torch.Backends.Cpu.GetKernelPaths().FirstOrDefault(p => p.Key.StartsWith("cache blocking", StringComparison.Ordinal)).Value ?? "unknown"}";
         yield return $"# ISA: Ignis kernels {Torch.Backends.Cpu.GetCpuCapability()} (machine {Torch.Backends.Cpu.GetMachineCapability()}); " +
             $"CPU flags {string.Join(' ', new[] { "avx2", "fma", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile", "asimd", "sve" }.Where(f => (" " + Get("flags") + Get("Features") + " ").Contains(" " + f + " ")))}";
         yield return $"# OS: {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}; .NET {Environment.Version}; " +
@@ -46,22 +47,6 @@ internal static class MachineInfo
             if (c > 0) d.TryAdd(line[..c].Trim(), line[(c + 1)..].Trim());
         }
         return d;
-    }
-
-    /// <summary>Cache levels as the kernel reports them for CPU 0 (sizes per instance, and how many CPUs share one).</summary>
-    static string Caches()
-    {
-        const string root = "/sys/devices/system/cpu/cpu0/cache";
-        if (!Directory.Exists(root)) return "unknown";
-        var parts = new List<string>();
-        foreach (var dir in Directory.GetDirectories(root, "index*").Order())
-        {
-            string R(string f) => File.Exists(Path.Combine(dir, f)) ? File.ReadAllText(Path.Combine(dir, f)).Trim() : "?";
-            string type = R("type") switch { "Data" => "d", "Instruction" => "i", _ => "" };
-            int sharing = R("shared_cpu_list").Split(',').Sum(r => r.Contains('-') ? int.Parse(r.Split('-')[1]) - int.Parse(r.Split('-')[0]) + 1 : 1);
-            parts.Add($"L{R("level")}{type} {R("size")}" + (sharing > 1 ? $" (shared by {sharing})" : ""));
-        }
-        return string.Join(", ", parts);
     }
 
     static double TotalMemoryGiB()

@@ -121,61 +121,57 @@ internal static unsafe class PackedGemm
             return;
         }
         var (packB, pbOff) = PackBuffer<T>.B(KC * (NC + nr));
+        for (int jc = 0; jc < n; jc += NC)
         {
-            for (int jc = 0; jc < n; jc += NC)
+            int nc = Math.Min(NC, n - jc);
+            int slivers = (nc + nr - 1) / nr;
+            // Equal K blocks (e.g. 576 → 3 × 192, not 256+256+64) keep every block's tile overhead small.
+            int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
+            for (int pc = 0; pc < k; pc += kcStep)
             {
-                int nc = Math.Min(NC, n - jc);
-                int slivers = (nc + nr - 1) / nr;
-                // Equal K blocks (e.g. 576 → 3 × 192, not 256+256+64) keep every block's tile overhead small.
-                int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
-                for (int pc = 0; pc < k; pc += kcStep)
+                int kc = Math.Min(kcStep, k - pc);
+                int kcLocal = kc, ncLocal = nc, jcPack = jc, pcPack = pc;
+                // Packing B is as much memory traffic as a small-M product's arithmetic: split it across threads too.
+                if (threads > 1 && (long)kc * nc >= 1 << 15)
+                    IntraOpPool.For(threads, t =>
+                        PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB.AsSpan(pbOff), t * slivers / threads, (t + 1) * slivers / threads));
+                else PackB(b, pc, kc, jc, nc, nr, packB.AsSpan(pbOff), 0, slivers);
+                T betaEff = pc == 0 ? beta : T.One;
+                // Equal row blocks of at most MC rows, and at least one per thread when there are rows enough: a row
+                // block split into column chunks instead would pack the same A block once per chunk.
+                int rowBlocks = (m + MC - 1) / MC;
+                if (rowBlocks < threads && m >= threads * 8 * MR) rowBlocks = threads;
+                int mcStep = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
+                rowBlocks = (m + mcStep - 1) / mcStep;
+                long flops = (long)m * nc * kc;
+                int colChunks = flops < (1 << 18) || threads == 1 ? 1 : BalancedChunks(rowBlocks, slivers, threads);
+                int tasks = rowBlocks * colChunks;
+                int jcLocal = jc, pcLocal = pc;
+                void Tile(int t)
                 {
-                    int kc = Math.Min(kcStep, k - pc);
-                    int kcLocal = kc, ncLocal = nc, jcPack = jc, pcPack = pc;
-                    // Packing B is as much memory traffic as a small-M product's arithmetic: split it across threads too.
-                    if (threads > 1 && (long)kc * nc >= 1 << 15)
-                        IntraOpPool.For(threads, t =>
-                            PackB(b, pcPack, kcLocal, jcPack, ncLocal, nr, packB.AsSpan(pbOff), t * slivers / threads, (t + 1) * slivers / threads));
-                    else PackB(b, pc, kc, jc, nc, nr, packB.AsSpan(pbOff), 0, slivers);
-                    T betaEff = pc == 0 ? beta : T.One;
-                    // Equal row blocks of at most MC rows, and at least one per thread when there are rows enough: a row
-                    // block split into column chunks instead would pack the same A block once per chunk.
-                    int rowBlocks = (m + MC - 1) / MC;
-                    if (rowBlocks < threads && m >= threads * 8 * MR) rowBlocks = threads;
-                    int mcStep = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
-                    rowBlocks = (m + mcStep - 1) / mcStep;
-                    long flops = (long)m * nc * kc;
-                    int colChunks = flops < (1 << 18) || threads == 1 ? 1 : BalancedChunks(rowBlocks, slivers, threads);
-                    int tasks = rowBlocks * colChunks;
-                    int jcLocal = jc, pcLocal = pc;
-                    void Tile(int t)
+                    int ib = t / colChunks, cb = t % colChunks;
+                    int ic = ib * mcStep, mc = Math.Min(mcStep, m - ic);
+                    int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
+                    var (packA, paOff) = PackBuffer<T>.A(KC * (mcStep + MR));
+                    PackA(a, ic, mc, pcLocal, kc, packA.AsSpan(paOff));
+                    T* tile = stackalloc T[MR * 2 * TOps.Width];
+                    fixed (T* paBase = packA, pbBase = packB, pcM = c)
                     {
-                        int ib = t / colChunks, cb = t % colChunks;
-                        int ic = ib * mcStep, mc = Math.Min(mcStep, m - ic);
-                        int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
-                        var (packA, paOff) = PackBuffer<T>.A(KC * (mcStep + MR));
+                        T* pa = paBase + paOff, pb = pbBase + pbOff;
+                        for (int s = s0; s < s1; s++)
                         {
-                            PackA(a, ic, mc, pcLocal, kc, packA.AsSpan(paOff));
-                            T* tile = stackalloc T[MR * 2 * TOps.Width];
-                            fixed (T* paBase = packA, pbBase = packB, pcM = c)
+                            int j0 = s * nr, nrEff = Math.Min(nr, nc - j0);
+                            for (int ir = 0; ir < mc; ir += MR)
                             {
-                                T* pa = paBase + paOff, pb = pbBase + pbOff;
-                                for (int s = s0; s < s1; s++)
-                                {
-                                    int j0 = s * nr, nrEff = Math.Min(nr, nc - j0);
-                                    for (int ir = 0; ir < mc; ir += MR)
-                                    {
-                                        int mrEff = Math.Min(MR, mc - ir);
-                                        T* cTile = pcM + cOff + (long)(ic + ir) * ldc + jcLocal + j0;
-                                        Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, cTile, ldc, alpha, betaEff, mrEff, nrEff, tile);
-                                    }
-                                }
+                                int mrEff = Math.Min(MR, mc - ir);
+                                T* cTile = pcM + cOff + (long)(ic + ir) * ldc + jcLocal + j0;
+                                Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, cTile, ldc, alpha, betaEff, mrEff, nrEff, tile);
                             }
                         }
                     }
-                    if (tasks == 1 || threads == 1 || flops < (1 << 18)) for (int t = 0; t < tasks; t++) Tile(t);
-                    else IntraOpPool.For(tasks, Tile);
                 }
+                if (tasks == 1 || threads == 1 || flops < (1 << 18)) for (int t = 0; t < tasks; t++) Tile(t);
+                else IntraOpPool.For(tasks, Tile);
             }
         }
     }
@@ -216,24 +212,22 @@ internal static unsafe class PackedGemm
             var (packA, paOff) = PackBuffer<T>.A((mc + MR) * kcStep);
             var (packB, pbOff) = PackBuffer<T>.B((s1 - s0) * nr * kcStep);
             T* tile = stackalloc T[MR * 2 * TOps.Width];
+            for (int pc = 0; pc < k; pc += kcStep)
             {
-                for (int pc = 0; pc < k; pc += kcStep)
+                int kc = Math.Min(kcStep, k - pc);
+                T betaEff = pc == 0 ? beta : T.One;
+                PackA(a, r0, mc, pc, kc, packA.AsSpan(paOff));
+                PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, s1 - s0);
+                fixed (T* paBase = packA, pbBase = packB, pcM = c)
                 {
-                    int kc = Math.Min(kcStep, k - pc);
-                    T betaEff = pc == 0 ? beta : T.One;
-                    PackA(a, r0, mc, pc, kc, packA.AsSpan(paOff));
-                    PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, s1 - s0);
-                    fixed (T* paBase = packA, pbBase = packB, pcM = c)
+                    T* pa = paBase + paOff, pb = pbBase + pbOff;
+                    for (int s = 0; s < s1 - s0; s++)
                     {
-                        T* pa = paBase + paOff, pb = pbBase + pbOff;
-                        for (int s = 0; s < s1 - s0; s++)
+                        int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
+                        for (int ir = 0; ir < mc; ir += MR)
                         {
-                            int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
-                            for (int ir = 0; ir < mc; ir += MR)
-                            {
-                                Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc,
-                                    alpha, betaEff, Math.Min(MR, mc - ir), nrEff, tile);
-                            }
+                            Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc,
+                                alpha, betaEff, Math.Min(MR, mc - ir), nrEff, tile);
                         }
                     }
                 }
