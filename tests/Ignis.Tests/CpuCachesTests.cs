@@ -61,7 +61,7 @@ public class CpuCachesTests
     {
         var b = GemmBlocking.For(new CpuCaches(l1Kb * 1024L, l2Kb * 1024L, l3Kb * 1024L, "test"), vectorBytes);
         Assert.Equal((kc, mc, nc), (b.Kc, b.Mc, b.Nc));
-        Assert.Equal(0, b.Mc % 6);
+        Assert.Equal(0, b.Mc % 12);
         Assert.Equal(0, b.Nc % 64);
     }
 }

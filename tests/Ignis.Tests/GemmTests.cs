@@ -70,6 +70,8 @@ public class GemmTests
         Check(16, 600, 4608, true, false, 6);     // conv on a 2×2 map after the transposition switch
         Check(1301, 96, 513, true, false, 8);     // more rows than one MC block on any cache size: equal row blocks
         Check(700, 4200, 40, false, false, 9);    // wider than one NC panel
+        Check(64, 1000, 576, false, false, 10);   // a conv's forward: 12-row tiles leave 4 rows, the 6-row kernel runs them
+        Check(70, 333, 3000, false, true, 11);    // a weight gradient: long K, transposed B, 10 rows left in the last tile
     }
 
     [Fact]

@@ -15,12 +15,13 @@ internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStr
 /// <summary>
 /// Cache-blocked GEMM, C = alpha·A·B + beta·C, after Goto/BLIS: B is packed into KC×NR column slivers that
 /// stay in L1, A into MC×KC row slivers of MR rows that stay in L2, and a register-tiled micro-kernel keeps an
-/// MR×NR block of C in 2·MR vector registers. Packing reads any strides, so transposed operands are never
-/// materialised. Work is split across threads by (row block, column chunk) tiles.
+/// MR×NR block of C in 2·MR vector registers (MR = 12 with AVX-512's 32 registers, else 6). Packing reads any
+/// strides, so transposed operands are never materialised. Work is split across threads by (row block, column chunk) tiles.
 /// </summary>
 internal static unsafe class PackedGemm
 {
-    const int MR = 6;
+    /// <summary>Most rows any register tile has (<see cref="IVectorOps{TV, T}.Rows"/>); sizes the edge scratch tile.</summary>
+    const int MaxRows = 12;
     // Panel sizes from this CPU's caches (GemmBlocking), fixed for the process; static readonly, so the JIT folds them.
     static readonly int KC = GemmBlocking.Current.Kc;
     static readonly int MC = GemmBlocking.Current.Mc;
@@ -108,7 +109,7 @@ internal static unsafe class PackedGemm
     static void Blocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
-        int nr = 2 * TOps.Width;
+        int nr = 2 * TOps.Width, tileRows = TOps.Rows;
         if (k == 0)
         {
             ScaleC(m, n, beta, c, cOff, ldc);
@@ -140,8 +141,8 @@ internal static unsafe class PackedGemm
                 // Equal row blocks of at most MC rows, and at least one per thread when there are rows enough: a row
                 // block split into column chunks instead would pack the same A block once per chunk.
                 int rowBlocks = (m + MC - 1) / MC;
-                if (rowBlocks < threads && m >= threads * 8 * MR) rowBlocks = threads;
-                int mcStep = ((m + rowBlocks - 1) / rowBlocks + MR - 1) / MR * MR;
+                if (rowBlocks < threads && m >= threads * 8 * tileRows) rowBlocks = threads;
+                int mcStep = ((m + rowBlocks - 1) / rowBlocks + tileRows - 1) / tileRows * tileRows;
                 rowBlocks = (m + mcStep - 1) / mcStep;
                 long flops = (long)m * nc * kc;
                 int colChunks = flops < (1 << 18) || threads == 1 ? 1 : BalancedChunks(rowBlocks, slivers, threads);
@@ -152,18 +153,18 @@ internal static unsafe class PackedGemm
                     int ib = t / colChunks, cb = t % colChunks;
                     int ic = ib * mcStep, mc = Math.Min(mcStep, m - ic);
                     int s0 = cb * slivers / colChunks, s1 = (cb + 1) * slivers / colChunks;
-                    var (packA, paOff) = PackBuffer<T>.A(KC * (mcStep + MR));
-                    PackA(a, ic, mc, pcLocal, kc, packA.AsSpan(paOff));
-                    T* tile = stackalloc T[MR * 2 * TOps.Width];
+                    var (packA, paOff) = PackBuffer<T>.A(KC * (mcStep + tileRows));
+                    PackA(a, ic, mc, pcLocal, kc, tileRows, packA.AsSpan(paOff));
+                    T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
                     fixed (T* paBase = packA, pbBase = packB, pcM = c)
                     {
                         T* pa = paBase + paOff, pb = pbBase + pbOff;
                         for (int s = s0; s < s1; s++)
                         {
                             int j0 = s * nr, nrEff = Math.Min(nr, nc - j0);
-                            for (int ir = 0; ir < mc; ir += MR)
+                            for (int ir = 0; ir < mc; ir += tileRows)
                             {
-                                int mrEff = Math.Min(MR, mc - ir);
+                                int mrEff = Math.Min(tileRows, mc - ir);
                                 T* cTile = pcM + cOff + (long)(ic + ir) * ldc + jcLocal + j0;
                                 Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, cTile, ldc, alpha, betaEff, mrEff, nrEff, tile);
                             }
@@ -196,27 +197,27 @@ internal static unsafe class PackedGemm
     static void SmallMBlocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc, int threads)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
-        int nr = 2 * TOps.Width;
+        int nr = 2 * TOps.Width, tileRows = TOps.Rows;
         int slivers = (n + nr - 1) / nr;
         int kBlocks = (k + KC - 1) / KC, kcStep = (k + kBlocks - 1) / kBlocks;
-        int rowSlivers = (m + MR - 1) / MR;
+        int rowSlivers = (m + tileRows - 1) / tileRows;
         // Every task packs the operand it does not split: split rows when copying all of B is cheaper than
         // (strided) packing all of A in every task, i.e. for square-ish products; split columns for wide ones.
         bool splitRows = rowSlivers >= 4 * threads && n <= 2 * m;
         int tasks = splitRows ? threads : Math.Min(slivers, threads);
         IntraOpPool.For(tasks, t =>
         {
-            int r0 = splitRows ? t * rowSlivers / tasks * MR : 0, r1 = splitRows ? Math.Min(m, (t + 1) * rowSlivers / tasks * MR) : m;
+            int r0 = splitRows ? t * rowSlivers / tasks * tileRows : 0, r1 = splitRows ? Math.Min(m, (t + 1) * rowSlivers / tasks * tileRows) : m;
             int s0 = splitRows ? 0 : t * slivers / tasks, s1 = splitRows ? slivers : (t + 1) * slivers / tasks;
             int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0, mc = r1 - r0;
-            var (packA, paOff) = PackBuffer<T>.A((mc + MR) * kcStep);
+            var (packA, paOff) = PackBuffer<T>.A((mc + tileRows) * kcStep);
             var (packB, pbOff) = PackBuffer<T>.B((s1 - s0) * nr * kcStep);
-            T* tile = stackalloc T[MR * 2 * TOps.Width];
+            T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
             for (int pc = 0; pc < k; pc += kcStep)
             {
                 int kc = Math.Min(kcStep, k - pc);
                 T betaEff = pc == 0 ? beta : T.One;
-                PackA(a, r0, mc, pc, kc, packA.AsSpan(paOff));
+                PackA(a, r0, mc, pc, kc, tileRows, packA.AsSpan(paOff));
                 PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, s1 - s0);
                 fixed (T* paBase = packA, pbBase = packB, pcM = c)
                 {
@@ -224,10 +225,10 @@ internal static unsafe class PackedGemm
                     for (int s = 0; s < s1 - s0; s++)
                     {
                         int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
-                        for (int ir = 0; ir < mc; ir += MR)
+                        for (int ir = 0; ir < mc; ir += tileRows)
                         {
                             Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc,
-                                alpha, betaEff, Math.Min(MR, mc - ir), nrEff, tile);
+                                alpha, betaEff, Math.Min(tileRows, mc - ir), nrEff, tile);
                         }
                     }
                 }
@@ -254,6 +255,20 @@ internal static unsafe class PackedGemm
     static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, Span<T> dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
         T[] src = b.Data;
+        if (b.ColStride == 1)
+        {
+            // Row-major B: walk each row of the panel once, left to right, and deal it out to the slivers. Going
+            // sliver by sliver instead reads kc rows a whole row stride apart per 32 columns — a new page per row
+            // for wide B (a conv's column matrix), which the hardware prefetcher does not follow.
+            int fullEnd = Math.Min(s1, nc / nr);
+            for (int p = 0; p < kc; p++)
+            {
+                long row = b.Offset + (pc + p) * b.RowStride + jc;
+                for (int s = s0; s < fullEnd; s++)
+                    new ReadOnlySpan<T>(src, checked((int)(row + s * nr)), nr).CopyTo(dst.Slice(s * nr * kc + p * nr, nr));
+            }
+            s0 = Math.Max(s0, fullEnd);
+        }
         for (int s = s0; s < s1; s++)
         {
             int j0 = jc + s * nr, width = Math.Min(nr, jc + nc - j0);
@@ -280,58 +295,60 @@ internal static unsafe class PackedGemm
         }
     }
 
-    /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of MR rows, k-major inside a sliver, zero-padded.</summary>
+    /// <summary>Packs A[ic..ic+mc, pc..pc+kc] into slivers of <paramref name="mr"/> rows, k-major inside a sliver, zero-padded.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, Span<T> dst) where T : unmanaged, INumber<T>
+    static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, int mr, Span<T> dst) where T : unmanaged, INumber<T>
     {
         T[] src = a.Data;
-        for (int ir = 0; ir < mc; ir += MR)
+        for (int ir = 0; ir < mc; ir += mr)
         {
-            int rows = Math.Min(MR, mc - ir);
+            int rows = Math.Min(mr, mc - ir);
             int baseIdx = ir * kc;
-            if (rows < MR) dst.Slice(baseIdx, MR * kc).Clear();
+            if (rows < mr) dst.Slice(baseIdx, mr * kc).Clear();
             if (a.RowStride == 1)
             {
-                // Transposed A: the MR values of one k are adjacent in memory.
+                // Transposed A: the mr values of one k are adjacent in memory.
                 for (int p = 0; p < kc; p++)
                 {
                     long col = a.Offset + (pc + p) * a.ColStride + ic + ir;
-                    new ReadOnlySpan<T>(src, checked((int)col), rows).CopyTo(dst.Slice(baseIdx + p * MR, rows));
+                    new ReadOnlySpan<T>(src, checked((int)col), rows).CopyTo(dst.Slice(baseIdx + p * mr, rows));
                 }
                 continue;
             }
-            if (a.ColStride == 1 && rows == MR)
+            if (a.ColStride == 1 && rows == mr)
             {
-                // Row-major A, full sliver: read the six rows side by side so the panel is written sequentially.
-                long r = a.Offset + (ic + ir) * a.RowStride + pc;
+                // Row-major A, full sliver: six rows at a time side by side, so the panel is written nearly sequentially.
                 fixed (T* ps = src, pd = dst)
-                {
-                    T* s0 = ps + r, s1 = s0 + a.RowStride, s2 = s1 + a.RowStride, s3 = s2 + a.RowStride, s4 = s3 + a.RowStride, s5 = s4 + a.RowStride;
-                    T* d = pd + baseIdx;
-                    for (int p = 0; p < kc; p++, d += MR)
+                    for (int g = 0; g < mr; g += 6)
                     {
-                        d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
+                        T* s0 = ps + a.Offset + (ic + ir + g) * a.RowStride + pc, s1 = s0 + a.RowStride, s2 = s1 + a.RowStride;
+                        T* s3 = s2 + a.RowStride, s4 = s3 + a.RowStride, s5 = s4 + a.RowStride;
+                        T* d = pd + baseIdx + g;
+                        for (int p = 0; p < kc; p++, d += mr)
+                        {
+                            d[0] = s0[p]; d[1] = s1[p]; d[2] = s2[p]; d[3] = s3[p]; d[4] = s4[p]; d[5] = s5[p];
+                        }
                     }
-                }
                 continue;
             }
             for (int i = 0; i < rows; i++)
             {
                 long row = a.Offset + (ic + ir + i) * a.RowStride + pc * a.ColStride;
                 int d = baseIdx + i;
-                if (a.ColStride == 1) for (int p = 0; p < kc; p++) dst[d + p * MR] = src[row + p];
-                else for (int p = 0; p < kc; p++) dst[d + p * MR] = src[row + p * a.ColStride];
+                if (a.ColStride == 1) for (int p = 0; p < kc; p++) dst[d + p * mr] = src[row + p];
+                else for (int p = 0; p < kc; p++) dst[d + p * mr] = src[row + p * a.ColStride];
             }
         }
     }
 
     /// <summary>
-    /// One MR × NR register block, C = alpha · A·B + beta · C, written through <paramref name="ldc"/>: straight into C
-    /// for full tiles (which matters when K is short), or into a scratch tile for edges. The twelve accumulators stay in
-    /// registers: the method has no stackalloc and no branches inside the loop.
+    /// One 6 × NR register block (16 vector registers: AVX2, SSE), C = alpha · A·B + beta · C, written through
+    /// <paramref name="ldc"/>: straight into C for full tiles (which matters when K is short), or into a scratch tile
+    /// for edges. The twelve accumulators stay in registers: the method has no stackalloc and no branches inside the loop.
+    /// <paramref name="aStride"/> is the packed A sliver's row count: 6, or 12 when it runs the first rows of a 12-row sliver.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void MicroKernelDirect<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta)
+    static void MicroKernel6<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta, int aStride)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
         int w = TOps.Width;
@@ -346,41 +363,89 @@ internal static unsafe class PackedGemm
             av = TOps.Broadcast(a[3]); c30 = TOps.Fma(av, b0, c30); c31 = TOps.Fma(av, b1, c31);
             av = TOps.Broadcast(a[4]); c40 = TOps.Fma(av, b0, c40); c41 = TOps.Fma(av, b1, c41);
             av = TOps.Broadcast(a[5]); c50 = TOps.Fma(av, b0, c50); c51 = TOps.Fma(av, b1, c51);
-            a += MR;
+            a += aStride;
             b += 2 * w;
         }
         TV va = TOps.Broadcast(alpha);
+        StoreRow<T, TV, TOps>(c, c00, c01, va, beta); StoreRow<T, TV, TOps>(c + ldc, c10, c11, va, beta);
+        StoreRow<T, TV, TOps>(c + 2 * ldc, c20, c21, va, beta); StoreRow<T, TV, TOps>(c + 3 * ldc, c30, c31, va, beta);
+        StoreRow<T, TV, TOps>(c + 4 * ldc, c40, c41, va, beta); StoreRow<T, TV, TOps>(c + 5 * ldc, c50, c51, va, beta);
+    }
+
+    /// <summary>
+    /// One 12 × NR register block for CPUs with 32 vector registers (AVX-512): 24 accumulators, two B vectors and a
+    /// broadcast. Twice the rows of <see cref="MicroKernel6{T, TV, TOps}"/> hide the FMA latency better and halve the
+    /// B loads per FMA: measured in isolation on an Ice Lake-SP core, 12×32 runs ~12 % faster than 6×32 with all
+    /// operands in L1 and ~15–20 % faster with A streaming from L2 and C written through its row stride.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MicroKernel12<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int w = TOps.Width;
+        TV c00 = TOps.Zero, c01 = TOps.Zero, c10 = TOps.Zero, c11 = TOps.Zero, c20 = TOps.Zero, c21 = TOps.Zero;
+        TV c30 = TOps.Zero, c31 = TOps.Zero, c40 = TOps.Zero, c41 = TOps.Zero, c50 = TOps.Zero, c51 = TOps.Zero;
+        TV c60 = TOps.Zero, c61 = TOps.Zero, c70 = TOps.Zero, c71 = TOps.Zero, c80 = TOps.Zero, c81 = TOps.Zero;
+        TV c90 = TOps.Zero, c91 = TOps.Zero, ca0 = TOps.Zero, ca1 = TOps.Zero, cb0 = TOps.Zero, cb1 = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b), b1 = TOps.Load(b + w);
+            TV av = TOps.Broadcast(a[0]); c00 = TOps.Fma(av, b0, c00); c01 = TOps.Fma(av, b1, c01);
+            av = TOps.Broadcast(a[1]); c10 = TOps.Fma(av, b0, c10); c11 = TOps.Fma(av, b1, c11);
+            av = TOps.Broadcast(a[2]); c20 = TOps.Fma(av, b0, c20); c21 = TOps.Fma(av, b1, c21);
+            av = TOps.Broadcast(a[3]); c30 = TOps.Fma(av, b0, c30); c31 = TOps.Fma(av, b1, c31);
+            av = TOps.Broadcast(a[4]); c40 = TOps.Fma(av, b0, c40); c41 = TOps.Fma(av, b1, c41);
+            av = TOps.Broadcast(a[5]); c50 = TOps.Fma(av, b0, c50); c51 = TOps.Fma(av, b1, c51);
+            av = TOps.Broadcast(a[6]); c60 = TOps.Fma(av, b0, c60); c61 = TOps.Fma(av, b1, c61);
+            av = TOps.Broadcast(a[7]); c70 = TOps.Fma(av, b0, c70); c71 = TOps.Fma(av, b1, c71);
+            av = TOps.Broadcast(a[8]); c80 = TOps.Fma(av, b0, c80); c81 = TOps.Fma(av, b1, c81);
+            av = TOps.Broadcast(a[9]); c90 = TOps.Fma(av, b0, c90); c91 = TOps.Fma(av, b1, c91);
+            av = TOps.Broadcast(a[10]); ca0 = TOps.Fma(av, b0, ca0); ca1 = TOps.Fma(av, b1, ca1);
+            av = TOps.Broadcast(a[11]); cb0 = TOps.Fma(av, b0, cb0); cb1 = TOps.Fma(av, b1, cb1);
+            a += 12;
+            b += 2 * w;
+        }
+        TV va = TOps.Broadcast(alpha);
+        StoreRow<T, TV, TOps>(c, c00, c01, va, beta); StoreRow<T, TV, TOps>(c + ldc, c10, c11, va, beta);
+        StoreRow<T, TV, TOps>(c + 2 * ldc, c20, c21, va, beta); StoreRow<T, TV, TOps>(c + 3 * ldc, c30, c31, va, beta);
+        StoreRow<T, TV, TOps>(c + 4 * ldc, c40, c41, va, beta); StoreRow<T, TV, TOps>(c + 5 * ldc, c50, c51, va, beta);
+        StoreRow<T, TV, TOps>(c + 6 * ldc, c60, c61, va, beta); StoreRow<T, TV, TOps>(c + 7 * ldc, c70, c71, va, beta);
+        StoreRow<T, TV, TOps>(c + 8 * ldc, c80, c81, va, beta); StoreRow<T, TV, TOps>(c + 9 * ldc, c90, c91, va, beta);
+        StoreRow<T, TV, TOps>(c + 10 * ldc, ca0, ca1, va, beta); StoreRow<T, TV, TOps>(c + 11 * ldc, cb0, cb1, va, beta);
+    }
+
+    /// <summary>One row of a register tile: c[0..2w] = alpha · acc + beta · c (beta = 0 never reads C).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRow<T, TV, TOps>(T* c, TV lo, TV hi, TV va, T beta)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int w = TOps.Width;
         if (beta == T.Zero)
         {
-            TOps.Store(c, TOps.Mul(c00, va)); TOps.Store(c + w, TOps.Mul(c01, va)); c += ldc;
-            TOps.Store(c, TOps.Mul(c10, va)); TOps.Store(c + w, TOps.Mul(c11, va)); c += ldc;
-            TOps.Store(c, TOps.Mul(c20, va)); TOps.Store(c + w, TOps.Mul(c21, va)); c += ldc;
-            TOps.Store(c, TOps.Mul(c30, va)); TOps.Store(c + w, TOps.Mul(c31, va)); c += ldc;
-            TOps.Store(c, TOps.Mul(c40, va)); TOps.Store(c + w, TOps.Mul(c41, va)); c += ldc;
-            TOps.Store(c, TOps.Mul(c50, va)); TOps.Store(c + w, TOps.Mul(c51, va));
+            TOps.Store(c, TOps.Mul(lo, va)); TOps.Store(c + w, TOps.Mul(hi, va));
             return;
         }
         TV vb = TOps.Broadcast(beta);
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c00, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c01, va))); c += ldc;
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c10, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c11, va))); c += ldc;
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c20, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c21, va))); c += ldc;
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c30, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c31, va))); c += ldc;
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c40, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c41, va))); c += ldc;
-        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(c50, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(c51, va)));
+        TOps.Store(c, TOps.Fma(TOps.Load(c), vb, TOps.Mul(lo, va))); TOps.Store(c + w, TOps.Fma(TOps.Load(c + w), vb, TOps.Mul(hi, va)));
     }
 
-    /// <summary>One MR × NR block of C: full tiles go straight to C, edge tiles through the scratch tile.</summary>
+    /// <summary>One register block of C: full tiles go straight to C, edge tiles through the scratch tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Block<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha, T beta, int mr, int nr, T* tile)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
-        if (mr == MR && nr == 2 * TOps.Width) MicroKernelDirect<T, TV, TOps>(kc, a, b, c, ldc, alpha, beta);
-        else
+        int w2 = 2 * TOps.Width;
+        if (mr == TOps.Rows && nr == w2)
         {
-            // Edge tile: compute the full register block into the scratch tile, then merge the valid part.
-            MicroKernelDirect<T, TV, TOps>(kc, a, b, tile, 2 * TOps.Width, alpha, T.Zero);
-            MergeTile(tile, 2 * TOps.Width, c, ldc, beta, mr, nr);
+            if (TOps.Rows == 12) MicroKernel12<T, TV, TOps>(kc, a, b, c, ldc, alpha, beta);
+            else MicroKernel6<T, TV, TOps>(kc, a, b, c, ldc, alpha, beta, 6);
+            return;
         }
+        // Edge tile: compute the register block into the scratch tile, then merge the valid part. A 12-row sliver
+        // holding at most 6 rows (M = 64 leaves 4) runs the 6-row kernel over its first rows: half the work.
+        if (TOps.Rows == 12 && mr > 6) MicroKernel12<T, TV, TOps>(kc, a, b, tile, w2, alpha, T.Zero);
+        else MicroKernel6<T, TV, TOps>(kc, a, b, tile, w2, alpha, T.Zero, TOps.Rows);
+        MergeTile(tile, w2, c, ldc, beta, mr, nr);
     }
 
     /// <summary>C[0..mr, 0..nr] = tile + beta · C (beta = 0 never reads C).</summary>

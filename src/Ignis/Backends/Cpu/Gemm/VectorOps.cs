@@ -11,6 +11,9 @@ namespace Ignis.Backends.Cpu.Gemm;
 internal unsafe interface IVectorOps<TV, T> where TV : struct where T : unmanaged
 {
     static abstract int Width { get; }
+    /// <summary>Rows of the micro-kernel's register tile: 12 where there are 32 vector registers (AVX-512: 24
+    /// accumulators, two B vectors, a broadcast), 6 where there are 16 (AVX2, SSE; NEON's 32 are not yet used).</summary>
+    static abstract int Rows { get; }
     static abstract TV Zero { get; }
     static abstract TV Load(T* p);
     static abstract void Store(T* p, TV v);
@@ -22,6 +25,7 @@ internal unsafe interface IVectorOps<TV, T> where TV : struct where T : unmanage
 internal unsafe struct V512F : IVectorOps<Vector512<float>, float>
 {
     public static int Width => 16;
+    public static int Rows => 12;
     public static Vector512<float> Zero => Vector512<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(float* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector512<float> v) => v.Store(p);
@@ -33,6 +37,7 @@ internal unsafe struct V512F : IVectorOps<Vector512<float>, float>
 internal unsafe struct V256F : IVectorOps<Vector256<float>, float>
 {
     public static int Width => 8;
+    public static int Rows => 6;
     public static Vector256<float> Zero => Vector256<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(float* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector256<float> v) => v.Store(p);
@@ -46,6 +51,7 @@ internal unsafe struct V256F : IVectorOps<Vector256<float>, float>
 internal unsafe struct V128F : IVectorOps<Vector128<float>, float>
 {
     public static int Width => 4;
+    public static int Rows => 6;
     public static Vector128<float> Zero => Vector128<float>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(float* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(float* p, Vector128<float> v) => v.Store(p);
@@ -57,6 +63,7 @@ internal unsafe struct V128F : IVectorOps<Vector128<float>, float>
 internal unsafe struct V512D : IVectorOps<Vector512<double>, double>
 {
     public static int Width => 8;
+    public static int Rows => 12;
     public static Vector512<double> Zero => Vector512<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Load(double* p) => Vector512.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* p, Vector512<double> v) => v.Store(p);
@@ -68,6 +75,7 @@ internal unsafe struct V512D : IVectorOps<Vector512<double>, double>
 internal unsafe struct V256D : IVectorOps<Vector256<double>, double>
 {
     public static int Width => 4;
+    public static int Rows => 6;
     public static Vector256<double> Zero => Vector256<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Load(double* p) => Vector256.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* p, Vector256<double> v) => v.Store(p);
@@ -79,6 +87,7 @@ internal unsafe struct V256D : IVectorOps<Vector256<double>, double>
 internal unsafe struct V128D : IVectorOps<Vector128<double>, double>
 {
     public static int Width => 2;
+    public static int Rows => 6;
     public static Vector128<double> Zero => Vector128<double>.Zero;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Load(double* p) => Vector128.Load(p);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(double* p, Vector128<double> v) => v.Store(p);
