@@ -199,7 +199,9 @@ internal static class DepthwiseKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void ScatterStrided<T>(in Plane p, ReadOnlySpan<T> dy, T* w, T* phases, T* rowTmp, Span<T> dx) where T : unmanaged, INumber<T>
     {
-        int vw = Vector<T>.Count, len = PhaseLen(p), taps = p.KH * p.KW;
+        // Stride 1 across (reached when the padding exceeds the kernel's reach, or with a row stride only) has one
+        // phase: the padded plane itself, whose row length the tap offsets and the scratch buffer are laid out for.
+        int vw = Vector<T>.Count, len = p.SW > 1 ? PhaseLen(p) : p.PaddedW, taps = p.KH * p.KW;
         Span<long> off = stackalloc long[taps];
         TapOffsets(p, off);
         Span<Vector<T>> wv = stackalloc Vector<T>[taps];
