@@ -11,7 +11,7 @@ namespace Ignis.Backends.Cpu;
 /// convolution (one input and one output channel per group), a plain GEMM for 1×1 stride-1 unpadded
 /// convolution (the input already is the column matrix), and im2col + packed GEMM otherwise.
 /// </summary>
-internal static class ConvKernels
+internal static partial class ConvKernels
 {
     readonly record struct Dims(int N, int Cin, int H, int W, int Cout, int KH, int KW, int OH, int OW, Conv2dGeometry G)
     {
@@ -58,23 +58,18 @@ internal static class ConvKernels
             ForwardBatched(d, x, xo, w, wo, b, bo, y, yo);
             return;
         }
-        T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
-        try
-        {
-            for (int n = 0; n < d.N; n++)
-                for (int gi = 0; gi < g.Groups; gi++)
-                {
-                    var colView = Columns(d, x, XPlane(d, xo, n, gi), col);
-                    long yBlock = YBlock(d, yo, n, gi);
-                    PackedGemm.Run(d.CoutG, d.OHW, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
-                        colView, T.Zero, y, yBlock, d.OHW);
-                    if (b is not null)
-                        for (int co = 0; co < d.CoutG; co++)
-                            TensorPrimitives.Add(new ReadOnlySpan<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW), b[bo + gi * d.CoutG + co],
-                                new Span<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW));
-                }
-        }
-        finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+        for (int n = 0; n < d.N; n++)
+            for (int gi = 0; gi < g.Groups; gi++)
+            {
+                var colView = d.Pointwise ? new MatrixView<T>(x, XPlane(d, xo, n, gi), d.OHW, 1) : VirtualColumns(d, x, xo, gi, n, 1);
+                long yBlock = YBlock(d, yo, n, gi);
+                PackedGemm.Run(d.CoutG, d.OHW, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
+                    colView, T.Zero, y, yBlock, d.OHW);
+                if (b is not null)
+                    for (int co = 0; co < d.CoutG; co++)
+                        TensorPrimitives.Add(new ReadOnlySpan<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW), b[bo + gi * d.CoutG + co],
+                            new Span<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW));
+            }
     }
 
     /// <summary>
@@ -98,15 +93,13 @@ internal static class ConvKernels
     static void ForwardBatched<T>(in Dims d, T[] x, long xo, T[] w, long wo, T[]? b, long bo, T[] y, long yo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int nb = d.NB;
-        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
         var tmp = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
         try
         {
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
-                for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
                 PackedGemm.Run(d.CoutG, nb, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
-                    new MatrixView<T>(col, 0, nb, 1), T.Zero, tmp, 0, nb);
+                    VirtualColumns(d, x, xo, gi, 0, d.N), T.Zero, tmp, 0, nb);
                 for (int n = 0; n < d.N; n++)
                     for (int co = 0; co < d.CoutG; co++)
                     {
@@ -117,11 +110,7 @@ internal static class ConvKernels
                     }
             }
         }
-        finally
-        {
-            ArrayPool<T>.Shared.Return(col);
-            ArrayPool<T>.Shared.Return(tmp);
-        }
+        finally { ArrayPool<T>.Shared.Return(tmp); }
     }
 
     /// <summary>Gathers one group's output gradient of every image into [CoutG, N·OH·OW].</summary>
@@ -134,41 +123,50 @@ internal static class ConvKernels
                 new ReadOnlySpan<T>(gy, (int)(YBlock(d, gyo, n, gi) + (long)co * d.OHW), d.OHW).CopyTo(new Span<T>(dst, co * nb + n * d.OHW, d.OHW));
     }
 
-    /// <summary>Runs <paramref name="body"/> with a column buffer [ColRows, N·OH·OW] and a gradient buffer [CoutG, N·OH·OW].</summary>
-    static void WithBatchedBuffers<T>(in Dims d, Action<T[], T[]> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> with a column buffer [ColRows, N·OH·OW] (when <paramref name="withColumns"/>) and a
+    /// gradient buffer [CoutG, N·OH·OW].
+    /// </summary>
+    static void WithBatchedBuffers<T>(in Dims d, bool withColumns, Action<T[]?, T[]> body)
     {
-        var col = ArrayPool<T>.Shared.Rent(d.ColRows * d.NB);
+        var col = withColumns ? ArrayPool<T>.Shared.Rent(d.ColRows * d.NB) : null;
         var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * d.NB);
         try { body(col, gyb); }
         finally
         {
-            ArrayPool<T>.Shared.Return(col);
+            if (col is not null) ArrayPool<T>.Shared.Return(col);
             ArrayPool<T>.Shared.Return(gyb);
         }
     }
 
     static void BackwardInputBatched<T>(Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithBatchedBuffers<T>(d, (col, gyb) =>
+        WithBatchedBuffers<T>(d, true, (col, gyb) =>
         {
             int nb = d.NB;
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 GatherBatched(d, gy, gyo, gi, gyb);
                 PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
-                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
-                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
+                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col!, 0, nb);
+                for (int n = 0; n < d.N; n++) Col2Im(d, col!, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
             }
         });
 
     static void BackwardWeightBatched<T>(Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithBatchedBuffers<T>(d, (col, gyb) =>
+        WithBatchedBuffers<T>(d, !WeightGradientTransposed(d), (col, gyb) =>
         {
             int nb = d.NB;
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 GatherBatched(d, gy, gyo, gi, gyb);
-                for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
-                WeightGradient(d, new MatrixView<T>(gyb, 0, nb, 1), new MatrixView<T>(col, 0, nb, 1), nb, T.Zero, gw, gwo + (long)gi * d.CoutG * d.ColRows);
+                MatrixView<T> cols;
+                if (col is null) cols = VirtualColumns(d, x, xo, gi, 0, d.N);
+                else
+                {
+                    for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
+                    cols = new MatrixView<T>(col, 0, nb, 1);
+                }
+                WeightGradient(d, new MatrixView<T>(gyb, 0, nb, 1), cols, nb, T.Zero, gw, gwo + (long)gi * d.CoutG * d.ColRows);
             }
         });
 
@@ -344,10 +342,11 @@ internal static class ConvKernels
     static void WeightGradient<T>(in Dims d, MatrixView<T> gy, MatrixView<T> cols, int k, T beta, T[] gw, long gwOff)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        static MatrixView<T> Transposed(MatrixView<T> v) => new(v.Data, v.Offset, v.ColStride, v.RowStride);
-        if (d.ColRows > d.CoutG) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, Transposed(gy), beta, gw, gwOff, 1, d.ColRows);
-        else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, Transposed(cols), beta, gw, gwOff, d.ColRows, 1);
+        if (WeightGradientTransposed(d)) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
+        else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols.Transposed(), beta, gw, gwOff, d.ColRows, 1);
     }
+
+    static bool WeightGradientTransposed(in Dims d) => d.ColRows > d.CoutG;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeight<T>(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight)
@@ -366,14 +365,16 @@ internal static class ConvKernels
             BackwardWeightBatched(d, gy, gyo, x, xo, gw, gwo);
             return;
         }
-        T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
+        // The transposed product reads the column matrix as its row-major A, which packing can unfold on demand.
+        bool unfoldOnDemand = !d.Pointwise && WeightGradientTransposed(d);
+        T[]? col = d.Pointwise || unfoldOnDemand ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
         try
         {
             for (int n = 0; n < d.N; n++)
                 for (int gi = 0; gi < g.Groups; gi++)
                 {
                     // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
-                    var cols = Columns(d, x, XPlane(d, xo, n, gi), col);
+                    var cols = unfoldOnDemand ? VirtualColumns(d, x, xo, gi, n, 1) : Columns(d, x, XPlane(d, xo, n, gi), col);
                     WeightGradient(d, new MatrixView<T>(gy, YBlock(d, gyo, n, gi), d.OHW, 1), cols, d.OHW, n == 0 ? T.Zero : T.One,
                         gw, gwo + (long)gi * d.CoutG * d.ColRows);
                 }

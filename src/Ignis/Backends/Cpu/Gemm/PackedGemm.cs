@@ -6,10 +6,32 @@ using System.Runtime.Intrinsics;
 
 namespace Ignis.Backends.Cpu.Gemm;
 
-/// <summary>One GEMM operand: a row-major or transposed matrix view into a managed array.</summary>
+/// <summary>
+/// One GEMM operand: a row-major or transposed matrix view into a managed array, or a row-major matrix whose rows
+/// come from an <see cref="IRowSource{T}"/> (<see cref="Virtual"/>; then Data is unused and ColStride is 1).
+/// </summary>
 internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStride, long ColStride)
 {
-    public T this[long r, long c] => Data[Offset + r * RowStride + c * ColStride];
+    /// <summary>The operand's rows on demand, or null for a stored matrix.</summary>
+    public IRowSource<T>? Rows { get; init; }
+
+    /// <summary>A row-major operand produced by <paramref name="rows"/>.</summary>
+    public static MatrixView<T> Virtual(IRowSource<T> rows) => new([], 0, 0, 1) { Rows = rows };
+
+    public T this[long r, long c]
+    {
+        get
+        {
+            if (Rows is null) return Data[Offset + r * RowStride + c * ColStride];
+            Span<T> one = new T[1];
+            Rows.Row((int)r, (int)c, 1, one);
+            return one[0];
+        }
+    }
+
+    /// <summary>The transpose (same memory, swapped strides); a virtual operand has no transposed form.</summary>
+    public MatrixView<T> Transposed() => Rows is null ? new(Data, Offset, ColStride, RowStride)
+        : throw new InvalidOperationException("A virtual GEMM operand is row-major only.");
 }
 
 /// <summary>
@@ -40,10 +62,10 @@ internal static unsafe class PackedGemm
         where T : unmanaged, INumber<T>
     {
         if (m == 0 || n == 0) return;
-        if (n < 32 && m > n)
+        if (n < 32 && m > n && a.Rows is null && b.Rows is null)
         {
             (m, n) = (n, m);
-            (a, b) = (new MatrixView<T>(b.Data, b.Offset, b.ColStride, b.RowStride), new MatrixView<T>(a.Data, a.Offset, a.ColStride, a.RowStride));
+            (a, b) = (b.Transposed(), a.Transposed());
             (ldcRow, ldcCol) = (ldcCol, ldcRow);
         }
         if (ldcCol != 1)
@@ -254,6 +276,24 @@ internal static unsafe class PackedGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, Span<T> dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
+        if (b.Rows is { } rows)
+        {
+            // A virtual row-major B: materialise each row's panel segment once, then deal it out like a stored row.
+            var seg = RowScratch<T>.Get(nc);
+            int j0 = s0 * nr, j1 = Math.Min(nc, s1 * nr);
+            for (int p = 0; p < kc; p++)
+            {
+                rows.Row(pc + p, jc + j0, j1 - j0, seg);
+                for (int s = s0; s < s1; s++)
+                {
+                    int width = Math.Min(nr, nc - s * nr);
+                    var d = dst.Slice(s * nr * kc + p * nr, nr);
+                    new ReadOnlySpan<T>(seg, s * nr - j0, width).CopyTo(d);
+                    if (width < nr) d[width..].Clear();
+                }
+            }
+            return;
+        }
         T[] src = b.Data;
         if (b.ColStride == 1)
         {
@@ -305,6 +345,15 @@ internal static unsafe class PackedGemm
             int rows = Math.Min(mr, mc - ir);
             int baseIdx = ir * kc;
             if (rows < mr) dst.Slice(baseIdx, mr * kc).Clear();
+            if (a.Rows is { } source)
+            {
+                // A virtual row-major A: the sliver's row segments materialised side by side, then packed as a stored
+                // row-major sliver (a view whose offset maps row ic + ir, column pc to the scratch's start).
+                var seg = RowScratch<T>.Get(mr * kc);
+                for (int i = 0; i < rows; i++) source.Row(ic + ir + i, pc, kc, seg.AsSpan(i * kc, kc));
+                PackA(new MatrixView<T>(seg, -(long)(ic + ir) * kc - pc, kc, 1), ic + ir, rows, pc, kc, mr, dst[baseIdx..]);
+                continue;
+            }
             if (a.RowStride == 1)
             {
                 // Transposed A: the mr values of one k are adjacent in memory.

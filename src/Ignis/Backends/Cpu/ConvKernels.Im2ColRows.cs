@@ -1,0 +1,70 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Ignis.Backends.Cpu.Gemm;
+
+namespace Ignis.Backends.Cpu;
+
+internal static partial class ConvKernels
+{
+    /// <summary>
+    /// The im2col column matrix of one group, [CinG·KH·KW, images·OH·OW], as a virtual GEMM operand: the packing
+    /// threads unfold each row segment as they need it, so the matrix (9× the input for a 3×3 kernel: 7 MB per
+    /// resnet18 56×56 image) is never written out and read back. Column n·OH·OW + oh·OW + ow of row (c, kh, kw) is
+    /// x[n, c, oh·SH − PH + kh·DH, ow·SW − PW + kw·DW], zero outside the input.
+    /// </summary>
+    sealed class Im2ColRows<T>(Dims d, T[] x, long[] planes) : IRowSource<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Row(int r, int c0, int count, Span<T> dst)
+        {
+            var g = d.G;
+            int c = r / (d.KH * d.KW), kh = r / d.KW % d.KH, kw = r % d.KW;
+            int shift = kw * g.DilationW - g.PadW;
+            ValidRange(d.OW, d.W, g.StrideW, shift, out int ow0, out int ow1);
+            int img = c0 / d.OHW, pix = c0 - img * d.OHW, oh = pix / d.OW, ow = pix - oh * d.OW;
+            for (int o = 0; o < count;)
+            {
+                int seg = Math.Min(d.OW - ow, count - o);
+                var row = dst.Slice(o, seg);
+                int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
+                if ((uint)ih >= (uint)d.H || ow0 >= ow1) row.Clear();
+                else
+                {
+                    long src = planes[img] + ((long)c * d.H + ih) * d.W + shift;
+                    if (g.StrideW == 1)
+                    {
+                        int a0 = Math.Max(ow, ow0), a1 = Math.Min(ow + seg, ow1);
+                        if (a1 <= a0) row.Clear();
+                        else
+                        {
+                            row[..(a0 - ow)].Clear();
+                            new ReadOnlySpan<T>(x, (int)(src + a0), a1 - a0).CopyTo(row[(a0 - ow)..]);
+                            row[(a1 - ow)..].Clear();
+                        }
+                    }
+                    else
+                        for (int j = 0; j < seg; j++)
+                        {
+                            int q = ow + j;
+                            row[j] = q >= ow0 && q < ow1 ? x[src + (long)q * g.StrideW] : T.Zero;
+                        }
+                }
+                o += seg;
+                ow += seg;
+                if (ow == d.OW)
+                {
+                    ow = 0;
+                    if (++oh == d.OH) { oh = 0; img++; }
+                }
+            }
+        }
+    }
+
+    /// <summary>Group <paramref name="gi"/>'s column matrix over images [n0, n0 + images) as a virtual GEMM operand.</summary>
+    static MatrixView<T> VirtualColumns<T>(in Dims d, T[] x, long xo, int gi, int n0, int images) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var planes = new long[images];
+        for (int i = 0; i < images; i++) planes[i] = XPlane(d, xo, n0 + i, gi);
+        return MatrixView<T>.Virtual(new Im2ColRows<T>(d, x, planes));
+    }
+}
