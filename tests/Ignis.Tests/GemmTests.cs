@@ -1,5 +1,6 @@
 using CsCheck;
 using Ignis.Backends;
+using Ignis.Backends.Cpu.Gemm;
 using Xunit;
 
 namespace Ignis.Tests;
@@ -72,6 +73,48 @@ public class GemmTests
         Check(700, 4200, 40, false, false, 9);    // wider than one NC panel
         Check(64, 1000, 576, false, false, 10);   // a conv's forward: 12-row tiles leave 4 rows, the 6-row kernel runs them
         Check(70, 333, 3000, false, true, 11);    // a weight gradient: long K, transposed B, 10 rows left in the last tile
+    }
+
+    /// <summary>Rows of a stored row-major matrix handed out on demand, as the convolution's im2col source does.</summary>
+    sealed class StoredRows(float[] data, int cols) : IRowSource<float>
+    {
+        public void Row(int r, int c0, int count, Span<float> dst) => data.AsSpan(r * cols + c0, count).CopyTo(dst);
+    }
+
+    [Fact]
+    public void Virtual_operands_in_both_orientations_match_stored_ones()
+    {
+        // Shapes that take every path: the small-M region, shared packed B, the N < 32 transposition swap, edges.
+        Gen.Select(Gen.Int[1, 300], Gen.Int[1, 90], Gen.Int[1, 300], Gen.Int[0, 15]).Sample((m, n, k, mode) =>
+        {
+            var a = Random(m * k, m + n, v => (float)v);
+            var b = Random(k * n, k + 3, v => (float)v);
+            // Stored: A [m×k] and B [k×n], row-major or as transposed storage; virtual: from row sources of either.
+            bool ta = (mode & 1) != 0, tb = (mode & 2) != 0, va = (mode & 4) != 0, vb = (mode & 8) != 0;
+            float[] aStore = ta ? Transpose(a, m, k) : a, bStore = tb ? Transpose(b, k, n) : b;
+            MatrixView<float> av = va ? (ta ? MatrixView<float>.Virtual(new StoredRows(aStore, m)).Transposed() : MatrixView<float>.Virtual(new StoredRows(aStore, k)))
+                : ta ? new(aStore, 0, 1, m) : new(aStore, 0, k, 1);
+            MatrixView<float> bv = vb ? (tb ? MatrixView<float>.Virtual(new StoredRows(bStore, k)).Transposed() : MatrixView<float>.Virtual(new StoredRows(bStore, n)))
+                : tb ? new(bStore, 0, 1, k) : new(bStore, 0, n, 1);
+            var c = new float[m * n];
+            PackedGemm.Run(m, n, k, 1f, av, bv, 0f, c, 0, n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double want = 0;
+                    for (int p = 0; p < k; p++) want += (double)a[i * k + p] * b[p * n + j];
+                    Assert.True(Math.Abs(want - c[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)) * Math.Sqrt(k + 1),
+                        $"m={m} n={n} k={k} mode={mode}: [{i},{j}] {c[i * n + j]} vs {want}");
+                }
+        }, iter: 60);
+    }
+
+    static float[] Transpose(float[] x, int rows, int cols)
+    {
+        var t = new float[x.Length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
     }
 
     [Fact]

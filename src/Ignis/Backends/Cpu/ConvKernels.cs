@@ -7,9 +7,11 @@ using Ignis.Backends.Cpu.Gemm;
 namespace Ignis.Backends.Cpu;
 
 /// <summary>
-/// 2-D convolution, forward and both gradients, choosing per shape: a direct kernel for depthwise
-/// convolution (one input and one output channel per group), a plain GEMM for 1×1 stride-1 unpadded
-/// convolution (the input already is the column matrix), and im2col + packed GEMM otherwise.
+/// 2-D convolution, forward and both gradients, choosing per shape: a direct kernel for depthwise convolution (one
+/// input and one output channel per group), a plain GEMM for 1×1 stride-1 unpadded convolution (the input already is
+/// the column matrix), and otherwise an implicit GEMM whose column matrix the packing unfolds on demand
+/// (<see cref="Im2ColRows{T}"/>). Stride-1 input gradients run as forward convolutions of the flipped kernel; other
+/// strides multiply into a column buffer and fold it back (col2im). Small maps batch all images into one product.
 /// </summary>
 internal static partial class ConvKernels
 {
@@ -72,17 +74,6 @@ internal static partial class ConvKernels
             }
     }
 
-    /// <summary>
-    /// The [ColRows, OH·OW] column matrix of one image and group: for 1×1 stride-1 unpadded convolution the input
-    /// plane itself, otherwise unfolded into <paramref name="col"/>.
-    /// </summary>
-    static MatrixView<T> Columns<T>(in Dims d, T[] x, long xPlane, T[]? col) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (col is null) return new MatrixView<T>(x, xPlane, d.OHW, 1);
-        Im2Col(d, x, xPlane, col);
-        return new MatrixView<T>(col, 0, d.OHW, 1);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static long XPlane(in Dims d, long xo, int n, int gi) => xo + ((long)n * d.Cin + gi * d.CinG) * d.H * d.W;
 
@@ -123,52 +114,46 @@ internal static partial class ConvKernels
                 new ReadOnlySpan<T>(gy, (int)(YBlock(d, gyo, n, gi) + (long)co * d.OHW), d.OHW).CopyTo(new Span<T>(dst, co * nb + n * d.OHW, d.OHW));
     }
 
-    /// <summary>
-    /// Runs <paramref name="body"/> with a column buffer [ColRows, N·OH·OW] (when <paramref name="withColumns"/>) and a
-    /// gradient buffer [CoutG, N·OH·OW].
-    /// </summary>
-    static void WithBatchedBuffers<T>(in Dims d, bool withColumns, Action<T[]?, T[]> body)
+    /// <summary>Runs <paramref name="body"/> with a column buffer [ColRows, N·OH·OW] and a gradient buffer [CoutG, N·OH·OW].</summary>
+    static void WithBatchedBuffers<T>(in Dims d, Action<T[], T[]> body)
     {
-        var col = withColumns ? ArrayPool<T>.Shared.Rent(d.ColRows * d.NB) : null;
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * d.NB);
         var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * d.NB);
         try { body(col, gyb); }
         finally
         {
-            if (col is not null) ArrayPool<T>.Shared.Return(col);
+            ArrayPool<T>.Shared.Return(col);
             ArrayPool<T>.Shared.Return(gyb);
         }
     }
 
     static void BackwardInputBatched<T>(Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithBatchedBuffers<T>(d, true, (col, gyb) =>
+        WithBatchedBuffers<T>(d, (col, gyb) =>
         {
             int nb = d.NB;
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 GatherBatched(d, gy, gyo, gi, gyb);
                 PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
-                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col!, 0, nb);
-                for (int n = 0; n < d.N; n++) Col2Im(d, col!, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
+                    new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
+                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
             }
         });
 
-    static void BackwardWeightBatched<T>(Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T> =>
-        WithBatchedBuffers<T>(d, !WeightGradientTransposed(d), (col, gyb) =>
+    static void BackwardWeightBatched<T>(in Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * d.NB);
+        try
         {
-            int nb = d.NB;
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 GatherBatched(d, gy, gyo, gi, gyb);
-                MatrixView<T> cols;
-                if (col is null) cols = VirtualColumns(d, x, xo, gi, 0, d.N);
-                else
-                {
-                    for (int n = 0; n < d.N; n++) Im2Col(d, x, XPlane(d, xo, n, gi), col, (long)n * d.OHW, nb);
-                    cols = new MatrixView<T>(col, 0, nb, 1);
-                }
-                WeightGradient(d, new MatrixView<T>(gyb, 0, nb, 1), cols, nb, T.Zero, gw, gwo + (long)gi * d.CoutG * d.ColRows);
+                WeightGradient(d, new MatrixView<T>(gyb, 0, d.NB, 1), VirtualColumns(d, x, xo, gi, 0, d.N), d.NB, T.Zero,
+                    gw, gwo + (long)gi * d.CoutG * d.ColRows);
             }
-        });
+        }
+        finally { ArrayPool<T>.Shared.Return(gyb); }
+    }
 
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -178,45 +163,7 @@ internal static partial class ConvKernels
         ow1 = width - shift <= 0 ? 0 : Math.Min(outW, (width - shift - 1) / stride + 1);
     }
 
-    /// <summary>
-    /// Unfolds one group of one image into rows of OH·OW columns starting at column <paramref name="colOff"/> of a
-    /// matrix with row stride <paramref name="ld"/>, zero where the window leaves the input.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Im2Col<T>(in Dims d, T[] x, long xOff, T[] col, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (ld < 0) ld = d.OHW;
-        var dd = d;
-        StridedLoop.ParallelRange(d.ColRows, d.OHW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (r0, r1) =>
-        {
-            var g = dd.G;
-            for (long r = r0; r < r1; r++)
-            {
-                int c = (int)(r / (dd.KH * dd.KW)), kh = (int)(r / dd.KW % dd.KH), kw = (int)(r % dd.KW);
-                var dst = new Span<T>(col, (int)(colOff + r * ld), dd.OHW);
-                int shift = kw * g.DilationW - g.PadW;
-                ValidRange(dd.OW, dd.W, g.StrideW, shift, out int ow0, out int ow1);
-                for (int oh = 0; oh < dd.OH; oh++)
-                {
-                    var row = dst.Slice(oh * dd.OW, dd.OW);
-                    int ih = oh * g.StrideH - g.PadH + kh * g.DilationH;
-                    if ((uint)ih >= (uint)dd.H || ow0 >= ow1) { row.Clear(); continue; }
-                    long src = xOff + ((long)c * dd.H + ih) * dd.W + shift;
-                    if (g.StrideW != 1 || dd.OW < 16)
-                    {
-                        // Short or strided rows: a plain loop beats span bookkeeping.
-                        for (int ow = 0; ow < dd.OW; ow++) row[ow] = ow >= ow0 && ow < ow1 ? x[src + ow * g.StrideW] : T.Zero;
-                        continue;
-                    }
-                    row[..ow0].Clear();
-                    row[ow1..].Clear();
-                    new ReadOnlySpan<T>(x, (int)(src + ow0), ow1 - ow0).CopyTo(row[ow0..ow1]);
-                }
-            }
-        });
-    }
-
-    /// <summary>Adds the columns back into one group of one image's gradient (the adjoint of <see cref="Im2Col"/>).</summary>
+    /// <summary>Adds the columns back into one group of one image's gradient (the adjoint of the unfolding, <see cref="Im2ColRows{T}"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Col2Im<T>(in Dims d, T[] col, T[] gx, long gxOff, long colOff = 0, long ld = -1) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -342,11 +289,9 @@ internal static partial class ConvKernels
     static void WeightGradient<T>(in Dims d, MatrixView<T> gy, MatrixView<T> cols, int k, T beta, T[] gw, long gwOff)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (WeightGradientTransposed(d)) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
+        if (d.ColRows > d.CoutG) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
         else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols.Transposed(), beta, gw, gwOff, d.ColRows, 1);
     }
-
-    static bool WeightGradientTransposed(in Dims d) => d.ColRows > d.CoutG;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeight<T>(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight)
@@ -365,21 +310,14 @@ internal static partial class ConvKernels
             BackwardWeightBatched(d, gy, gyo, x, xo, gw, gwo);
             return;
         }
-        // The transposed product reads the column matrix as its row-major A, which packing can unfold on demand.
-        bool unfoldOnDemand = !d.Pointwise && WeightGradientTransposed(d);
-        T[]? col = d.Pointwise || unfoldOnDemand ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
-        try
-        {
-            for (int n = 0; n < d.N; n++)
-                for (int gi = 0; gi < g.Groups; gi++)
-                {
-                    // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
-                    var cols = unfoldOnDemand ? VirtualColumns(d, x, xo, gi, n, 1) : Columns(d, x, XPlane(d, xo, n, gi), col);
-                    WeightGradient(d, new MatrixView<T>(gy, YBlock(d, gyo, n, gi), d.OHW, 1), cols, d.OHW, n == 0 ? T.Zero : T.One,
-                        gw, gwo + (long)gi * d.CoutG * d.ColRows);
-                }
-        }
-        finally { if (col is not null) ArrayPool<T>.Shared.Return(col); }
+        for (int n = 0; n < d.N; n++)
+            for (int gi = 0; gi < g.Groups; gi++)
+            {
+                // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
+                var cols = d.Pointwise ? new MatrixView<T>(x, XPlane(d, xo, n, gi), d.OHW, 1) : VirtualColumns(d, x, xo, gi, n, 1);
+                WeightGradient(d, new MatrixView<T>(gy, YBlock(d, gyo, n, gi), d.OHW, 1), cols, d.OHW, n == 0 ? T.Zero : T.One,
+                    gw, gwo + (long)gi * d.CoutG * d.ColRows);
+            }
     }
 
 }

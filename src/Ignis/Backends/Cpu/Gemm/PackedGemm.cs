@@ -7,16 +7,20 @@ using System.Runtime.Intrinsics;
 namespace Ignis.Backends.Cpu.Gemm;
 
 /// <summary>
-/// One GEMM operand: a row-major or transposed matrix view into a managed array, or a row-major matrix whose rows
-/// come from an <see cref="IRowSource{T}"/> (<see cref="Virtual"/>; then Data is unused and ColStride is 1).
+/// One GEMM operand: a row-major or transposed matrix view into a managed array, or a matrix whose rows come from
+/// an <see cref="IRowSource{T}"/> (<see cref="Virtual"/>; Data and strides unused), or the transpose of one
+/// (<see cref="SourceTransposed"/>: the source's rows are this operand's columns).
 /// </summary>
 internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStride, long ColStride)
 {
     /// <summary>The operand's rows on demand, or null for a stored matrix.</summary>
     public IRowSource<T>? Rows { get; init; }
 
+    /// <summary>With <see cref="Rows"/>: element (r, c) is the source's element (c, r).</summary>
+    public bool SourceTransposed { get; init; }
+
     /// <summary>A row-major operand produced by <paramref name="rows"/>.</summary>
-    public static MatrixView<T> Virtual(IRowSource<T> rows) => new([], 0, 0, 1) { Rows = rows };
+    public static MatrixView<T> Virtual(IRowSource<T> rows) => new([], 0, 0, 0) { Rows = rows };
 
     public T this[long r, long c]
     {
@@ -24,14 +28,15 @@ internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStr
         {
             if (Rows is null) return Data[Offset + r * RowStride + c * ColStride];
             Span<T> one = new T[1];
-            Rows.Row((int)r, (int)c, 1, one);
+            if (SourceTransposed) Rows.Row((int)c, (int)r, 1, one);
+            else Rows.Row((int)r, (int)c, 1, one);
             return one[0];
         }
     }
 
-    /// <summary>The transpose (same memory, swapped strides); a virtual operand has no transposed form.</summary>
+    /// <summary>The transpose (same memory, swapped strides).</summary>
     public MatrixView<T> Transposed() => Rows is null ? new(Data, Offset, ColStride, RowStride)
-        : throw new InvalidOperationException("A virtual GEMM operand is row-major only.");
+        : this with { SourceTransposed = !SourceTransposed };
 }
 
 /// <summary>
@@ -62,7 +67,7 @@ internal static unsafe class PackedGemm
         where T : unmanaged, INumber<T>
     {
         if (m == 0 || n == 0) return;
-        if (n < 32 && m > n && a.Rows is null && b.Rows is null)
+        if (n < 32 && m > n)
         {
             (m, n) = (n, m);
             (a, b) = (b.Transposed(), a.Transposed());
@@ -276,6 +281,22 @@ internal static unsafe class PackedGemm
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void PackB<T>(MatrixView<T> b, int pc, int kc, int jc, int nc, int nr, Span<T> dst, int s0, int s1) where T : unmanaged, INumber<T>
     {
+        if (b.Rows is { } columns && b.SourceTransposed)
+        {
+            // Bᵀ is the source: column j of B is source row j, materialised once per column and written down the sliver.
+            var seg = RowScratch<T>.Get(kc);
+            for (int s = s0; s < s1; s++)
+            {
+                int j0 = jc + s * nr, width = Math.Min(nr, jc + nc - j0), baseIdx = s * nr * kc;
+                if (width < nr) dst.Slice(baseIdx, nr * kc).Clear();
+                for (int j = 0; j < width; j++)
+                {
+                    columns.Row(j0 + j, pc, kc, seg);
+                    for (int p = 0; p < kc; p++) dst[baseIdx + p * nr + j] = seg[p];
+                }
+            }
+            return;
+        }
         if (b.Rows is { } rows)
         {
             // A virtual row-major B: materialise each row's panel segment once, then deal it out like a stored row.
@@ -340,6 +361,19 @@ internal static unsafe class PackedGemm
     static unsafe void PackA<T>(MatrixView<T> a, int ic, int mc, int pc, int kc, int mr, Span<T> dst) where T : unmanaged, INumber<T>
     {
         T[] src = a.Data;
+        if (a.Rows is { } columns && a.SourceTransposed)
+        {
+            // Aᵀ is the source: its row pc + p holds column pc + p of A, i.e. the values of every sliver at that k.
+            var seg = RowScratch<T>.Get(mc);
+            if (mc % mr != 0) dst.Slice(mc / mr * mr * kc, mr * kc).Clear();
+            for (int p = 0; p < kc; p++)
+            {
+                columns.Row(pc + p, ic, mc, seg);
+                for (int ir = 0; ir < mc; ir += mr)
+                    new ReadOnlySpan<T>(seg, ir, Math.Min(mr, mc - ir)).CopyTo(dst.Slice(ir * kc + p * mr));
+            }
+            return;
+        }
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
