@@ -67,4 +67,20 @@ internal static partial class ConvKernels
         for (int i = 0; i < images; i++) planes[i] = XPlane(d, xo, n0 + i, gi);
         return MatrixView<T>.Virtual(new Im2ColRows<T>(d, x, planes));
     }
+
+    /// <summary>
+    /// Group <paramref name="gi"/>'s column matrix over all images, written out into <paramref name="col"/>
+    /// [ColRows, N·OH·OW] (rows in parallel). For the batched small-map path: its rows are many short output rows
+    /// (8 pixels at 8×8), which the packing threads would otherwise each unfold segment by segment.
+    /// </summary>
+    static MatrixView<T> StoredColumns<T>(in Dims d, T[] x, long xo, int gi, T[] col) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var rows = (Im2ColRows<T>)VirtualColumns(d, x, xo, gi, 0, d.N).Rows!;
+        int nb = d.NB;
+        StridedLoop.ParallelRange(d.ColRows, nb, (r0, r1) =>
+        {
+            for (long r = r0; r < r1; r++) rows.Row((int)r, 0, nb, col.AsSpan((int)(r * nb), nb));
+        });
+        return new MatrixView<T>(col, 0, nb, 1);
+    }
 }

@@ -85,12 +85,13 @@ internal static partial class ConvKernels
     {
         int nb = d.NB;
         var tmp = ArrayPool<T>.Shared.Rent(d.CoutG * nb);
+        var col = ArrayPool<T>.Shared.Rent(d.ColRows * nb);
         try
         {
             for (int gi = 0; gi < d.G.Groups; gi++)
             {
                 PackedGemm.Run(d.CoutG, nb, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
-                    VirtualColumns(d, x, xo, gi, 0, d.N), T.Zero, tmp, 0, nb);
+                    StoredColumns(d, x, xo, gi, col), T.Zero, tmp, 0, nb);
                 for (int n = 0; n < d.N; n++)
                     for (int co = 0; co < d.CoutG; co++)
                     {
@@ -101,7 +102,11 @@ internal static partial class ConvKernels
                     }
             }
         }
-        finally { ArrayPool<T>.Shared.Return(tmp); }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(tmp);
+            ArrayPool<T>.Shared.Return(col);
+        }
     }
 
     /// <summary>Gathers one group's output gradient of every image into [CoutG, N·OH·OW].</summary>
@@ -142,17 +147,16 @@ internal static partial class ConvKernels
 
     static void BackwardWeightBatched<T>(in Dims d, T[] gy, long gyo, T[] x, long xo, T[] gw, long gwo) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var gyb = ArrayPool<T>.Shared.Rent(d.CoutG * d.NB);
-        try
+        var dd = d;
+        WithBatchedBuffers<T>(d, (col, gyb) =>
         {
-            for (int gi = 0; gi < d.G.Groups; gi++)
+            for (int gi = 0; gi < dd.G.Groups; gi++)
             {
-                GatherBatched(d, gy, gyo, gi, gyb);
-                WeightGradient(d, new MatrixView<T>(gyb, 0, d.NB, 1), VirtualColumns(d, x, xo, gi, 0, d.N), d.NB, T.Zero,
-                    gw, gwo + (long)gi * d.CoutG * d.ColRows);
+                GatherBatched(dd, gy, gyo, gi, gyb);
+                WeightGradient(dd, new MatrixView<T>(gyb, 0, dd.NB, 1), StoredColumns(dd, x, xo, gi, col), dd.NB, T.Zero,
+                    gw, gwo + (long)gi * dd.CoutG * dd.ColRows);
             }
-        }
-        finally { ArrayPool<T>.Shared.Return(gyb); }
+        });
     }
 
     /// <summary>Output columns [ow0, ow1) whose input column ow·stride + shift lies inside [0, width).</summary>
@@ -208,7 +212,9 @@ internal static partial class ConvKernels
         var d = Shape(gradInput, weight, gradOutput, g);
         T[] gy = CpuBackend.Data<T>(gradOutput), w = CpuBackend.Data<T>(weight), gx = CpuBackend.Data<T>(gradInput);
         long gyo = gradOutput.offset, wo = weight.offset, gxo = gradInput.offset;
-        if (!d.Depthwise && !d.Pointwise && g.StrideH == 1 && g.StrideW == 1
+        // Large maps only: on the batched small-map path the column matrix is small and folding it back is cheap,
+        // while flipping the kernel is not (9 MB for resnet18's 512-channel layer; 1.5× slower at 128 channels @ 8×8).
+        if (!d.Depthwise && !d.Pointwise && !d.Batched && g.StrideH == 1 && g.StrideW == 1
             && g.PadH <= g.DilationH * (d.KH - 1) && g.PadW <= g.DilationW * (d.KW - 1))
         {
             BackwardInputAsForward(d, gy, gyo, w, wo, gx, gxo);
@@ -280,16 +286,17 @@ internal static partial class ConvKernels
 
     /// <summary>
     /// dW_g [CoutG × ColRows] = dY [CoutG × K] · colᵀ [K × ColRows] + beta·dW_g. When the column matrix is the larger
-    /// operand (3×3 kernels: ColRows = 9·CinG) the transpose dW_gᵀ = col · dYᵀ is computed instead, written through
-    /// dW_g's transposed strides: the column matrix is then packed as a row-major A (rows side by side) and only dY is
-    /// read transposed, where the direct form packs the whole column matrix through strided writes (2× slower for
-    /// resnet18's 64→64 3×3 layer at 56×56).
+    /// operand (3×3 kernels: ColRows = 9·CinG) and K is long, the transpose dW_gᵀ = col · dYᵀ is computed instead,
+    /// written through dW_g's transposed strides: the column matrix is then packed as a row-major A (rows side by side)
+    /// and only dY is read transposed, where the direct form packs the whole column matrix through strided writes (2×
+    /// slower for resnet18's 64→64 3×3 layer at 56×56). With a short K (the batched small-map path) the transposed
+    /// write-back of dW_g costs more than the product saves (resnet18's 512-channel layer at 2×2, K = 16: twice as slow).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightGradient<T>(in Dims d, MatrixView<T> gy, MatrixView<T> cols, int k, T beta, T[] gw, long gwOff)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (d.ColRows > d.CoutG) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
+        if (d.ColRows > d.CoutG && k > 1024) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
         else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols.Transposed(), beta, gw, gwOff, d.ColRows, 1);
     }
 
