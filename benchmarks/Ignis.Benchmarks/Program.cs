@@ -7,9 +7,12 @@ if (args.Length > 0 && args[0] == "profile")
 {
     var prof = new ProfilingBackend(Ignis.Backends.BackendRegistry.Get(Ignis.Device.Cpu));
     if (args.Contains("--ops")) Ignis.Backends.BackendRegistry.Register(prof);
-    foreach (var (name, make) in new (string, Func<IgnisNet>)[] { ("resnet18", () => IgnisNet.Zoo("resnet18")), ("mobilenet_v2", () => IgnisNet.Zoo("mobilenet_v2")) })
+    // profile [size] [--ops] [--models a,b]: forward/backward/optimizer split per step (and per op with --ops).
+    int mi = Array.IndexOf(args, "--models");
+    var models = mi > 0 && mi + 1 < args.Length ? args[mi + 1].Split(',') : ["resnet18", "mobilenet_v2"];
+    foreach (var name in models)
     {
-        var net = make();
+        var net = IgnisNet.Zoo(name);
         int size = args.Length > 1 && int.TryParse(args[1], out int sz) ? sz : 64;
         var x = Ignis.Torch.Randn(4, 3, size, size);
         var y = Ignis.Torch.Tensor(new long[] { 1, 3, 5, 7 });

@@ -75,6 +75,37 @@ public class GemmTests
         Check(70, 333, 3000, false, true, 11);    // a weight gradient: long K, transposed B, 10 rows left in the last tile
     }
 
+    [Fact]
+    public void Few_rows_stream_B_in_place()
+    {
+        // A Linear layer at batch ≤ 8: B read along its contiguous axis, never packed, in all transpose cases.
+        foreach (bool ta in new[] { false, true })
+            foreach (bool tb in new[] { false, true })
+            {
+                Check(4, 700, 200, ta, tb, 21);
+                Check(1, 3000, 40, ta, tb, 22);
+                Check(8, 33, 3000, ta, tb, 23);
+            }
+        // alpha and beta (addmm): C = 0.5·A·B − 2·C, against the packed path's result for the same product.
+        foreach (var (m, tb) in new[] { (3, false), (5, true) })
+        {
+            int n = 1500, k = 90;
+            var a = Random(m * k, 31, v => (float)v);
+            var b = Random(k * n, 32, v => (float)v);
+            var c0 = Random(m * n, 33, v => (float)v);
+            var bv = tb ? new MatrixView<float>(Transpose(b, k, n), 0, 1, k) : new MatrixView<float>(b, 0, n, 1);
+            var got = (float[])c0.Clone();
+            PackedGemm.Run(m, n, k, 0.5f, new MatrixView<float>(a, 0, k, 1), bv, -2f, got, 0, n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double want = -2.0 * c0[i * n + j];
+                    for (int p = 0; p < k; p++) want += 0.5 * a[i * k + p] * b[p * n + j];
+                    Assert.True(Math.Abs(want - got[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)), $"m={m} tb={tb} [{i},{j}] {got[i * n + j]} vs {want}");
+                }
+        }
+    }
+
     /// <summary>Rows of a stored row-major matrix handed out on demand, as the convolution's im2col source does.</summary>
     sealed class StoredRows(float[] data, int cols) : IRowSource<float>
     {

@@ -124,6 +124,27 @@ public class KernelTests
     }
 }
 
+/// <summary>Matrix-product gradients keep a column-major operand's layout (PyTorch's mm_mat1/mm_mat2_backward).</summary>
+public class MmGradientLayoutTests
+{
+    [Fact]
+    public void Linear_weight_gradient_is_row_major_and_correct()
+    {
+        Torch.ManualSeed(5);
+        var w = Torch.Randn([5, 7], DType.Float64, requiresGrad: true);
+        var m = Torch.Randn([7, 3], DType.Float64, requiresGrad: true); // used as mᵀ: a column-major first operand
+        var x = Torch.Randn([3, 7], DType.Float64);
+        var g = Torch.Randn([3, 5], DType.Float64);
+        x.MatMul(w.T).Backward(g);
+        m.T.MatMul(w.T).Backward(g);
+        Assert.True(w.Grad!.IsContiguous);
+        Assert.True(m.Grad!.IsContiguous);
+        // d(x·wᵀ)/dw = gᵀ·x twice (both products use w.T), d(mᵀ·wᵀ)/dm = (g·w)ᵀ
+        Fixture.AssertClose(g.T.MatMul(x).Add(g.T.MatMul(m.Detach().T)), w.Grad!, "grad w", 1e-12, 1e-12);
+        Fixture.AssertClose(g.MatMul(w.Detach()).T, m.Grad!, "grad m", 1e-12, 1e-12);
+    }
+}
+
 /// <summary>The direct depthwise kernels against the im2col+GEMM path, on planes wider than a vector.</summary>
 public class DepthwiseCrossCheckTests
 {
