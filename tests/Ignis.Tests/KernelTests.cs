@@ -145,6 +145,30 @@ public class MmGradientLayoutTests
     }
 }
 
+/// <summary>hardtanh's fused gradient against ATen's rule, (min &lt; x &lt; max) · g, at and next to the bounds.</summary>
+public class HardtanhGradientTests
+{
+    [Theory]
+    [InlineData("float32", -1.0, 1.0)]
+    [InlineData("float64", -1.0, 1.0)]
+    [InlineData("float32", 0.0, 6.0)]   // relu6
+    [InlineData("float64", 0.0, 6.0)]
+    [InlineData("float16", 0.0, 6.0)]
+    [InlineData("float32", 0.1, 0.7)]   // bounds that float32 rounds
+    public void Gradient_is_zero_at_and_beyond_the_bounds(string dtype, double min, double max)
+    {
+        var dt = DTypeInfo.Parse(dtype);
+        double[] values = [min, max, Math.BitIncrement(min), Math.BitDecrement(max), (double)MathF.BitIncrement((float)min),
+            (double)MathF.BitDecrement((float)max), (min + max) / 2, min - 1, max + 1, double.NaN, 0.1f, 0.7f, 0, 6];
+        var x = Torch.Tensor(values).To(dt).RequiresGrad_();
+        var g = Torch.RandnLike(x.Detach()).Add(2.0);
+        Ignis.Nn.Functional.Hardtanh(x, min, max).Backward(g);
+        var xd = x.Detach();
+        var want = g.Mul(xd.Gt(min).LogicalAnd(xd.Lt(max)).To(g.DType));
+        Assert.Equal(want.To(DType.Float64).ToArray<double>(), x.Grad!.To(DType.Float64).ToArray<double>());
+    }
+}
+
 /// <summary>The direct depthwise kernels against the im2col+GEMM path, on planes wider than a vector.</summary>
 public class DepthwiseCrossCheckTests
 {

@@ -13,7 +13,7 @@ public static partial class Functional
         if (maxVal < minVal) throw new ArgumentException("hardtanh: max_val must be greater than or equal to min_val");
         Tensor r;
         using (Torch.NoGrad()) r = input.Clamp(minVal, maxVal);
-        return Engine.Record(r, "HardtanhBackward0", [input], g => [g.Mul(input.Gt(minVal).LogicalAnd(input.Lt(maxVal)).To(g.DType))],
+        return Engine.Record(r, "HardtanhBackward0", [input], g => [Tensor.HardtanhGrad(g, input, minVal, maxVal)],
             saved: [input]);
     }
 

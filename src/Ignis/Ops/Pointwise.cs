@@ -248,6 +248,20 @@ public partial class Tensor
         return UnarySameType(UnaryOp.Clamp, "ClampBackward1", Saves.Self, (g, x, _) => MaskedGrad(g, x, lo, hi, lowerExclusive: false), lo, hi);
     }
 
+    /// <summary>
+    /// hardtanh's gradient, (min &lt; x &lt; max) ? g : 0 (ATen's hardtanh_backward; NaN gets 0), as one fused pass: the
+    /// strict bounds become inclusive ones a step inside in the tensor's own precision (the bounds are compared as
+    /// the tensor's type, as ATen does). Composed from comparisons for the reduced-precision types.
+    /// </summary>
+    internal static Tensor HardtanhGrad(Tensor g, Tensor x, double min, double max)
+    {
+        if (g.DType == DType.Float32 && x.DType == DType.Float32)
+            return MaskedGrad(g, x, MathF.BitIncrement((float)min), MathF.BitDecrement((float)max), lowerExclusive: false);
+        if (g.DType == DType.Float64 && x.DType == DType.Float64)
+            return MaskedGrad(g, x, Math.BitIncrement(min), Math.BitDecrement(max), lowerExclusive: false);
+        return g.Mul(x.Gt(min).LogicalAnd(x.Lt(max)).To(g.DType));
+    }
+
     /// <summary>(lo ≤ x ≤ hi) ? g : 0 in one fused pass (lo &lt; x when <paramref name="lowerExclusive"/>).</summary>
     static Tensor MaskedGrad(Tensor g, Tensor x, double lo, double hi, bool lowerExclusive)
     {
