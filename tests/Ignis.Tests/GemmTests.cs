@@ -76,7 +76,7 @@ public class GemmTests
     }
 
     [Fact]
-    public void Few_rows_stream_B_in_place()
+    public void Few_rows_or_a_short_K_stream_B_in_place()
     {
         // A Linear layer at batch ≤ 8: B read along its contiguous axis, never packed, in all transpose cases.
         foreach (bool ta in new[] { false, true })
@@ -85,11 +85,13 @@ public class GemmTests
                 Check(4, 700, 200, ta, tb, 21);
                 Check(1, 3000, 40, ta, tb, 22);
                 Check(8, 33, 3000, ta, tb, 23);
+                Check(300, 700, 4, ta, tb, 24);   // short K: C written row by row from scaled rows of B
+                Check(100, 1000, 8, ta, tb, 25);
             }
         // alpha and beta (addmm): C = 0.5·A·B − 2·C, against the packed path's result for the same product.
-        foreach (var (m, tb) in new[] { (3, false), (5, true) })
+        foreach (var (m, k, tb) in new[] { (3, 90, false), (5, 90, true), (200, 3, false) })
         {
-            int n = 1500, k = 90;
+            int n = 1500;
             var a = Random(m * k, 31, v => (float)v);
             var b = Random(k * n, 32, v => (float)v);
             var c0 = Random(m * n, 33, v => (float)v);
@@ -101,7 +103,7 @@ public class GemmTests
                 {
                     double want = -2.0 * c0[i * n + j];
                     for (int p = 0; p < k; p++) want += 0.5 * a[i * k + p] * b[p * n + j];
-                    Assert.True(Math.Abs(want - got[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)), $"m={m} tb={tb} [{i},{j}] {got[i * n + j]} vs {want}");
+                    Assert.True(Math.Abs(want - got[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)), $"m={m} k={k} tb={tb} [{i},{j}] {got[i * n + j]} vs {want}");
                 }
         }
     }

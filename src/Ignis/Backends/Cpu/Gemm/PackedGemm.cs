@@ -90,10 +90,18 @@ internal static unsafe class PackedGemm
             return;
         }
         long ldc = ldcRow;
-        if (StreamingGemm.Applies(m, n, k, a, b) && (Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated))
+        if (Vector256.IsHardwareAccelerated || Vector128.IsHardwareAccelerated)
         {
-            StreamingGemm.Run(m, n, k, alpha, a, b, beta, c, cOff, ldc);
-            return;
+            if (StreamingGemm.Applies(m, n, k, a, b))
+            {
+                StreamingGemm.Run(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+                return;
+            }
+            if (StreamingGemm.AppliesShortK(m, n, k, a, b))
+            {
+                StreamingGemm.RunShortK(m, n, k, alpha, a, b, beta, c, cOff, ldc);
+                return;
+            }
         }
         if (typeof(T) == typeof(float))
             RunFloat(m, n, k, Unsafe.As<T, float>(ref alpha), Unsafe.As<MatrixView<T>, MatrixView<float>>(ref a),
