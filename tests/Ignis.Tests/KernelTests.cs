@@ -143,6 +143,30 @@ public class MmGradientLayoutTests
         Fixture.AssertClose(g.T.MatMul(x).Add(g.T.MatMul(m.Detach().T)), w.Grad!, "grad w", 1e-12, 1e-12);
         Fixture.AssertClose(g.MatMul(w.Detach()).T, m.Grad!, "grad m", 1e-12, 1e-12);
     }
+
+    [Fact]
+    public void A_leaf_adopting_a_gradient_through_a_view_shares_it_with_nothing()
+    {
+        Torch.ManualSeed(6);
+        var w = Torch.Randn([5, 4], DType.Float64, requiresGrad: true);
+        var x = Torch.Randn([3, 4], DType.Float64);
+        // retain_grad on the view: W's gradient is then a view of the retained one and must be copied.
+        var a = w.T;
+        a.RetainGrad();
+        x.MatMul(a).Sum().Backward();
+        var aGrad = a.Grad!.Clone();
+        w.Grad!.Add_(1.0);
+        Fixture.AssertClose(aGrad, a.Grad!, "retained grad after W.grad += 1", 0, 0);
+        // Two products through one W.T (a summed gradient), two backward passes: accumulates, nothing aliased.
+        w.Grad = null;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            var t = w.T;
+            x.MatMul(t).Sum().Add(x.Mul(2.0).MatMul(t).Sum()).Backward();
+        }
+        var expected = Torch.Ones([3, 5], DType.Float64).T.MatMul(x).Mul(6.0);
+        Fixture.AssertClose(expected, w.Grad!, "accumulated grad", 1e-12, 1e-12);
+    }
 }
 
 /// <summary>hardtanh's fused gradient against ATen's rule, (min &lt; x &lt; max) · g, at and next to the bounds.</summary>
