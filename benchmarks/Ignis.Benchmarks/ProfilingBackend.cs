@@ -50,7 +50,7 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public Storage AllocateUninitialized(Device device, DType dtype, long length) => Time("AllocateUninitialized", () => inner.AllocateUninitialized(device, dtype, length));
     public Storage FromHost(Device device, Array data, DType dtype) => inner.FromHost(device, data, dtype);
     public Array ToHost(TensorView t) => Time("ToHost", () => inner.ToHost(t));
-    public void Copy(TensorView src, TensorView dst) => Time("Copy", () => inner.Copy(src, dst));
+    public void Copy(TensorView src, TensorView dst) => Time(src.Numel >= 1 << 20 ? $"Copy {S(src)} strides [{string.Join(",", src.Strides.ToArray())}]" : "Copy", () => inner.Copy(src, dst));
     public void Fill(TensorView dst, double value) => Time("Fill", () => inner.Fill(dst, value));
     public void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0) => Time($"Unary {op}", () => inner.Unary(op, x, dst, a, b));
     public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst) => Time($"Binary {op}", () => inner.Binary(op, a, b, dst));
