@@ -212,9 +212,9 @@ internal static partial class ConvKernels
         var d = Shape(gradInput, weight, gradOutput, g);
         T[] gy = CpuBackend.Data<T>(gradOutput), w = CpuBackend.Data<T>(weight), gx = CpuBackend.Data<T>(gradInput);
         long gyo = gradOutput.offset, wo = weight.offset, gxo = gradInput.offset;
-        // Large maps only: on the batched small-map path the column matrix is small and folding it back is cheap,
+        // Large maps only (any batch): on small maps the column matrix is small and folding it back is cheap,
         // while flipping the kernel is not (9 MB for resnet18's 512-channel layer; 1.5× slower at 128 channels @ 8×8).
-        if (!d.Depthwise && !d.Pointwise && !d.Batched && g.StrideH == 1 && g.StrideW == 1
+        if (!d.Depthwise && !d.Pointwise && d.OHW > 1024 && g.StrideH == 1 && g.StrideW == 1
             && g.PadH <= g.DilationH * (d.KH - 1) && g.PadW <= g.DilationW * (d.KW - 1))
         {
             BackwardInputAsForward(d, gy, gyo, w, wo, gx, gxo);
