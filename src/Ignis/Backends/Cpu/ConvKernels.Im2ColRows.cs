@@ -61,11 +61,14 @@ internal static partial class ConvKernels
     }
 
     /// <summary>Group <paramref name="gi"/>'s column matrix over images [n0, n0 + images) as a virtual GEMM operand.</summary>
-    static MatrixView<T> VirtualColumns<T>(in Dims d, T[] x, long xo, int gi, int n0, int images) where T : unmanaged, IFloatingPointIeee754<T>
+    static MatrixView<T> VirtualColumns<T>(in Dims d, T[] x, long xo, int gi, int n0, int images) where T : unmanaged, IFloatingPointIeee754<T> =>
+        MatrixView<T>.Virtual(Unfolding(d, x, xo, gi, n0, images));
+
+    static Im2ColRows<T> Unfolding<T>(in Dims d, T[] x, long xo, int gi, int n0, int images) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var planes = new long[images];
         for (int i = 0; i < images; i++) planes[i] = XPlane(d, xo, n0 + i, gi);
-        return MatrixView<T>.Virtual(new Im2ColRows<T>(d, x, planes));
+        return new Im2ColRows<T>(d, x, planes);
     }
 
     /// <summary>
@@ -75,7 +78,7 @@ internal static partial class ConvKernels
     /// </summary>
     static MatrixView<T> StoredColumns<T>(in Dims d, T[] x, long xo, int gi, T[] col) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var rows = (Im2ColRows<T>)VirtualColumns(d, x, xo, gi, 0, d.N).Rows!;
+        var rows = Unfolding(d, x, xo, gi, 0, d.N);
         int nb = d.NB;
         StridedLoop.ParallelRange(d.ColRows, nb, (r0, r1) =>
         {

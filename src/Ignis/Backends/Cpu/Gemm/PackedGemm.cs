@@ -22,16 +22,21 @@ internal readonly record struct MatrixView<T>(T[] Data, long Offset, long RowStr
     /// <summary>A row-major operand produced by <paramref name="rows"/>.</summary>
     public static MatrixView<T> Virtual(IRowSource<T> rows) => new([], 0, 0, 0) { Rows = rows };
 
-    public T this[long r, long c]
+    /// <summary>Element (r, c) of a stored operand (a virtual one is first <see cref="Materialized"/>).</summary>
+    public T this[long r, long c] => Data[Offset + r * RowStride + c * ColStride];
+
+    /// <summary>
+    /// A stored copy of a virtual rows×cols operand (itself when stored), for the scalar fallback, which reads single
+    /// elements (asking the source for one element at a time would allocate and unfold per element).
+    /// </summary>
+    public MatrixView<T> Materialized(int rows, int cols)
     {
-        get
-        {
-            if (Rows is null) return Data[Offset + r * RowStride + c * ColStride];
-            Span<T> one = new T[1];
-            if (SourceTransposed) Rows.Row((int)c, (int)r, 1, one);
-            else Rows.Row((int)r, (int)c, 1, one);
-            return one[0];
-        }
+        if (Rows is null) return this;
+        // Stored in the source's own layout: its rows are this operand's rows, or its columns when transposed.
+        int srcRows = SourceTransposed ? cols : rows, srcCols = SourceTransposed ? rows : cols;
+        var data = new T[(long)srcRows * srcCols];
+        for (int r = 0; r < srcRows; r++) Rows.Row(r, 0, srcCols, data.AsSpan(r * srcCols, srcCols));
+        return SourceTransposed ? new(data, 0, 1, srcCols) : new(data, 0, srcCols, 1);
     }
 
     /// <summary>The transpose (same memory, swapped strides).</summary>
@@ -135,6 +140,8 @@ internal static unsafe class PackedGemm
     public static void Scalar<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
         where T : unmanaged, INumber<T>
     {
+        a = a.Materialized(m, k);
+        b = b.Materialized(k, n);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
