@@ -4,31 +4,36 @@ using I = Ignis;
 
 namespace Ignis.Benchmarks;
 
-/// <summary>Wraps a backend and accumulates wall time per primitive (and per conv shape), for `profile` runs.</summary>
+/// <summary>
+/// Wraps a backend and accumulates wall time and managed allocation (all threads) per primitive (and per conv shape),
+/// for `profile` runs.
+/// </summary>
 internal sealed class ProfilingBackend(IBackend inner) : IBackend
 {
-    readonly Dictionary<string, (double ms, int calls)> totals = new();
+    readonly Dictionary<string, (double ms, int calls, long bytes)> totals = new();
 
     T Time<T>(string key, Func<T> f)
     {
+        long b0 = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         try { return f(); }
-        finally { Add(key, sw.Elapsed.TotalMilliseconds); }
+        finally { Add(key, sw.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true) - b0); }
     }
 
     void Time(string key, Action f)
     {
+        long b0 = GC.GetTotalAllocatedBytes(precise: true);
         var sw = Stopwatch.StartNew();
         try { f(); }
-        finally { Add(key, sw.Elapsed.TotalMilliseconds); }
+        finally { Add(key, sw.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes(precise: true) - b0); }
     }
 
-    void Add(string key, double ms)
+    void Add(string key, double ms, long bytes)
     {
         lock (totals)
         {
             totals.TryGetValue(key, out var t);
-            totals[key] = (t.ms + ms, t.calls + 1);
+            totals[key] = (t.ms + ms, t.calls + 1, t.bytes + bytes);
         }
     }
 
@@ -37,8 +42,12 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void Print(int steps, int top = 25)
     {
         lock (totals)
-            foreach (var (k, (ms, calls)) in totals.OrderByDescending(kv => kv.Value.ms).Take(top))
-                Console.WriteLine($"  {ms / steps,8:F2} ms/step  {calls / steps,5} calls  {k}");
+        {
+            foreach (var (k, (ms, calls, bytes)) in totals.OrderByDescending(kv => kv.Value.ms).Take(top))
+                Console.WriteLine($"  {ms / steps,8:F2} ms/step  {calls / steps,5} calls  {bytes / steps / 1e6,8:F1} MB/step  {k}");
+            foreach (var (k, (ms, calls, bytes)) in totals.Where(kv => kv.Value.bytes / steps > 1_000_000).OrderByDescending(kv => kv.Value.bytes).Take(10))
+                Console.WriteLine($"  allocating: {bytes / steps / 1e6,8:F1} MB/step  {calls / steps,5} calls  {k}");
+        }
     }
 
     static string S(TensorView t) => "[" + string.Join(",", t.Shape.ToArray()) + "]";
@@ -53,7 +62,7 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void Copy(TensorView src, TensorView dst) => Time(src.Numel >= 1 << 20 ? $"Copy {S(src)} strides [{string.Join(",", src.Strides.ToArray())}]" : "Copy", () => inner.Copy(src, dst));
     public void Fill(TensorView dst, double value) => Time("Fill", () => inner.Fill(dst, value));
     public void Unary(UnaryOp op, TensorView x, TensorView dst, double a = 0, double b = 0) => Time($"Unary {op}", () => inner.Unary(op, x, dst, a, b));
-    public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst) => Time($"Binary {op}", () => inner.Binary(op, a, b, dst));
+    public void Binary(BinaryOp op, TensorView a, TensorView b, TensorView dst) => Time(dst.Numel >= 1 << 20 ? $"Binary {op} {S(a)}{S(b)}" : $"Binary {op}", () => inner.Binary(op, a, b, dst));
     public void Where(TensorView cond, TensorView a, TensorView b, TensorView dst) => Time("Where", () => inner.Where(cond, a, b, dst));
     public void MaskedGrad(TensorView grad, TensorView x, double lo, double hi, bool lowerExclusive, TensorView dst) => Time("MaskedGrad", () => inner.MaskedGrad(grad, x, lo, hi, lowerExclusive, dst));
     public void Reduce(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg = 0) => Time($"Reduce {op}", () => inner.Reduce(op, x, dst, indices, arg));

@@ -57,6 +57,7 @@ if (args.Length > 0 && args[0] == "device")
     Console.WriteLine($"JSON: {Path.GetFullPath(jsonPath)}");
     return 0;
 }
+if (args.Length > 0 && args[0] == "conv-split") return ConvSplit.Run(args[1..]);
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(SideBySide).Assembly).Run(args[1..]);

@@ -223,6 +223,68 @@ public class DepthwiseCrossCheckTests
         Fixture.AssertClose(xr.Grad!, x.Grad!, "grad input", 1e-10, 1e-10);
         Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-10, 1e-10);
     }
+
+    /// <summary>
+    /// float32 through the 3×3 register kernels and the generic one: rows a whole number of vectors (16, 32), rows with a
+    /// remainder (the last vector overlaps its neighbour), rows narrower than a vector (7), strides 1 and 2, 5×5.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 3, 1, 1)]
+    [InlineData(28, 3, 1, 1)]
+    [InlineData(7, 3, 1, 1)]
+    [InlineData(5, 3, 1, 1)]
+    [InlineData(56, 3, 2, 1)]
+    [InlineData(13, 3, 2, 1)]
+    [InlineData(28, 5, 1, 2)]
+    [InlineData(14, 5, 2, 2)]
+    public void Depthwise_float32_matches_per_channel_convolution(int size, int k, int stride, int pad)
+    {
+        Torch.ManualSeed(size * 10 + k + stride);
+        var x = Torch.Randn([2, 5, size, size + 1], requiresGrad: true);
+        var w = Torch.Randn([5, 1, k, k], requiresGrad: true);
+        var b = Torch.Randn([5], requiresGrad: true);
+        var y = Torch.Conv2d(x, w, b, [stride], [pad], null, groups: 5);
+        var upstream = Torch.RandnLike(y);
+        y.Backward(upstream);
+
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var w64 = w.Detach().To(DType.Float64).RequiresGrad_();
+        var parts = Enumerable.Range(0, 5).Select(c =>
+            Torch.Conv2d(x64.Narrow(1, c, 1), w64.Narrow(0, c, 1), null, [stride], [pad])).ToArray();
+        var yr = Torch.Cat(parts, 1).Add(b.Detach().To(DType.Float64).Reshape(1, 5, 1, 1));
+        yr.Backward(upstream.To(DType.Float64));
+
+        Fixture.AssertClose(yr, y.To(DType.Float64), "forward", 1e-4, 1e-4);
+        Fixture.AssertClose(x64.Grad!, x.Grad!.To(DType.Float64), "grad input", 1e-4, 1e-4);
+        Fixture.AssertClose(w64.Grad!, w.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-4);
+    }
+
+    /// <summary>
+    /// An Inf in a row's last input column reaches only the taps that read it: the weight gradient's vector kernels read
+    /// past a row's last output (where kw = 0 meets that column) and must mask the product, not only dy (Inf·0 = NaN).
+    /// </summary>
+    [Theory]
+    [InlineData(28)]
+    [InlineData(32)]
+    [InlineData(7)]
+    public void Depthwise_weight_gradient_keeps_an_edge_Inf_to_the_taps_that_read_it(int width)
+    {
+        var xs = new float[1 * 2 * 6 * width];
+        for (int i = 0; i < xs.Length; i++) xs[i] = 0.25f * (i % 7);
+        for (int c = 0; c < 2; c++)
+            for (int h = 0; h < 6; h++) xs[(c * 6 + h) * width + width - 1] = float.PositiveInfinity;
+        var x = Torch.Tensor(xs).Reshape(1, 2, 6, width);
+        var w = Torch.Ones([2, 1, 3, 3], requiresGrad: true);
+        Torch.Conv2d(x, w, null, [1], [1], null, groups: 2).Sum().Backward();
+        var gw = w.Grad!.ToArray<float>();
+        for (int c = 0; c < 2; c++)
+            for (int kh = 0; kh < 3; kh++)
+            {
+                // kw = 0 reads input column ow − 1 ≤ width − 2: never the Inf column.
+                Assert.True(float.IsFinite(gw[(c * 3 + kh) * 3]), $"dw[{c},0,{kh},0] = {gw[(c * 3 + kh) * 3]}");
+                Assert.Equal(float.PositiveInfinity, gw[(c * 3 + kh) * 3 + 1]);
+            }
+    }
 }
 
 /// <summary>The per-image 1×1 convolution path (maps larger than the batching limit) against an explicit matmul.</summary>
@@ -245,5 +307,24 @@ public class PointwiseCrossCheckTests
         Fixture.AssertClose(y, Torch.Conv2d(x.Detach(), w.Detach()), "forward", 1e-12, 1e-12);
         Fixture.AssertClose(xr.Grad!, x.Grad!, "grad input", 1e-12, 1e-12);
         Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-12, 1e-12);
+    }
+}
+
+/// <summary>SiLU's gradient kernel (σ a block at a time, then a vector pass) against the float64 formula.</summary>
+public class SiluGradientTests
+{
+    [Theory]
+    [InlineData(5)]
+    [InlineData(4099)]
+    public void Silu_gradient_matches_the_float64_formula(int n)
+    {
+        Torch.ManualSeed(n);
+        var x = Torch.Randn([n]).Mul(6).RequiresGrad_();
+        var g = Torch.Randn([n]);
+        Ignis.Nn.Functional.Silu(x).Backward(g);
+        var xd = x.Detach().To(DType.Float64);
+        var s = xd.Sigmoid();
+        var want = g.To(DType.Float64).Mul(s.Mul(xd.Mul(s.Neg().Add(1)).Add(1)));
+        Fixture.AssertClose(want, x.Grad!.To(DType.Float64), "silu grad", 1e-5, 1e-6);
     }
 }

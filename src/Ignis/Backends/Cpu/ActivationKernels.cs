@@ -18,7 +18,7 @@ internal static class ActivationKernels
             case UnaryOp.GeluTanh: UnaryKernels.MapScalar<T, ViaDouble<T>>(new(SpecialMath.GeluTanh), x, dst); return true;
             case UnaryOp.GeluTanhDerivative: UnaryKernels.MapScalar<T, ViaDouble<T>>(new(SpecialMath.GeluTanhDerivative), x, dst); return true;
             case UnaryOp.Silu: UnaryKernels.Map<T, Silu<T>>(default, x, dst); return true;
-            case UnaryOp.SiluDerivative: UnaryKernels.MapScalar<T, SiluDerivative<T>>(default, x, dst); return true;
+            case UnaryOp.SiluDerivative: UnaryKernels.Map<T, SiluDerivative<T>>(default, x, dst); return true;
             case UnaryOp.Hardswish: UnaryKernels.MapScalar<T, Hardswish<T>>(default, x, dst); return true;
             case UnaryOp.HardswishDerivative: UnaryKernels.MapScalar<T, HardswishDerivative<T>>(default, x, dst); return true;
             case UnaryOp.Hardsigmoid: UnaryKernels.MapScalar<T, Hardsigmoid<T>>(default, x, dst); return true;
@@ -38,12 +38,36 @@ internal static class ActivationKernels
         public void Apply(ReadOnlySpan<T> x, Span<T> y) { TensorPrimitives.Sigmoid(x, y); TensorPrimitives.Multiply(x, y, y); }
     }
 
-    struct SiluDerivative<T> : IUnaryScalar<T> where T : IFloatingPointIeee754<T>
+    /// <summary>silu'(x) = σ(x)·(1 + x·(1 − σ(x))); the span form takes σ from TensorPrimitives a block at a time (the
+    /// scalar form, one generic Exp per element, made efficientnet_b0's SiLU gradients a fifth of its training step).</summary>
+    struct SiluDerivative<T> : IUnaryKernel<T> where T : IFloatingPointIeee754<T>
     {
         public T Apply(T x)
         {
             T s = T.One / (T.One + T.Exp(-x));
             return s * (T.One + x * (T.One - s));
+        }
+
+        public void Apply(ReadOnlySpan<T> x, Span<T> y)
+        {
+            const int Block = 2048;   // σ written and read back while still in L1
+            int vw = Vector<T>.Count;
+            var one = Vector<T>.One;
+            for (int b = 0; b < x.Length; b += Block)
+            {
+                int n = Math.Min(Block, x.Length - b);
+                var xb = x.Slice(b, n);
+                var yb = y.Slice(b, n);
+                TensorPrimitives.Sigmoid(xb, yb);
+                int i = 0;
+                if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+                    for (; i + vw <= n; i += vw)
+                    {
+                        var s = new Vector<T>(yb.Slice(i, vw));
+                        (s * (one + new Vector<T>(xb.Slice(i, vw)) * (one - s))).CopyTo(yb.Slice(i, vw));
+                    }
+                for (; i < n; i++) yb[i] = yb[i] * (T.One + xb[i] * (T.One - yb[i]));
+            }
         }
     }
 

@@ -18,12 +18,34 @@ internal static class DepthwiseKernels
         public int PaddedW => Math.Max(W + 2 * PW, (OW - 1) * SW + (KW - 1) * DW + 1) + Vector<float>.Count;
     }
 
-    /// <summary>Copies an H×W plane into the centre of a zeroed padded buffer.</summary>
+    /// <summary>
+    /// Copies an H×W plane into the centre of a padded buffer and zeroes the border around it (only the border: the
+    /// centre is overwritten). Rows are copied a vector at a time in line: a call per row (Span.CopyTo) cost a third of a
+    /// 28×28 plane's whole convolution.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PadInto<T>(in Plane p, ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged
+    static unsafe void PadInto<T>(in Plane p, ReadOnlySpan<T> src, Span<T> dst) where T : unmanaged
     {
-        dst[..(p.PaddedH * p.PaddedW)].Clear();
-        for (int i = 0; i < p.H; i++) src.Slice(i * p.W, p.W).CopyTo(dst.Slice((i + p.PH) * p.PaddedW + p.PW, p.W));
+        int pw = p.PaddedW, h = p.H, w = p.W, top = p.PH, left = p.PW, vw = Vector<T>.Count;
+        int right = pw - left - w;
+        dst[..(top * pw)].Clear();
+        dst[((top + h) * pw)..(p.PaddedH * pw)].Clear();
+        fixed (T* s0 = src, d0 = dst)
+            for (int i = 0; i < h; i++)
+            {
+                T* s = s0 + (long)i * w, d = d0 + (long)(i + top) * pw;
+                for (int j = 0; j < left; j++) d[j] = default;
+                d += left;
+                if (w >= vw)
+                {
+                    for (int j = 0; j < w - vw; j += vw) Unsafe.WriteUnaligned(d + j, Unsafe.ReadUnaligned<Vector<T>>(s + j));
+                    Unsafe.WriteUnaligned(d + w - vw, Unsafe.ReadUnaligned<Vector<T>>(s + w - vw));
+                }
+                else for (int j = 0; j < w; j++) d[j] = s[j];
+                if (right >= vw)   // the last zero vector overlaps backwards but stays right of the row's data
+                    for (int j = w; j < w + right; j += vw) Unsafe.WriteUnaligned(d + Math.Min(j, w + right - vw), Vector<T>.Zero);
+                else for (int j = w; j < w + right; j++) d[j] = default;
+            }
     }
 
     /// <summary>Row length of one stride phase of the padded plane (plus a vector of slack).</summary>
@@ -33,7 +55,6 @@ internal static class DepthwiseKernels
     /// <summary>
     /// Writes an H×W plane straight into the stride-phase layout of its zero-padded version: padded column
     /// c = j + PW goes to phase c mod SW at index c div SW, so that a strided window reads contiguous memory.
-    /// The phase and index are carried along the row instead of divided out per element.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void SplitPhases<T>(in Plane p, ReadOnlySpan<T> src, T* phases) where T : unmanaged
@@ -44,12 +65,13 @@ internal static class DepthwiseKernels
         for (int i = 0; i < p.H; i++)
         {
             long rowOff = (long)(i + p.PH) * len;
-            int r = p.PW % p.SW, q = p.PW / p.SW;
             var row = src.Slice(i * p.W, p.W);
-            for (int j = 0; j < p.W; j++)
+            // Phase r holds the input columns j with (j + PW) mod SW = r, from index (j + PW) div SW on: one strided copy each.
+            for (int r = 0; r < p.SW; r++)
             {
-                phases[r * phaseSize + rowOff + q] = row[j];
-                if (++r == p.SW) { r = 0; q++; }
+                int j0 = ((r - p.PW) % p.SW + p.SW) % p.SW;
+                T* dst = phases + r * phaseSize + rowOff + (j0 + p.PW) / p.SW;
+                for (int j = j0; j < row.Length; j += p.SW) *dst++ = row[j];
             }
         }
     }
@@ -76,34 +98,93 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>
-    /// out = bias + Σ w[kh,kw] · xpad[oh·sh + kh·dh, ow·sw + kw·dw] for one plane, a vector of outputs at a time; the
-    /// last vector runs past the row end into a scratch row, so no scalar tail is needed.
+    /// out = bias + Σ w[kh,kw] · xpad[oh·sh + kh·dh, ow·sw + kw·dw] for one plane, a vector of outputs at a time. A row
+    /// that is not a whole number of vectors ends with one vector overlapping the previous one (the padded layout is
+    /// readable there); a row shorter than a vector goes through a scratch row.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void ForwardPadded<T>(in Plane p, T* src, T* w, T bias, T* y, T* rowTmp) where T : unmanaged, INumber<T>
     {
-        int vw = Vector<T>.Count, taps = p.KH * p.KW;
-        bool exact = p.OW % vw == 0;
-        var vb = new Vector<T>(bias);
+        int taps = p.KH * p.KW;
         Span<long> off = stackalloc long[taps];
         TapOffsets(p, off);
+        if (taps == 9)
+        {
+            ForwardPadded9(p, src, w, bias, y, rowTmp, off);
+            return;
+        }
+        int vw = Vector<T>.Count;
+        bool narrow = p.OW < vw;
+        var vb = new Vector<T>(bias);
         Span<Vector<T>> wv = stackalloc Vector<T>[taps];
         for (int t = 0; t < taps; t++) wv[t] = new Vector<T>(w[t]);
         long rowStep = (long)p.SH * RowStride(p);
         for (int oh = 0; oh < p.OH; oh++)
         {
             T* yrow = y + (long)oh * p.OW;
-            T* dst = exact ? yrow : rowTmp;
+            T* dst = narrow ? rowTmp : yrow;
             T* rowBase = src + oh * rowStep;
             for (int ow = 0; ow < p.OW; ow += vw)
             {
+                int o = narrow ? ow : Math.Min(ow, p.OW - vw);
                 var acc = vb;
-                T* b = rowBase + ow;
+                T* b = rowBase + o;
                 for (int t = 0; t < taps; t++) acc += wv[t] * Unsafe.ReadUnaligned<Vector<T>>(b + off[t]);
-                Unsafe.WriteUnaligned(dst + ow, acc);
+                Unsafe.WriteUnaligned(dst + o, acc);
             }
-            if (!exact) new ReadOnlySpan<T>(rowTmp, p.OW).CopyTo(new Span<T>(yrow, p.OW));
+            if (narrow) new ReadOnlySpan<T>(rowTmp, p.OW).CopyTo(new Span<T>(yrow, p.OW));
         }
+    }
+
+    /// <summary>
+    /// <see cref="ForwardPadded{T}"/> for 3×3 kernels (every depthwise layer of mobilenet_v2 and most of efficientnet).
+    /// Tap (kh, kw) sits at row offset off[3·kh] plus column offset off[kw], so three row pointers and two column
+    /// offsets address all nine; the weights stay in registers because nothing in the loops is a call (a call would
+    /// make the JIT spill every vector register around it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ForwardPadded9<T>(in Plane p, T* src, T* w, T bias, T* y, T* rowTmp, ReadOnlySpan<long> off) where T : unmanaged, INumber<T>
+    {
+        // Everything that may be a call comes before the vectors are made: the JIT spills vector registers across calls.
+        long rowStep = (long)p.SH * RowStride(p);
+        int vw = Vector<T>.Count, outH = p.OH, outW = p.OW;
+        bool narrow = outW < vw;
+        long r1 = off[3], r2 = off[6], c1 = off[1], c2 = off[2];
+        var vb = new Vector<T>(bias);
+        Vector<T> w0 = new(w[0]), w1 = new(w[1]), w2 = new(w[2]), w3 = new(w[3]), w4 = new(w[4]), w5 = new(w[5]),
+            w6 = new(w[6]), w7 = new(w[7]), w8 = new(w[8]);
+        for (int oh = 0; oh < outH; oh++)
+        {
+            T* yrow = y + (long)oh * outW;
+            T* dst = narrow ? rowTmp : yrow;
+            T* b0 = src + oh * rowStep;
+            T* b1 = b0 + r1, b2 = b0 + r2;
+            for (int ow = 0; ow < outW; ow += vw)
+            {
+                int o = narrow ? ow : Math.Min(ow, outW - vw);
+                // Three independent chains, so consecutive multiply-adds do not wait on each other.
+                var s0 = MulAdd(w2, Load(b0 + o + c2), MulAdd(w1, Load(b0 + o + c1), MulAdd(w0, Load(b0 + o), vb)));
+                var s1 = MulAdd(w5, Load(b1 + o + c2), MulAdd(w4, Load(b1 + o + c1), w3 * Load(b1 + o)));
+                var s2 = MulAdd(w8, Load(b2 + o + c2), MulAdd(w7, Load(b2 + o + c1), w6 * Load(b2 + o)));
+                Unsafe.WriteUnaligned(dst + o, s0 + s1 + s2);
+            }
+            if (narrow)
+                for (int j = 0; j < outW; j++) yrow[j] = rowTmp[j];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector<T> Load<T>(T* p) where T : unmanaged => Unsafe.ReadUnaligned<Vector<T>>(p);
+
+    /// <summary>a·b + c, fused where the CPU has a vector FMA (float and double; other types multiply and add).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector<T> MulAdd<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float) && CpuIsa.HasVectorFma)
+            return Vector.As<float, T>(Vector.FusedMultiplyAdd(Vector.As<T, float>(a), Vector.As<T, float>(b), Vector.As<T, float>(c)));
+        if (typeof(T) == typeof(double) && CpuIsa.HasVectorFma)
+            return Vector.As<double, T>(Vector.FusedMultiplyAdd(Vector.As<T, double>(a), Vector.As<T, double>(b), Vector.As<T, double>(c)));
+        return a * b + c;
     }
 
     /// <summary>Scratch for one worker: the padded plane plus one output row rounded up to whole vectors.</summary>
@@ -247,17 +328,14 @@ internal static class DepthwiseKernels
         StridedLoop.ParallelRange(channels, (long)batch * p.OH * p.OW * taps, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             var buf = Scratch<T>(pp);
-            var acc = new Vector<T>[taps];
-            var tail = new T[taps];
+            var sum = new T[taps];
             var off = new long[taps];
             TapOffsets(pp, off);
-            int vw = Vector<T>.Count;
             try
             {
                 for (long c = c0; c < c1; c++)
                 {
-                    Array.Clear(acc);
-                    Array.Clear(tail);
+                    Array.Clear(sum);
                     for (int n = 0; n < batch; n++)
                     {
                         long q = (long)n * channels + c;
@@ -269,33 +347,108 @@ internal static class DepthwiseKernels
                             {
                                 T* src = pb + PhaseOffset(pp);
                                 if (pp.SW > 1) SplitPhases(pp, plane, src);
-                                long rowStep = (long)pp.SH * RowStride(pp);
-                                for (int oh = 0; oh < pp.OH; oh++)
-                                {
-                                    T* dyRow = pgy + (long)oh * pp.OW;
-                                    T* rowBase = src + oh * rowStep;
-                                    int ow = 0;
-                                    // Whole vectors only: lanes past the row end would multiply real inputs (maybe Inf) by zero.
-                                    for (; ow + vw <= pp.OW; ow += vw)
-                                    {
-                                        var g = Unsafe.ReadUnaligned<Vector<T>>(dyRow + ow);
-                                        T* b = rowBase + ow;
-                                        for (int t = 0; t < taps; t++) acc[t] += g * Unsafe.ReadUnaligned<Vector<T>>(b + off[t]);
-                                    }
-                                    for (; ow < pp.OW; ow++)
-                                    {
-                                        T g = dyRow[ow];
-                                        T* b = rowBase + ow;
-                                        for (int t = 0; t < taps; t++) tail[t] += g * b[off[t]];
-                                    }
-                                }
+                                if (taps == 9 && pp.OW >= Vector<T>.Count) WeightPlane9(pp, src, pgy, off, sum);
+                                else WeightPlane(pp, src, pgy, off, sum);
                             }
                         }
                     }
-                    for (int t = 0; t < taps; t++) gw[gwo + c * taps + t] = Vector.Sum(acc[t]) + tail[t];
+                    sum.CopyTo(new Span<T>(gw, (int)(gwo + c * taps), taps));
                 }
             }
             finally { ArrayPool<T>.Shared.Return(buf); }
         });
+    }
+
+    /// <summary>Lanes [first, Count) set: the lanes of a row's last vector, placed to end at the row's end, not already counted.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static Vector<T> LanesFrom<T>(int first) where T : unmanaged, INumber<T>
+    {
+        Span<T> lanes = stackalloc T[Vector<T>.Count];
+        for (int i = 0; i < lanes.Length; i++) lanes[i] = T.CreateTruncating(i);
+        return Vector.GreaterThanOrEqual(new Vector<T>(lanes), new Vector<T>(T.CreateTruncating(first)));
+    }
+
+    /// <summary>
+    /// sum[t] += Σ over one plane's output positions of dy · xpad at tap t. A row that is not a whole number of vectors
+    /// ends with a vector placed to end at the row's end, its already-counted lanes masked out after the product (masking
+    /// dy alone would turn an Inf input into NaN). Rows shorter than a vector go element by element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void WeightPlane<T>(in Plane p, T* src, T* gy, ReadOnlySpan<long> off, Span<T> sum) where T : unmanaged, INumber<T>
+    {
+        int vw = Vector<T>.Count, taps = off.Length, rem = p.OW % vw;
+        long rowStep = (long)p.SH * RowStride(p);
+        if (p.OW < vw)
+        {
+            for (int oh = 0; oh < p.OH; oh++)
+                for (int ow = 0; ow < p.OW; ow++)
+                {
+                    T g = gy[(long)oh * p.OW + ow];
+                    T* b = src + oh * rowStep + ow;
+                    for (int t = 0; t < taps; t++) sum[t] += g * b[off[t]];
+                }
+            return;
+        }
+        Span<Vector<T>> acc = stackalloc Vector<T>[taps];
+        acc.Clear();
+        var mask = LanesFrom<T>(vw - rem);
+        for (int oh = 0; oh < p.OH; oh++)
+        {
+            T* dyRow = gy + (long)oh * p.OW;
+            T* rowBase = src + oh * rowStep;
+            int ow = 0;
+            for (; ow + vw <= p.OW; ow += vw)
+            {
+                var g = Load(dyRow + ow);
+                for (int t = 0; t < taps; t++) acc[t] = MulAdd(g, Load(rowBase + ow + off[t]), acc[t]);
+            }
+            if (rem == 0) continue;
+            int last = p.OW - vw;
+            var gl = Load(dyRow + last);
+            for (int t = 0; t < taps; t++) acc[t] += Vector.ConditionalSelect(mask, gl * Load(rowBase + last + off[t]), Vector<T>.Zero);
+        }
+        for (int t = 0; t < taps; t++) sum[t] += Vector.Sum(acc[t]);
+    }
+
+    /// <summary>
+    /// <see cref="WeightPlane{T}"/> for 3×3 kernels and rows of at least one vector: the nine accumulators in registers,
+    /// the taps addressed by three row pointers and two column offsets (see <see cref="ForwardPadded9{T}"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void WeightPlane9<T>(in Plane p, T* src, T* gy, ReadOnlySpan<long> off, Span<T> sum) where T : unmanaged, INumber<T>
+    {
+        long rowStep = (long)p.SH * RowStride(p);
+        int vw = Vector<T>.Count, outH = p.OH, outW = p.OW, rem = outW % vw, last = outW - vw;
+        var mask = LanesFrom<T>(vw - rem);
+        long r1 = off[3], r2 = off[6], c1 = off[1], c2 = off[2];
+        Vector<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
+        for (int oh = 0; oh < outH; oh++)
+        {
+            T* dyRow = gy + (long)oh * outW;
+            T* b0 = src + oh * rowStep;
+            T* b1 = b0 + r1, b2 = b0 + r2;
+            int ow = 0;
+            for (; ow <= last; ow += vw)
+            {
+                var g = Load(dyRow + ow);
+                a0 = MulAdd(g, Load(b0 + ow), a0); a1 = MulAdd(g, Load(b0 + ow + c1), a1); a2 = MulAdd(g, Load(b0 + ow + c2), a2);
+                a3 = MulAdd(g, Load(b1 + ow), a3); a4 = MulAdd(g, Load(b1 + ow + c1), a4); a5 = MulAdd(g, Load(b1 + ow + c2), a5);
+                a6 = MulAdd(g, Load(b2 + ow), a6); a7 = MulAdd(g, Load(b2 + ow + c1), a7); a8 = MulAdd(g, Load(b2 + ow + c2), a8);
+            }
+            if (rem == 0) continue;
+            var gl = Load(dyRow + last);
+            var z = Vector<T>.Zero;
+            a0 += Vector.ConditionalSelect(mask, gl * Load(b0 + last), z);
+            a1 += Vector.ConditionalSelect(mask, gl * Load(b0 + last + c1), z);
+            a2 += Vector.ConditionalSelect(mask, gl * Load(b0 + last + c2), z);
+            a3 += Vector.ConditionalSelect(mask, gl * Load(b1 + last), z);
+            a4 += Vector.ConditionalSelect(mask, gl * Load(b1 + last + c1), z);
+            a5 += Vector.ConditionalSelect(mask, gl * Load(b1 + last + c2), z);
+            a6 += Vector.ConditionalSelect(mask, gl * Load(b2 + last), z);
+            a7 += Vector.ConditionalSelect(mask, gl * Load(b2 + last + c1), z);
+            a8 += Vector.ConditionalSelect(mask, gl * Load(b2 + last + c2), z);
+        }
+        sum[0] += Vector.Sum(a0); sum[1] += Vector.Sum(a1); sum[2] += Vector.Sum(a2); sum[3] += Vector.Sum(a3); sum[4] += Vector.Sum(a4);
+        sum[5] += Vector.Sum(a5); sum[6] += Vector.Sum(a6); sum[7] += Vector.Sum(a7); sum[8] += Vector.Sum(a8);
     }
 }
