@@ -37,6 +37,16 @@ public class CpuCachesTests
         finally { root.Delete(true); }
     }
 
+    /// <summary>Register values read on a 2-vCPU AMD EPYC family 26 VM whose leaf 0x8000001D answered only zeros.</summary>
+    [Fact]
+    public void Amd_legacy_leaves_decode()
+    {
+        var c = CpuCaches.FromAmdLegacy(0x300C0140, 0x04006140, 0x0FE09140)!;
+        Assert.Equal((48L << 10, 1024L << 10, 1016L * (512 << 10)), (c.L1Data, c.L2, c.L3));
+        Assert.Null(CpuCaches.FromAmdLegacy(0, 0, 0));
+        Assert.Equal((256, 504), (GemmBlocking.For(c, 64).Kc, GemmBlocking.For(c, 64).Mc));
+    }
+
     [Fact]
     public void Missing_or_nonsense_topology_falls_back_to_defaults()
     {

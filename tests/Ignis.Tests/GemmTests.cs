@@ -73,6 +73,30 @@ public class GemmTests
         Check(700, 4200, 40, false, false, 9);    // wider than one NC panel
         Check(64, 1000, 576, false, false, 10);   // a conv's forward: 12-row tiles leave 4 rows, the 6-row kernel runs them
         Check(70, 333, 3000, false, true, 11);    // a weight gradient: long K, transposed B, 10 rows left in the last tile
+        Check(32, 27, 6000, false, true, 12);     // first conv's weight gradient: one column sliver, K split across threads
+        Check(96, 16, 5000, false, true, 13);     // pointwise weight gradient: transposed to 16 × 96, three slivers, K split
+        Check(576, 64, 1500, true, false, 14);    // a 3×3 layer's transposed weight gradient: narrow, rows split, one region
+    }
+
+    /// <summary>The K-split form accumulates into C with beta (task 0) and adds the other tasks' copies after.</summary>
+    [Fact]
+    public void Split_K_accumulates_with_beta()
+    {
+        foreach (var (m, n, k) in new[] { (32, 27, 6000), (16, 96, 5000) })
+        {
+            var a = Random(m * k, 41, v => (float)v);
+            var b = Random(k * n, 42, v => (float)v);
+            var c0 = Random(m * n, 43, v => (float)v);
+            var got = (float[])c0.Clone();
+            PackedGemm.Run(m, n, k, 0.5f, new MatrixView<float>(a, 0, k, 1), new MatrixView<float>(b, 0, n, 1), -2f, got, 0, n);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < n; j++)
+                {
+                    double want = -2.0 * c0[i * n + j];
+                    for (int p = 0; p < k; p++) want += 0.5 * a[i * k + p] * b[p * n + j];
+                    Assert.True(Math.Abs(want - got[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)) * Math.Sqrt(k), $"{m}×{n}×{k} [{i},{j}] {got[i * n + j]} vs {want}");
+                }
+        }
     }
 
     [Fact]

@@ -50,11 +50,15 @@ internal sealed record CpuCaches(long L1Data, long L2, long L3, string Source)
         BitConverter.TryWriteBytes(vendor[4..], edx);
         BitConverter.TryWriteBytes(vendor[8..], ecx);
         int leaf;
+        uint maxExt = (uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax;
+        CpuCaches? Legacy() => maxExt < 0x80000006 ? null : FromAmdLegacy((uint)X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx,
+            (uint)X86Base.CpuId(unchecked((int)0x80000006), 0).Ecx, (uint)X86Base.CpuId(unchecked((int)0x80000006), 0).Edx);
         if (vendor.SequenceEqual("GenuineIntel"u8)) leaf = 4;
         else if (vendor.SequenceEqual("AuthenticAMD"u8) || vendor.SequenceEqual("HygonGenuine"u8))
         {
-            // 0x8000001D exists only with TOPOEXT (CPUID 0x80000001 ECX bit 22).
-            if ((uint)X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < 0x8000001D || (X86Base.CpuId(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) == 0) return null;
+            // 0x8000001D exists only with TOPOEXT (CPUID 0x80000001 ECX bit 22); hypervisors may also answer it with
+            // zeros (seen on a 2-vCPU EPYC family 26 VM). The legacy leaves 0x80000005/6 every AMD CPU has come next.
+            if (maxExt < 0x8000001D || (X86Base.CpuId(unchecked((int)0x80000001), 0).Ecx & (1 << 22)) == 0) return Legacy();
             leaf = unchecked((int)0x8000001D);
         }
         else return null;
@@ -67,7 +71,17 @@ internal sealed record CpuCaches(long L1Data, long L2, long L3, string Source)
             long bytes = (long)((b >> 22) + 1) * (((b >> 12) & 0x3FF) + 1) * ((b & 0xFFF) + 1) * ((long)(uint)c + 1);
             sizes.Add(((a >> 5) & 7, type, bytes));
         }
-        return Build(sizes, "cpuid");
+        return Build(sizes, "cpuid") ?? (leaf == 4 ? null : Legacy());
+    }
+
+    /// <summary>
+    /// AMD's legacy cache leaves: 0x80000005 ECX[31:24] the L1 data cache in KiB, 0x80000006 ECX[31:16] the L2 in KiB and
+    /// EDX[31:18] the L3 in 512 KiB units (the whole package's, not one CCD's).
+    /// </summary>
+    internal static CpuCaches? FromAmdLegacy(uint l1Ecx, uint l2Ecx, uint l3Edx)
+    {
+        long l1 = (long)(l1Ecx >> 24) << 10, l2 = (long)(l2Ecx >> 16) << 10, l3 = (long)(l3Edx >> 18) * (512 << 10);
+        return l1 >= 4 << 10 && l2 >= l1 ? new CpuCaches(l1, l2, l3, "cpuid, legacy AMD leaves") : null;
     }
 
     /// <summary>Linux' view of the caches: index*/level, type ("Data", "Instruction", "Unified") and size ("48K").</summary>

@@ -163,7 +163,10 @@ internal static unsafe class PackedGemm
             return;
         }
         int threads = IntraOpPool.Threads;
-        if (m <= SmallM && (long)m * n * k >= 1 << 18 && threads > 1)
+        // Narrow products (at most four column slivers, e.g. a 3×3 layer's transposed weight gradient [576 × 64]) also run
+        // in one parallel region, each thread packing its share of the rows and all of B (small), not one fork/join per K block.
+        bool narrow = n <= 8 * TOps.Width && (m + threads - 1) / threads <= MC;
+        if ((m <= SmallM || narrow) && (long)m * n * k >= 1 << 18 && threads > 1)
         {
             SmallMBlocked<T, TV, TOps>(m, n, k, alpha, a, b, beta, c, cOff, ldc, threads);
             return;
@@ -237,9 +240,12 @@ internal static unsafe class PackedGemm
     const int SmallM = 256;
 
     /// <summary>
-    /// Few rows, many columns and/or a long K (conv layers on small feature maps): one parallel region for the
-    /// whole product. Each task owns a range of column slivers, packs those slivers of B and all of A itself and
-    /// walks every K block, instead of one fork/join per K block.
+    /// Few rows, many columns and/or a long K (conv layers on small feature maps, weight gradients): one parallel region
+    /// for the whole product. Each task owns a range of rows or of column slivers, packs its share of one operand and all
+    /// of the other itself and walks every K block, instead of one fork/join per K block. When neither split keeps every
+    /// thread equally busy (one or three column slivers for two threads: a weight gradient's [32 × 27] or [16 × 96]
+    /// result over K = 12,544) and K is long, K is split instead: each task sums its K blocks into its own copy of C,
+    /// and the copies are added up afterwards.
     /// </summary>
     static void SmallMBlocked<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc, int threads)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
@@ -251,36 +257,82 @@ internal static unsafe class PackedGemm
         // Every task packs the operand it does not split: split rows when copying all of B is cheaper than
         // (strided) packing all of A in every task, i.e. for square-ish products; split columns for wide ones.
         bool splitRows = rowSlivers >= 4 * threads && n <= 2 * m;
+        bool unevenColumns = slivers < threads || (slivers % threads != 0 && slivers < 4 * threads);
+        if (!splitRows && unevenColumns && kBlocks >= 2 * threads && (long)m * n <= 1 << 16)
+        {
+            SplitK<T, TV, TOps>(m, n, k, alpha, a, b, beta, c, cOff, ldc, threads, kBlocks, kcStep);
+            return;
+        }
         int tasks = splitRows ? threads : Math.Min(slivers, threads);
         IntraOpPool.For(tasks, t =>
         {
             int r0 = splitRows ? t * rowSlivers / tasks * tileRows : 0, r1 = splitRows ? Math.Min(m, (t + 1) * rowSlivers / tasks * tileRows) : m;
             int s0 = splitRows ? 0 : t * slivers / tasks, s1 = splitRows ? slivers : (t + 1) * slivers / tasks;
             int j0 = s0 * nr, nc = Math.Min(n, s1 * nr) - j0, mc = r1 - r0;
-            var (packA, paOff) = PackBuffer<T>.A((mc + tileRows) * kcStep);
-            var (packB, pbOff) = PackBuffer<T>.B((s1 - s0) * nr * kcStep);
-            T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
             for (int pc = 0; pc < k; pc += kcStep)
-            {
-                int kc = Math.Min(kcStep, k - pc);
-                T betaEff = pc == 0 ? beta : T.One;
-                PackA(a, r0, mc, pc, kc, tileRows, packA.AsSpan(paOff));
-                PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, s1 - s0);
-                fixed (T* paBase = packA, pbBase = packB, pcM = c)
-                {
-                    T* pa = paBase + paOff, pb = pbBase + pbOff;
-                    for (int s = 0; s < s1 - s0; s++)
-                    {
-                        int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
-                        for (int ir = 0; ir < mc; ir += tileRows)
-                        {
-                            Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)(r0 + ir) * ldc + j0 + jj, ldc,
-                                alpha, betaEff, Math.Min(tileRows, mc - ir), nrEff, tile);
-                        }
-                    }
-                }
-            }
+                PanelProduct<T, TV, TOps>(a, b, r0, mc, j0, nc, pc, Math.Min(kcStep, k - pc), kcStep, alpha, pc == 0 ? beta : T.One,
+                    c, cOff + (long)r0 * ldc + j0, ldc);
         });
+    }
+
+    /// <summary>The K-split form of <see cref="SmallMBlocked"/>: task 0 accumulates into C, the others into scratch copies.</summary>
+    static void SplitK<T, TV, TOps>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc,
+        int tasks, int kBlocks, int kcStep)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int size = m * n;
+        var partial = ArrayPool<T>.Shared.Rent((tasks - 1) * size);
+        try
+        {
+            IntraOpPool.For(tasks, t =>
+            {
+                // kBlocks ≥ 2·tasks, so every task has at least one block and writes all of its copy.
+                int b0 = t * kBlocks / tasks, b1 = (t + 1) * kBlocks / tasks;
+                T[] dst = t == 0 ? c : partial;
+                long dOff = t == 0 ? cOff : (long)(t - 1) * size, dLd = t == 0 ? ldc : n;
+                for (int blk = b0; blk < b1; blk++)
+                {
+                    int pc = blk * kcStep;
+                    PanelProduct<T, TV, TOps>(a, b, 0, m, 0, n, pc, Math.Min(kcStep, k - pc), kcStep, alpha,
+                        blk > b0 ? T.One : t == 0 ? beta : T.Zero, dst, dOff, dLd);
+                }
+            });
+            for (int t = 1; t < tasks; t++)
+                for (int i = 0; i < m; i++)
+                {
+                    var row = new Span<T>(c, (int)(cOff + i * ldc), n);
+                    TensorPrimitives.Add(row, new ReadOnlySpan<T>(partial, (t - 1) * size + i * n, n), row);
+                }
+        }
+        finally { ArrayPool<T>.Shared.Return(partial); }
+    }
+
+    /// <summary>
+    /// One K block of rows [r0, r0 + mc) × columns [j0, j0 + nc) on the calling thread: packs both operands into this
+    /// thread's buffers and runs every register tile; C points at the block's first element.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PanelProduct<T, TV, TOps>(MatrixView<T> a, MatrixView<T> b, int r0, int mc, int j0, int nc, int pc, int kc, int kcMax,
+        T alpha, T beta, T[] c, long cOff, long ldc)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int nr = 2 * TOps.Width, tileRows = TOps.Rows, slivers = (nc + nr - 1) / nr;
+        var (packA, paOff) = PackBuffer<T>.A((mc + tileRows) * kcMax);
+        var (packB, pbOff) = PackBuffer<T>.B(slivers * nr * kcMax);
+        PackA(a, r0, mc, pc, kc, tileRows, packA.AsSpan(paOff));
+        PackB(b, pc, kc, j0, nc, nr, packB.AsSpan(pbOff), 0, slivers);
+        T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
+        fixed (T* paBase = packA, pbBase = packB, pcM = c)
+        {
+            T* pa = paBase + paOff, pb = pbBase + pbOff;
+            for (int s = 0; s < slivers; s++)
+            {
+                int jj = s * nr, nrEff = Math.Min(nr, nc - jj);
+                for (int ir = 0; ir < mc; ir += tileRows)
+                    Block<T, TV, TOps>(kc, pa + ir * kc, pb + (long)s * nr * kc, pcM + cOff + (long)ir * ldc + jj, ldc,
+                        alpha, beta, Math.Min(tileRows, mc - ir), nrEff, tile);
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
