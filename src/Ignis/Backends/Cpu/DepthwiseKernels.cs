@@ -62,18 +62,34 @@ internal static class DepthwiseKernels
         int len = PhaseLen(p);
         long phaseSize = (long)p.PaddedH * len;
         new Span<T>(phases, checked((int)(p.SW * phaseSize))).Clear();
-        for (int i = 0; i < p.H; i++)
-        {
-            long rowOff = (long)(i + p.PH) * len;
-            var row = src.Slice(i * p.W, p.W);
-            // Phase r holds the input columns j with (j + PW) mod SW = r, from index (j + PW) div SW on: one strided copy each.
-            for (int r = 0; r < p.SW; r++)
+        // Stride 2 on 4-byte elements: deinterleave 2·Count elements at a time, as Count pairs whose low and high halves are
+        // the even and odd columns (a scalar strided copy was half of a stride-2 layer's forward time).
+        int pairs = p.SW == 2 && Unsafe.SizeOf<T>() == 4 && Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian ? p.W / 2 / Vector<uint>.Count * Vector<uint>.Count : 0;
+        int lowPhase = p.PW % 2, lowStart = p.PW / 2, highStart = (p.PW + 1) / 2;
+        fixed (T* s0 = src)
+            for (int i = 0; i < p.H; i++)
             {
-                int j0 = ((r - p.PW) % p.SW + p.SW) % p.SW;
-                T* dst = phases + r * phaseSize + rowOff + (j0 + p.PW) / p.SW;
-                for (int j = j0; j < row.Length; j += p.SW) *dst++ = row[j];
+                long rowOff = (long)(i + p.PH) * len;
+                T* row = s0 + (long)i * p.W;
+                if (pairs > 0)
+                {
+                    uint* lo = (uint*)(phases + lowPhase * phaseSize + rowOff + lowStart), hi = (uint*)(phases + (1 - lowPhase) * phaseSize + rowOff + highStart);
+                    for (int m = 0; m < pairs; m += Vector<uint>.Count)
+                    {
+                        var a = Unsafe.ReadUnaligned<Vector<ulong>>(row + 2 * m);
+                        var b = Unsafe.ReadUnaligned<Vector<ulong>>(row + 2 * m + Vector<uint>.Count);
+                        Unsafe.WriteUnaligned(lo + m, Vector.Narrow(a, b));
+                        Unsafe.WriteUnaligned(hi + m, Vector.Narrow(Vector.ShiftRightLogical(a, 32), Vector.ShiftRightLogical(b, 32)));
+                    }
+                }
+                // Phase r holds the input columns j with (j + PW) mod SW = r, from index (j + PW) div SW on: one strided copy each.
+                for (int r = 0; r < p.SW; r++)
+                {
+                    int j0 = ((r - p.PW) % p.SW + p.SW) % p.SW + 2 * pairs;
+                    T* dst = phases + r * phaseSize + rowOff + (j0 + p.PW) / p.SW;
+                    for (int j = j0; j < p.W; j += p.SW) *dst++ = row[j];
+                }
             }
-        }
     }
 
     /// <summary>Row stride of the layout the inner loops read: phase rows when strided, padded rows otherwise.</summary>
@@ -229,8 +245,8 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>
-    /// dx: for stride 1 a forward pass over dy padded by dilation·(K−1)−pad with the kernel flipped; otherwise
-    /// dy is scattered through the window into a padded buffer and the centre copied out.
+    /// dx: for stride 1 a forward pass over dy padded by dilation·(K−1)−pad with the kernel flipped; otherwise a gather
+    /// per stride phase (<see cref="GatherStrided{T}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardInput<T>(in Plane p, int planes, int channels, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo)
@@ -239,9 +255,10 @@ internal static class DepthwiseKernels
         var pp = p;
         bool stride1 = p.SH == 1 && p.SW == 1 && p.DH * (p.KH - 1) >= p.PH && p.DW * (p.KW - 1) >= p.PW;
         var flipped = new Plane(p.OH, p.OW, p.KH, p.KW, p.H, p.W, 1, 1, p.DH * (p.KH - 1) - p.PH, p.DW * (p.KW - 1) - p.PW, p.DH, p.DW);
+        var gather = new GatherLayout(p);
         StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
-            var buf = stride1 ? Scratch<T>(flipped) : Scratch<T>(pp);
+            var buf = stride1 ? Scratch<T>(flipped) : ArrayPool<T>.Shared.Rent(gather.ScratchLength);
             var wf = new T[pp.KH * pp.KW];
             try
             {
@@ -250,22 +267,19 @@ internal static class DepthwiseKernels
                     int c = (int)(q % channels);
                     var wc = new ReadOnlySpan<T>(w, (int)(wo + (long)c * pp.KH * pp.KW), pp.KH * pp.KW);
                     var dy = new ReadOnlySpan<T>(gy, (int)(gyo + q * pp.OH * pp.OW), pp.OH * pp.OW);
-                    var dx = new Span<T>(gx, (int)(gxo + q * pp.H * pp.W), pp.H * pp.W);
-                    if (stride1)
-                    {
-                        for (int i = 0; i < wf.Length; i++) wf[i] = wc[wf.Length - 1 - i];
-                        PadInto(flipped, dy, buf);
-                        unsafe
-                        {
-                            fixed (T* pb = buf, pwf = wf, pgx = gx)
-                                ForwardPadded(flipped, pb, pwf, T.Zero, pgx + gxo + q * pp.H * pp.W, pb + RowOffset(flipped));
-                        }
-                        continue;
-                    }
                     unsafe
                     {
-                        fixed (T* pb = buf, pwc = &w[wo + (long)c * pp.KH * pp.KW])
-                            ScatterStrided(pp, dy, pwc, pb + PhaseOffset(pp), pb + RowOffset(pp), dx);
+                        if (stride1)
+                        {
+                            for (int i = 0; i < wf.Length; i++) wf[i] = wc[wf.Length - 1 - i];
+                            PadInto(flipped, dy, buf);
+                            fixed (T* pb = buf, pwf = wf, pgx = gx)
+                                ForwardPadded(flipped, pb, pwf, T.Zero, pgx + gxo + q * pp.H * pp.W, pb + RowOffset(flipped));
+                            continue;
+                        }
+                        gather.PadRows(dy, buf);
+                        fixed (T* pb = buf, pwc = &w[wo + (long)c * pp.KH * pp.KW], pgx = gx)
+                            GatherStrided(pp, gather, pb, pwc, pgx + gxo + q * pp.H * pp.W);
                     }
                 }
             }
@@ -274,47 +288,94 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>
-    /// dx of a strided depthwise convolution: dy·w accumulated into the phase layout a vector at a time (the
-    /// gradient row is zero-padded, so lanes past the row end add nothing), then read back at the unpadded positions.
+    /// dy's rows copied into zeroed rows with Margin columns on the left and enough on the right for any tap of any phase
+    /// to read a whole vector (reads outside dy see zeros), followed by one dx row's worth of output scratch.
+    /// </summary>
+    readonly struct GatherLayout
+    {
+        /// <summary>Phase indices 0 ≤ q &lt; Q cover every padded column up to the last input column (PW + W − 1).</summary>
+        public readonly int OH, OW, Margin, RowLength, Q, PhaseRow, ScratchLength;
+
+        public GatherLayout(in Plane p)
+        {
+            OH = p.OH;
+            OW = p.OW;
+            Margin = (p.KW - 1) * p.DW / p.SW + 1;
+            Q = (p.W - 1 + p.PW) / p.SW + 1;
+            // Phase indices reach Q − 1; a vector from there reads Vector.Count − 1 more.
+            RowLength = Margin + Math.Max(OW, Q) + 2 * Vector<float>.Count;
+            PhaseRow = Q + 2 * Vector<float>.Count;
+            // dy's padded rows, then one row of outputs per phase, then the phases interleaved.
+            ScratchLength = OH * RowLength + 2 * p.SW * PhaseRow;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void PadRows<T>(ReadOnlySpan<T> dy, Span<T> dst) where T : unmanaged
+        {
+            dst[..(OH * RowLength)].Clear();
+            for (int r = 0; r < OH; r++) dy.Slice(r * OW, OW).CopyTo(dst.Slice(r * RowLength + Margin, OW));
+        }
+    }
+
+    /// <summary>
+    /// dx of a strided (or over-padded) depthwise convolution as a gather: padded input column pj = q·SW + r receives the
+    /// taps kw with kw·DW ≡ r (mod SW) from dy column q − (kw·DW − r)/SW, so for one row and one phase r the outputs at
+    /// q = 0, 1, … read consecutive dy columns: a vector of them at a time into one row per phase, then the phases are
+    /// interleaved into dx (stride 2 on 4-byte elements: a vector at a time, as the halves of 8-byte pairs). Replaces a
+    /// scatter whose read-modify-writes overlapped each other (stride 2: columns o and o + 1 of one phase).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ScatterStrided<T>(in Plane p, ReadOnlySpan<T> dy, T* w, T* phases, T* rowTmp, Span<T> dx) where T : unmanaged, INumber<T>
+    static unsafe void GatherStrided<T>(in Plane p, in GatherLayout g, T* dyPad, T* w, T* dx) where T : unmanaged, INumber<T>
     {
-        // Stride 1 across (reached when the padding exceeds the kernel's reach, or with a row stride only) has one
-        // phase: the padded plane itself, whose row length the tap offsets and the scratch buffer are laid out for.
-        int vw = Vector<T>.Count, len = p.SW > 1 ? PhaseLen(p) : p.PaddedW, taps = p.KH * p.KW;
-        Span<long> off = stackalloc long[taps];
-        TapOffsets(p, off);
-        Span<Vector<T>> wv = stackalloc Vector<T>[taps];
-        for (int t = 0; t < taps; t++) wv[t] = new Vector<T>(w[t]);
-        new Span<T>(phases, p.SW * p.PaddedH * len).Clear();
-        new Span<T>(rowTmp, p.OW + 2 * vw).Clear();
-        long rowStep = (long)p.SH * len;
-        for (int oh = 0; oh < p.OH; oh++)
-        {
-            dy.Slice(oh * p.OW, p.OW).CopyTo(new Span<T>(rowTmp, p.OW));
-            T* rowBase = phases + oh * rowStep;
-            for (int ow = 0; ow < p.OW; ow += vw)
-            {
-                var g = Unsafe.ReadUnaligned<Vector<T>>(rowTmp + ow);
-                T* b = rowBase + ow;
-                for (int t = 0; t < taps; t++)
-                {
-                    T* d = b + off[t];
-                    Unsafe.WriteUnaligned(d, Unsafe.ReadUnaligned<Vector<T>>(d) + wv[t] * g);
-                }
-            }
-        }
-        long phaseSize = (long)p.PaddedH * len;
+        int vw = Vector<T>.Count, sh = p.SH, sw = p.SW, dh = p.DH, dw = p.DW, kh = p.KH, kwN = p.KW, width = p.W, rowLen = g.RowLength;
+        int q = g.Q, phaseRow = g.PhaseRow, pw = p.PW;
+        T* phaseOut = dyPad + (long)g.OH * rowLen, mixed = phaseOut + (long)sw * phaseRow;
+        bool pairs = sw == 2 && Unsafe.SizeOf<T>() == 4 && Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian;
+        Span<nint> src = stackalloc nint[kh * kwN];
+        Span<Vector<T>> wv = stackalloc Vector<T>[kh * kwN];
         for (int i = 0; i < p.H; i++)
         {
-            long rowOff = (long)(i + p.PH) * len;
-            int r = p.PW % p.SW, q = p.PW / p.SW;
-            for (int j = 0; j < p.W; j++)
+            int pi = i + p.PH;
+            T* dxRow = dx + (long)i * width;
+            for (int r = 0; r < sw; r++)
             {
-                dx[i * p.W + j] = phases[r * phaseSize + rowOff + q];
-                if (++r == p.SW) { r = 0; q++; }
+                // This row's and phase's taps: kernel rows whose dy row exists, kernel columns of the phase.
+                int n = 0;
+                for (int a = 0; a < kh; a++)
+                {
+                    int d = pi - a * dh;
+                    if (d < 0 || d % sh != 0 || d / sh >= g.OH) continue;
+                    for (int b = 0; b < kwN; b++)
+                        if (b * dw % sw == r)
+                        {
+                            src[n] = (nint)(dyPad + (long)(d / sh) * rowLen + g.Margin - (b * dw - r) / sw);
+                            wv[n++] = new Vector<T>(w[a * kwN + b]);
+                        }
+                }
+                T* outRow = phaseOut + (long)r * phaseRow;
+                for (int t = 0; t < q; t += vw)
+                {
+                    var acc = Vector<T>.Zero;
+                    for (int tp = 0; tp < n; tp++) acc = MulAdd(wv[tp], Load((T*)src[tp] + t), acc);
+                    Unsafe.WriteUnaligned(outRow + t, acc);
+                }
             }
+            if (pairs)
+            {
+                // mixed[2q + r] = phase r's output q: widen both phases to 8-byte lanes and put phase 1 in the high halves.
+                uint* e = (uint*)phaseOut, o = (uint*)(phaseOut + phaseRow);
+                ulong* m = (ulong*)mixed;
+                for (int t = 0; t < q; t += Vector<uint>.Count)
+                {
+                    Vector.Widen(Unsafe.ReadUnaligned<Vector<uint>>(e + t), out var e0, out var e1);
+                    Vector.Widen(Unsafe.ReadUnaligned<Vector<uint>>(o + t), out var o0, out var o1);
+                    Unsafe.WriteUnaligned(m + t, e0 | Vector.ShiftLeft(o0, 32));
+                    Unsafe.WriteUnaligned(m + t + Vector<ulong>.Count, e1 | Vector.ShiftLeft(o1, 32));
+                }
+                new ReadOnlySpan<T>(mixed + pw, width).CopyTo(new Span<T>(dxRow, width));
+                continue;
+            }
+            for (int j = 0; j < width; j++) dxRow[j] = phaseOut[(long)((j + pw) % sw) * phaseRow + (j + pw) / sw];
         }
     }
 
