@@ -36,6 +36,31 @@ public class ConvCrossCheckTests
     public void Named_shapes(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation) =>
         Check(n, cin, cout, groups, kh, kw, h, w, stride, padH, padW, dilation);
 
+    /// <summary>
+    /// float32 against float64 on large maps with stride 2 and 4: the column matrix's strided rows are unfolded a vector at
+    /// a time for 4-byte elements (stride 2), element by element otherwise (float64, stride 4).
+    /// </summary>
+    [Theory]
+    [InlineData(3, 8, 3, 90, 91, 2, 1)]
+    [InlineData(3, 8, 7, 96, 97, 2, 3)]
+    [InlineData(3, 8, 11, 95, 95, 4, 2)]
+    public void Strided_large_maps_in_float32_match_float64(int cin, int cout, int k, int h, int w, int stride, int pad)
+    {
+        Torch.ManualSeed(k * 100 + h);
+        var x = Torch.Randn([2, cin, h, w], requiresGrad: true);
+        var wt = Torch.Randn([cout, cin, k, k], requiresGrad: true);
+        var y = Torch.Conv2d(x, wt, null, [stride], [pad]);
+        var gy = Torch.RandnLike(y);
+        y.Backward(gy);
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var w64 = wt.Detach().To(DType.Float64).RequiresGrad_();
+        var y64 = Torch.Conv2d(x64, w64, null, [stride], [pad]);
+        y64.Backward(gy.To(DType.Float64));
+        Fixture.AssertClose(y64, y.To(DType.Float64), "forward", 1e-4, 1e-4);
+        Fixture.AssertClose(x64.Grad!, x.Grad!.To(DType.Float64), "grad input", 1e-4, 1e-4);
+        Fixture.AssertClose(w64.Grad!, wt.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-3);
+    }
+
     static void Check(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation)
     {
         Torch.ManualSeed(n + 7 * cin + 31 * cout + 131 * kh + 523 * h);

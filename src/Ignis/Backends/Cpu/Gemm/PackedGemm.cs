@@ -373,11 +373,13 @@ internal static unsafe class PackedGemm
         {
             // A virtual row-major B: materialise each row's panel segment once, then deal it out like a stored row.
             var seg = RowScratch<T>.Get(nc);
-            int j0 = s0 * nr, j1 = Math.Min(nc, s1 * nr);
+            int j0 = s0 * nr, j1 = Math.Min(nc, s1 * nr), fullEnd = Math.Min(s1, nc / nr);
             for (int p = 0; p < kc; p++)
             {
                 rows.Row(pc + p, jc + j0, j1 - j0, seg);
-                for (int s = s0; s < s1; s++)
+                fixed (T* from = seg, to = dst)
+                    DealRow(from - j0, to + p * nr, s0, fullEnd, nr, kc);
+                for (int s = fullEnd; s < s1; s++)
                 {
                     int width = Math.Min(nr, nc - s * nr);
                     var d = dst.Slice(s * nr * kc + p * nr, nr);
@@ -394,11 +396,14 @@ internal static unsafe class PackedGemm
             // sliver by sliver instead reads kc rows a whole row stride apart per 32 columns — a new page per row
             // for wide B (a conv's column matrix), which the hardware prefetcher does not follow.
             int fullEnd = Math.Min(s1, nc / nr);
-            for (int p = 0; p < kc; p++)
+            if (fullEnd > s0)
             {
-                long row = b.Offset + (pc + p) * b.RowStride + jc;
-                for (int s = s0; s < fullEnd; s++)
-                    new ReadOnlySpan<T>(src, checked((int)(row + s * nr)), nr).CopyTo(dst.Slice(s * nr * kc + p * nr, nr));
+                // Bounds of the whole panel checked once; the rows are then dealt out without a call per sliver.
+                _ = src[b.Offset + (pc + kc - 1) * b.RowStride + jc + fullEnd * nr - 1];
+                _ = dst[(fullEnd - 1) * nr * kc + kc * nr - 1];
+                fixed (T* from = src, to = dst)
+                    for (int p = 0; p < kc; p++)
+                        DealRow(from + b.Offset + (pc + p) * b.RowStride + jc, to + p * nr, s0, fullEnd, nr, kc);
             }
             s0 = Math.Max(s0, fullEnd);
         }
@@ -425,6 +430,22 @@ internal static unsafe class PackedGemm
                 if (b.RowStride == 1) for (int p = 0; p < kc; p++) dst[d + p * nr] = src[col + p];
                 else for (int p = 0; p < kc; p++) dst[d + p * nr] = src[col + p * b.RowStride];
             }
+        }
+    }
+
+    /// <summary>
+    /// Copies the full slivers [s0, s1) of one B row (nr elements each, from <paramref name="row"/> + s·nr) to their place in
+    /// the packed panel (<paramref name="dst"/> + s·nr·kc), a vector at a time in line: a Span.CopyTo per 32-element
+    /// piece cost a call for every 32 elements of a conv's column matrix.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void DealRow<T>(T* row, T* dst, int s0, int s1, int nr, int kc) where T : unmanaged
+    {
+        int vw = Vector<T>.Count;
+        for (int s = s0; s < s1; s++)
+        {
+            T* from = row + (long)s * nr, to = dst + (long)s * nr * kc;
+            for (int j = 0; j < nr; j += vw) Unsafe.WriteUnaligned(to + j, Unsafe.ReadUnaligned<Vector<T>>(from + j));
         }
     }
 
