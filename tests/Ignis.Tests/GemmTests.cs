@@ -78,6 +78,39 @@ public class GemmTests
         Check(576, 64, 1500, true, false, 14);    // a 3×3 layer's transposed weight gradient: narrow, rows split, one region
     }
 
+    /// <summary>
+    /// The dot-product kernel for A·Bᵀ with both operands' rows along K (convolution weight gradients), called directly so
+    /// that it runs (emulated where 512-bit vectors are not hardware) on every machine: sizes off the 4×4 block and the
+    /// vector width, K split across threads and into chunks, beta, stored and virtual rows, float and double.
+    /// </summary>
+    [Theory]
+    [InlineData(64, 147, 12544, 0.0)]
+    [InlineData(5, 7, 3001, 0.5)]
+    [InlineData(13, 2, 77, -1.0)]
+    [InlineData(1, 1, 1, 0.0)]
+    public void Dot_kernel_matches_reference(int m, int n, int k, double beta)
+    {
+        var a = Random(m * k, 51, v => (float)v);
+        var b = Random(n * k, 52, v => (float)v);
+        var c0 = Random(m * n, 53, v => (float)v);
+        var got = (float[])c0.Clone();
+        // B's rows through a row source (as a convolution's column matrix is), A stored with a row stride wider than K.
+        var padded = new float[m * (k + 3)];
+        for (int i = 0; i < m; i++) Array.Copy(a, i * k, padded, i * (k + 3) + 2, k);
+        DotGemm.Run(m, n, k, 2f, new MatrixView<float>(padded, 2, k + 3, 1), MatrixView<float>.Virtual(new StoredRows(b, k)), (float)beta, got, 0, n);
+        var gotD = Array.ConvertAll(c0, v => (double)v);
+        DotGemm.Run(m, n, k, 2.0, new MatrixView<double>(Array.ConvertAll(a, v => (double)v), 0, k, 1),
+            new MatrixView<double>(Array.ConvertAll(b, v => (double)v), 0, k, 1), beta, gotD, 0, n);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double want = beta * c0[i * n + j];
+                for (int p = 0; p < k; p++) want += 2.0 * a[i * k + p] * b[j * k + p];
+                Assert.True(Math.Abs(want - got[i * n + j]) <= 1e-4 * (1 + Math.Abs(want)) * Math.Sqrt(k), $"float {m}×{n}×{k} [{i},{j}] {got[i * n + j]} vs {want}");
+                Assert.True(Math.Abs(want - gotD[i * n + j]) <= 1e-9 * (1 + Math.Abs(want)) * Math.Sqrt(k), $"double {m}×{n}×{k} [{i},{j}] {gotD[i * n + j]} vs {want}");
+            }
+    }
+
     /// <summary>The K-split form accumulates into C with beta (task 0) and adds the other tasks' copies after.</summary>
     [Fact]
     public void Split_K_accumulates_with_beta()

@@ -285,7 +285,10 @@ internal static partial class ConvKernels
     // ---------- gradient with respect to the weight ----------
 
     /// <summary>
-    /// dW_g [CoutG × ColRows] = dY [CoutG × K] · colᵀ [K × ColRows] + beta·dW_g. When the column matrix is the larger
+    /// dW_g [CoutG × ColRows] = dY [CoutG × K] · colᵀ [K × ColRows] + beta·dW_g. With a long K on AVX-512 the product runs
+    /// as dot products (<see cref="DotGemm"/>): dY and the column matrix are both contiguous along K, so neither has to
+    /// be transposed while packing (resnet18's conv1 weight gradient 11.3 → 7.4 ms, a 16→96 1×1 at 112×112 3.4 → 1.9 ms).
+    /// Otherwise, when the column matrix is the larger
     /// operand (3×3 kernels: ColRows = 9·CinG) and K is long, the transpose dW_gᵀ = col · dYᵀ is computed instead,
     /// written through dW_g's transposed strides: the column matrix is then packed as a row-major A (rows side by side)
     /// and only dY is read transposed, where the direct form packs the whole column matrix through strided writes (2×
@@ -296,7 +299,9 @@ internal static partial class ConvKernels
     static void WeightGradient<T>(in Dims d, MatrixView<T> gy, MatrixView<T> cols, int k, T beta, T[] gw, long gwOff)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (d.ColRows > d.CoutG && k > 1024) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
+        // Both dY and the column matrix are contiguous along K: with a long K, dot products need neither transposed.
+        if (k >= 1024 && DotGemm.Applies(gy, cols)) DotGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols, beta, gw, gwOff, d.ColRows);
+        else if (d.ColRows > d.CoutG && k > 1024) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
         else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols.Transposed(), beta, gw, gwOff, d.ColRows, 1);
     }
 
