@@ -30,6 +30,7 @@ public class ConvCrossCheckTests
     [Theory]
     [InlineData(2, 8, 16, 1, 3, 3, 40, 41, 1, 1, 1, 1)]   // maps beyond the batching limit: per-image GEMM
     [InlineData(3, 6, 4, 2, 3, 3, 9, 7, 1, 1, 1, 1)]      // small maps: one batched GEMM, groups
+    [InlineData(2, 4, 6, 1, 3, 3, 30, 31, 1, 1, 1, 1)]    // batched with N·OH·OW ≥ 1024: the weight gradient's dot products over virtual columns
     [InlineData(1, 4, 4, 1, 3, 3, 10, 10, 1, 3, 3, 1)]    // padding beyond dilation·(k−1): the col2im fallback
     [InlineData(2, 4, 6, 1, 3, 5, 12, 13, 1, 2, 4, 2)]    // dilation with a rectangular kernel
     [InlineData(2, 2, 2, 2, 2, 3, 12, 15, 1, 2, 1, 1)]    // depthwise, padding beyond the kernel

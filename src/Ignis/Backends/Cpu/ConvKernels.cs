@@ -153,8 +153,12 @@ internal static partial class ConvKernels
             for (int gi = 0; gi < dd.G.Groups; gi++)
             {
                 GatherBatched(dd, gy, gyo, gi, gyb);
-                WeightGradient(dd, new MatrixView<T>(gyb, 0, dd.NB, 1), StoredColumns(dd, x, xo, gi, col), dd.NB, T.Zero,
-                    gw, gwo + (long)gi * dd.CoutG * dd.ColRows);
+                var gyv = new MatrixView<T>(gyb, 0, dd.NB, 1);
+                // The dot-product form unfolds its own K chunks: the column matrix (14 MB for 128 channels at 28×28, batch
+                // 4) is then never written out.
+                var virt = VirtualColumns(dd, x, xo, gi, 0, dd.N);
+                var cols = UsesDotProducts(dd.NB, gyv, virt) ? virt : StoredColumns(dd, x, xo, gi, col);
+                WeightGradient(dd, gyv, cols, dd.NB, T.Zero, gw, gwo + (long)gi * dd.CoutG * dd.ColRows);
             }
         });
     }
@@ -300,10 +304,13 @@ internal static partial class ConvKernels
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         // Both dY and the column matrix are contiguous along K: with a long K, dot products need neither transposed.
-        if (k >= 1024 && DotGemm.Applies(gy, cols)) DotGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols, beta, gw, gwOff, d.ColRows);
+        if (UsesDotProducts(k, gy, cols)) DotGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols, beta, gw, gwOff, d.ColRows);
         else if (d.ColRows > d.CoutG && k > 1024) PackedGemm.Run(d.ColRows, d.CoutG, k, T.One, cols, gy.Transposed(), beta, gw, gwOff, 1, d.ColRows);
         else PackedGemm.Run(d.CoutG, d.ColRows, k, T.One, gy, cols.Transposed(), beta, gw, gwOff, d.ColRows, 1);
     }
+
+    /// <summary>Whether <see cref="WeightGradient{T}"/> takes the dot-product form (short K: the packed GEMM is faster).</summary>
+    static bool UsesDotProducts<T>(int k, MatrixView<T> gy, MatrixView<T> cols) where T : unmanaged => k >= 1024 && DotGemm.Applies(gy, cols);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void BackwardWeight<T>(TensorView gradOutput, TensorView input, Conv2dGeometry g, TensorView gradWeight)

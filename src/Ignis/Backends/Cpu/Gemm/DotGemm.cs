@@ -10,8 +10,8 @@ namespace Ignis.Backends.Cpu.Gemm;
 /// such as a convolution's column matrix): a convolution's weight gradient dW = dY·colᵀ, whose K is the output pixels.
 /// The packed GEMM has to transpose one of the two operands element by element while packing (its slivers are
 /// k-major); here both are copied row by row into K chunks and each C element is a dot product: a 4×4 block of rows
-/// keeps 16 vector accumulators over the chunk, summed across lanes at the chunk's end. K is split across threads,
-/// each summing into its own copy of C (m·n is small next to m·n·k).
+/// keeps 16 vector accumulators over the chunk, summed across lanes at the chunk's end. A long K is split across
+/// threads, each summing into its own copy of C (m·n is small next to m·n·k); a shorter one splits the blocks.
 /// </summary>
 internal static unsafe class DotGemm
 {
@@ -46,41 +46,58 @@ internal static unsafe class DotGemm
         var caches = CpuCaches.Current;
         long byL2 = caches.L2 / 2 / ((long)Math.Min(m4, n4) * sizeof(T)), byL1 = caches.L1Data / 2 / (4L * sizeof(T));
         int kc = (int)Math.Clamp(Math.Min(byL2, byL1) / w * w, 4 * w, 4096);
-        int tasks = (int)Math.Clamp(k / 1024, 1, IntraOpPool.Threads);
+        // K split across threads when it is long enough for every thread to get 1024; otherwise the larger operand's
+        // 4-row blocks are (K = 784 for a 256-channel 3×3 layer at 14×14, batch 4, would otherwise run on one thread).
+        int threads = IntraOpPool.Threads, outerBlocks = Math.Max(m4, n4) / 4;
+        bool splitK = k >= 1024 * threads || outerBlocks < 2 * threads;
+        int tasks = splitK ? (int)Math.Clamp(k / 1024, 1, threads) : threads;
+        bool outerIsB = m4 <= n4;
         var partials = new T[tasks][];
         int size = m4 * n4;
         void Task(int t)
         {
             // Whole vectors per task, so every chunk but the last of the last task is a multiple of the width.
-            int k0 = (int)((long)k * t / tasks / w * w), k1 = t == tasks - 1 ? k : (int)((long)k * (t + 1) / tasks / w * w);
+            int k0 = 0, k1 = k, o0 = 0, o1 = outerBlocks;
+            if (splitK)
+            {
+                k0 = (int)((long)k * t / tasks / w * w);
+                k1 = t == tasks - 1 ? k : (int)((long)k * (t + 1) / tasks / w * w);
+            }
+            else
+            {
+                o0 = t * outerBlocks / tasks;
+                o1 = (t + 1) * outerBlocks / tasks;
+            }
             var part = ArrayPool<T>.Shared.Rent(size);
-            var abuf = ArrayPool<T>.Shared.Rent(m4 * kc);
-            var bbuf = ArrayPool<T>.Shared.Rent(n4 * kc);
             Array.Clear(part, 0, size);
-            Array.Clear(abuf, 0, m4 * kc);   // rows m..m4 stay zero
-            Array.Clear(bbuf, 0, n4 * kc);
+            // This thread's pinned, 64-byte-aligned panel buffers: a 512-bit load from a pooled array straddles two lines.
+            var (abuf, ao) = PackBuffer<T>.A(m4 * kc);
+            var (bbuf, bo) = PackBuffer<T>.B(n4 * kc);
+            Array.Clear(abuf, ao, m4 * kc);   // rows m..m4 stay zero
+            Array.Clear(bbuf, bo, n4 * kc);
+            // Rows of each operand this task reads: all of the inner one, its own blocks of the outer one.
+            int aFrom = outerIsB ? 0 : 4 * o0, aTo = outerIsB ? m : Math.Min(m, 4 * o1);
+            int bFrom = outerIsB ? 4 * o0 : 0, bTo = outerIsB ? Math.Min(n, 4 * o1) : n;
+            int innerBlocks = (outerIsB ? m4 : n4) / 4;
             // Equal chunks (1568 → 2 × 784, not 1536 + 32: a short chunk pays the lane sums for little work).
             int chunks = Math.Max(1, (k1 - k0 + kc - 1) / kc), step = ((k1 - k0 + chunks - 1) / chunks + w - 1) / w * w;
             for (int kk = k0; kk < k1; kk += step)
             {
                 int len = Math.Min(step, k1 - kk), lenPad = (len + w - 1) / w * w;
-                Fill(a, m, kk, len, lenPad, abuf, kc);
-                Fill(b, n, kk, len, lenPad, bbuf, kc);
-                fixed (T* pa = abuf, pb = bbuf, pp = part)
+                Fill(a, aFrom, aTo, kk, len, lenPad, abuf, ao, kc);
+                Fill(b, bFrom, bTo, kk, len, lenPad, bbuf, bo, kc);
+                fixed (T* pa0 = abuf, pb0 = bbuf, pp = part)
                 {
+                    T* pa = pa0 + ao, pb = pb0 + bo;
                     // Blocks of the larger operand outside, so the smaller one's chunk is what is re-read (from L2).
-                    if (m4 <= n4)
-                        for (int j = 0; j < n4; j += 4)
-                            for (int i = 0; i < m4; i += 4)
-                                Kernel4x4<T, TV, TOps>(pa + (long)i * kc, pb + (long)j * kc, kc, lenPad, pp + (long)i * n4 + j, n4);
-                    else
-                        for (int i = 0; i < m4; i += 4)
-                            for (int j = 0; j < n4; j += 4)
-                                Kernel4x4<T, TV, TOps>(pa + (long)i * kc, pb + (long)j * kc, kc, lenPad, pp + (long)i * n4 + j, n4);
+                    for (int ob = o0; ob < o1; ob++)
+                        for (int ib = 0; ib < innerBlocks; ib++)
+                        {
+                            int i = 4 * (outerIsB ? ib : ob), j = 4 * (outerIsB ? ob : ib);
+                            Kernel4x4<T, TV, TOps>(pa + (long)i * kc, pb + (long)j * kc, kc, lenPad, pp + (long)i * n4 + j, n4);
+                        }
                 }
             }
-            ArrayPool<T>.Shared.Return(abuf);
-            ArrayPool<T>.Shared.Return(bbuf);
             partials[t] = part;
         }
         if (tasks == 1) Task(0);
@@ -97,16 +114,16 @@ internal static unsafe class DotGemm
         foreach (var part in partials) ArrayPool<T>.Shared.Return(part);
     }
 
-    /// <summary>Rows [0, rows) of the operand, columns [k0, k0 + len), into buf (row stride ld), zero up to lenPad.</summary>
+    /// <summary>Rows [r0, r1) of the operand, columns [k0, k0 + len), into buf from off (row stride ld), zero up to lenPad.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Fill<T>(MatrixView<T> v, int rows, int k0, int len, int lenPad, T[] buf, int ld) where T : unmanaged
+    static void Fill<T>(MatrixView<T> v, int r0, int r1, int k0, int len, int lenPad, T[] buf, int off, int ld) where T : unmanaged
     {
-        for (int r = 0; r < rows; r++)
+        for (int r = r0; r < r1; r++)
         {
-            var dst = buf.AsSpan(r * ld, len);
+            var dst = buf.AsSpan(off + r * ld, len);
             if (v.Rows is { } source) source.Row(r, k0, len, dst);
             else new ReadOnlySpan<T>(v.Data, checked((int)(v.Offset + r * v.RowStride + k0)), len).CopyTo(dst);
-            buf.AsSpan(r * ld + len, lenPad - len).Clear();
+            buf.AsSpan(off + r * ld + len, lenPad - len).Clear();
         }
     }
 
@@ -130,10 +147,9 @@ internal static unsafe class DotGemm
             y = TOps.Load(b3 + p);
             c03 = TOps.Fma(x0, y, c03); c13 = TOps.Fma(x1, y, c13); c23 = TOps.Fma(x2, y, c23); c33 = TOps.Fma(x3, y, c33);
         }
-        T* s0 = sums, s1 = sums + ldSum, s2 = sums + 2 * ldSum, s3 = sums + 3 * ldSum;
-        s0[0] += TOps.Sum(c00); s0[1] += TOps.Sum(c01); s0[2] += TOps.Sum(c02); s0[3] += TOps.Sum(c03);
-        s1[0] += TOps.Sum(c10); s1[1] += TOps.Sum(c11); s1[2] += TOps.Sum(c12); s1[3] += TOps.Sum(c13);
-        s2[0] += TOps.Sum(c20); s2[1] += TOps.Sum(c21); s2[2] += TOps.Sum(c22); s2[3] += TOps.Sum(c23);
-        s3[0] += TOps.Sum(c30); s3[1] += TOps.Sum(c31); s3[2] += TOps.Sum(c32); s3[3] += TOps.Sum(c33);
+        TOps.AddSums4(c00, c01, c02, c03, sums);
+        TOps.AddSums4(c10, c11, c12, c13, sums + ldSum);
+        TOps.AddSums4(c20, c21, c22, c23, sums + 2 * ldSum);
+        TOps.AddSums4(c30, c31, c32, c33, sums + 3 * ldSum);
     }
 }

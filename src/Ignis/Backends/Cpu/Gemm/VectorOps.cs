@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ignis.Backends.Cpu.Gemm;
 
@@ -23,6 +24,8 @@ internal unsafe interface IVectorOps<TV, T> where TV : struct where T : unmanage
     static abstract TV Add(TV a, TV b);
     /// <summary>The sum of the lanes.</summary>
     static abstract T Sum(TV v);
+    /// <summary>dst[0..4] += the lane sums of a, b, c and d (one transposing reduction where the ISA has one).</summary>
+    static abstract void AddSums4(TV a, TV b, TV c, TV d, T* dst);
 }
 
 internal unsafe struct V512F : IVectorOps<Vector512<float>, float>
@@ -37,6 +40,20 @@ internal unsafe struct V512F : IVectorOps<Vector512<float>, float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Mul(Vector512<float> a, Vector512<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+    /// <summary>Halves added, then two rounds of vhaddps: 13 instructions for four sums where Vector512.Sum takes ~22 for one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* dst)
+    {
+        if (Avx.IsSupported)
+        {
+            var ab = Avx.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper());   // a01 a23 b01 b23 | a45 a67 b45 b67
+            var cd = Avx.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper());
+            var abcd = Avx.HorizontalAdd(ab, cd);                                                      // a b c d (low 4) | a b c d (high 4)
+            (Vector128.Load(dst) + abcd.GetLower() + abcd.GetUpper()).Store(dst);
+            return;
+        }
+        dst[0] += Vector512.Sum(a); dst[1] += Vector512.Sum(b); dst[2] += Vector512.Sum(c); dst[3] += Vector512.Sum(d);
+    }
 }
 
 internal unsafe struct V256F : IVectorOps<Vector256<float>, float>
@@ -51,6 +68,9 @@ internal unsafe struct V256F : IVectorOps<Vector256<float>, float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Mul(Vector256<float> a, Vector256<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, float* dst)
+    { dst[0] += Vector256.Sum(a); dst[1] += Vector256.Sum(b); dst[2] += Vector256.Sum(c); dst[3] += Vector256.Sum(d); }
 }
 
 // Without a hardware FMA (x64 below AVX2, e.g. a NativeAOT build for the baseline target) Vector128.FusedMultiplyAdd
@@ -67,6 +87,9 @@ internal unsafe struct V128F : IVectorOps<Vector128<float>, float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Mul(Vector128<float> a, Vector128<float> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> v) => Vector128.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d, float* dst)
+    { dst[0] += Vector128.Sum(a); dst[1] += Vector128.Sum(b); dst[2] += Vector128.Sum(c); dst[3] += Vector128.Sum(d); }
 }
 
 internal unsafe struct V512D : IVectorOps<Vector512<double>, double>
@@ -81,6 +104,18 @@ internal unsafe struct V512D : IVectorOps<Vector512<double>, double>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Mul(Vector512<double> a, Vector512<double> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<double> Add(Vector512<double> a, Vector512<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(Vector512<double> v) => Vector512.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector512<double> a, Vector512<double> b, Vector512<double> c, Vector512<double> d, double* dst)
+    {
+        if (Avx.IsSupported)
+        {
+            var ab = Avx.HorizontalAdd(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper());   // a01 b01 | a23 b23
+            var cd = Avx.HorizontalAdd(c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper());
+            (Vector256.Load(dst) + Vector256.Create(ab.GetLower() + ab.GetUpper(), cd.GetLower() + cd.GetUpper())).Store(dst);
+            return;
+        }
+        dst[0] += Vector512.Sum(a); dst[1] += Vector512.Sum(b); dst[2] += Vector512.Sum(c); dst[3] += Vector512.Sum(d);
+    }
 }
 
 internal unsafe struct V256D : IVectorOps<Vector256<double>, double>
@@ -95,6 +130,9 @@ internal unsafe struct V256D : IVectorOps<Vector256<double>, double>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Mul(Vector256<double> a, Vector256<double> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<double> Add(Vector256<double> a, Vector256<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(Vector256<double> v) => Vector256.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector256<double> a, Vector256<double> b, Vector256<double> c, Vector256<double> d, double* dst)
+    { dst[0] += Vector256.Sum(a); dst[1] += Vector256.Sum(b); dst[2] += Vector256.Sum(c); dst[3] += Vector256.Sum(d); }
 }
 
 internal unsafe struct V128D : IVectorOps<Vector128<double>, double>
@@ -109,4 +147,7 @@ internal unsafe struct V128D : IVectorOps<Vector128<double>, double>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Mul(Vector128<double> a, Vector128<double> b) => a * b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<double> Add(Vector128<double> a, Vector128<double> b) => a + b;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(Vector128<double> v) => Vector128.Sum(v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void AddSums4(Vector128<double> a, Vector128<double> b, Vector128<double> c, Vector128<double> d, double* dst)
+    { dst[0] += Vector128.Sum(a); dst[1] += Vector128.Sum(b); dst[2] += Vector128.Sum(c); dst[3] += Vector128.Sum(d); }
 }
