@@ -328,3 +328,30 @@ public class SiluGradientTests
         Fixture.AssertClose(want, x.Grad!.To(DType.Float64), "silu grad", 1e-5, 1e-6);
     }
 }
+
+/// <summary>
+/// Max pooling's stride-2 vector path (float32, windows inside the row) against the scalar loop (float64) on the same
+/// values: equal outputs and indices, ties (the first maximum is kept), -Inf, and a NaN that sends its vector back to
+/// the scalar loop and wins its window.
+/// </summary>
+public class MaxPoolVectorPathTests
+{
+    [Theory]
+    [InlineData(3, 2, 1, 37)]
+    [InlineData(3, 2, 0, 40)]
+    [InlineData(2, 2, 0, 41)]
+    [InlineData(3, 2, 1, 112)]
+    public void Stride_2_vector_path_matches_the_scalar_loop(int k, int stride, int pad, int size)
+    {
+        Torch.ManualSeed(size + k);
+        var values = Torch.Randn([2, 3, size, size + 3]).Mul(2).ToArray<float>().Select(v => MathF.Round(v)).ToArray();   // rounded: many ties
+        values[5] = float.NegativeInfinity;
+        values[size * 2 + 20] = float.NaN;
+        var x = Torch.Tensor(values).Reshape(2, 3, size, size + 3).RequiresGrad_();
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var (y, i) = Torch.MaxPool2dWithIndices(x, [k], [stride], [pad]);
+        var (y64, i64) = Torch.MaxPool2dWithIndices(x64, [k], [stride], [pad]);
+        Assert.Equal(i64.ToArray<long>(), i.ToArray<long>());
+        Assert.Equal(y64.ToArray<double>(), y.To(DType.Float64).ToArray<double>());
+    }
+}

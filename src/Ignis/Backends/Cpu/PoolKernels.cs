@@ -25,6 +25,10 @@ internal static class PoolKernels
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
                     {
+                        // Whole vectors of outputs whose windows lie inside the row go through the stride-2 kernel.
+                        if (typeof(T) == typeof(float) && j % Vector<int>.Count == 0)
+                            j += MaxRowStride2(x as float[], xp, h, w, g, i, j, ow, (y as float[])!, yo + yp + (long)i * ow, ix, io + yp + (long)i * ow);
+                        if (j >= ow) break;
                         int hs = i * g.StrideH - g.PadH, ws = j * g.StrideW - g.PadW;
                         T best = T.NegativeInfinity;
                         long bestIdx = -1;
@@ -48,6 +52,69 @@ internal static class PoolKernels
                     }
             }
         });
+    }
+
+    /// <summary>
+    /// Max pooling with a row stride of 2 and no column dilation (resnet18's, alexnet's and vgg16's pools) for output
+    /// columns j0, j0 + 1, … a vector at a time, as long as each vector's windows lie inside the row: for each tap the
+    /// inputs at columns 2·j − PW + kw are the low halves of 8-byte pairs (one load, one narrowing), compared and selected
+    /// with their indices, so no branch depends on the data (the scalar loop mispredicted about a third of its compares:
+    /// 13 ms for resnet18's pool). Returns how many outputs it wrote (whole vectors; 0 when the geometry does not fit).
+    /// A vector holding a NaN is left to the scalar loop, which applies ATen's NaN rule.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe int MaxRowStride2(float[]? x, long xp, int h, int w, Pool2dGeometry g, int i, int j0, int ow, float[] y, long yRow, long[] ix, long iRow)
+    {
+        int vw = Vector<int>.Count;
+        if (x is null || g.StrideW != 2 || g.DilationW != 1 || !Vector.IsHardwareAccelerated || !BitConverter.IsLittleEndian) return 0;
+        int hs = i * g.StrideH - g.PadH, kh0 = 0, kh1 = g.KernelH;
+        while (kh0 < kh1 && (uint)(hs + kh0 * g.DilationH) >= (uint)h) kh0++;
+        while (kh1 > kh0 && (uint)(hs + (kh1 - 1) * g.DilationH) >= (uint)h) kh1--;
+        if (kh0 >= kh1) return 0;
+        Span<int> laneOffsets = stackalloc int[vw];
+        for (int l = 0; l < vw; l++) laneOffsets[l] = 2 * l;
+        var lanes2 = new Vector<int>(laneOffsets);
+        int j = j0;
+        fixed (float* px = x, py = y)
+        {
+            // A vector's windows start at column 2·j − PW ≥ 0 and its last load (pair of the last lane's last tap) ends
+            // at 2·(j + vw − 1) − PW + KW ≤ W − 1.
+            for (; j + vw <= ow && 2 * j - g.PadW >= 0 && 2 * (j + vw - 1) - g.PadW + g.KernelW <= w - 1; j += vw)
+            {
+                Vector<float> best = default;
+                Vector<int> bestIdx = default;
+                var nan = Vector<int>.Zero;
+                bool first = true;
+                for (int kh = kh0; kh < kh1; kh++)
+                {
+                    int ih = hs + kh * g.DilationH;
+                    if ((uint)ih >= (uint)h) continue;
+                    int c0 = 2 * j - g.PadW;
+                    float* row = px + xp + (long)ih * w;
+                    for (int kw = 0; kw < g.KernelW; kw++)
+                    {
+                        var v = Vector.AsVectorSingle(Vector.Narrow(Unsafe.ReadUnaligned<Vector<ulong>>(row + c0 + kw),
+                            Unsafe.ReadUnaligned<Vector<ulong>>(row + c0 + kw + vw)));
+                        var idx = new Vector<int>(ih * w + c0 + kw) + lanes2;
+                        nan |= ~Vector.Equals(v, v);
+                        if (first)
+                        {
+                            (best, bestIdx, first) = (v, idx, false);
+                            continue;
+                        }
+                        var take = Vector.GreaterThan(v, best);
+                        best = Vector.ConditionalSelect(take, v, best);
+                        bestIdx = Vector.ConditionalSelect(take, idx, bestIdx);
+                    }
+                }
+                if (!Vector.EqualsAll(nan, Vector<int>.Zero)) break;
+                Unsafe.WriteUnaligned(py + yRow + j, best);
+                Vector.Widen(bestIdx, out var lo, out var hi);
+                lo.CopyTo(ix, (int)(iRow + j));
+                hi.CopyTo(ix, (int)(iRow + j + Vector<long>.Count));
+            }
+        }
+        return j - j0;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
