@@ -408,7 +408,7 @@ internal static class DepthwiseKernels
                             {
                                 T* src = pb + PhaseOffset(pp);
                                 if (pp.SW > 1) SplitPhases(pp, plane, src);
-                                if (taps == 9 && pp.OW >= Vector<T>.Count) WeightPlane9(pp, src, pgy, off, sum);
+                                if (taps == 9) WeightPlane9(pp, src, pgy, off, sum);
                                 else WeightPlane(pp, src, pgy, off, sum);
                             }
                         }
@@ -419,6 +419,10 @@ internal static class DepthwiseKernels
             finally { ArrayPool<T>.Shared.Return(buf); }
         });
     }
+
+    /// <summary>Lanes [0, count) set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static Vector<T> LanesBelow<T>(int count) where T : unmanaged, INumber<T> => ~LanesFrom<T>(count);
 
     /// <summary>Lanes [first, Count) set: the lanes of a row's last vector, placed to end at the row's end, not already counted.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -472,15 +476,21 @@ internal static class DepthwiseKernels
     }
 
     /// <summary>
-    /// <see cref="WeightPlane{T}"/> for 3×3 kernels and rows of at least one vector: the nine accumulators in registers,
+    /// <see cref="WeightPlane{T}"/> for 3×3 kernels: the nine accumulators in registers,
     /// the taps addressed by three row pointers and two column offsets (see <see cref="ForwardPadded9{T}"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void WeightPlane9<T>(in Plane p, T* src, T* gy, ReadOnlySpan<long> off, Span<T> sum) where T : unmanaged, INumber<T>
     {
         long rowStep = (long)p.SH * RowStride(p);
-        int vw = Vector<T>.Count, outH = p.OH, outW = p.OW, rem = outW % vw, last = outW - vw;
-        var mask = LanesFrom<T>(vw - rem);
+        int vw = Vector<T>.Count, outH = p.OH, outW = p.OW, rem = outW % vw;
+        // A row narrower than a vector (7×7 maps) is one masked vector: dy's next row fills its upper lanes, except after
+        // the plane's last row, which is read from a zero-padded copy.
+        bool narrow = outW < vw;
+        int last = narrow ? 0 : outW - vw;
+        var mask = narrow ? LanesBelow<T>(outW) : LanesFrom<T>(vw - rem);
+        T* lastRow = stackalloc T[vw];
+        for (int j = 0; j < vw; j++) lastRow[j] = narrow && j < outW ? gy[(long)(outH - 1) * outW + j] : T.Zero;
         long r1 = off[3], r2 = off[6], c1 = off[1], c2 = off[2];
         Vector<T> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default, a8 = default;
         for (int oh = 0; oh < outH; oh++)
@@ -489,7 +499,7 @@ internal static class DepthwiseKernels
             T* b0 = src + oh * rowStep;
             T* b1 = b0 + r1, b2 = b0 + r2;
             int ow = 0;
-            for (; ow <= last; ow += vw)
+            for (; ow <= last && !narrow; ow += vw)
             {
                 var g = Load(dyRow + ow);
                 a0 = MulAdd(g, Load(b0 + ow), a0); a1 = MulAdd(g, Load(b0 + ow + c1), a1); a2 = MulAdd(g, Load(b0 + ow + c2), a2);
@@ -497,7 +507,7 @@ internal static class DepthwiseKernels
                 a6 = MulAdd(g, Load(b2 + ow), a6); a7 = MulAdd(g, Load(b2 + ow + c1), a7); a8 = MulAdd(g, Load(b2 + ow + c2), a8);
             }
             if (rem == 0) continue;
-            var gl = Load(dyRow + last);
+            var gl = Load(narrow && oh == outH - 1 ? lastRow : dyRow + last);
             var z = Vector<T>.Zero;
             a0 += Vector.ConditionalSelect(mask, gl * Load(b0 + last), z);
             a1 += Vector.ConditionalSelect(mask, gl * Load(b0 + last + c1), z);
