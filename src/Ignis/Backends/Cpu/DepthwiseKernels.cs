@@ -124,9 +124,14 @@ internal static class DepthwiseKernels
         int taps = p.KH * p.KW;
         Span<long> off = stackalloc long[taps];
         TapOffsets(p, off);
-        if (taps == 9)
+        if (taps == 9 && p.KH == 3)
         {
             ForwardPadded9(p, src, w, bias, y, rowTmp, off);
+            return;
+        }
+        if (taps == 25 && p.KH == 5)
+        {
+            ForwardPadded25(p, src, w, bias, y, rowTmp, off);
             return;
         }
         int vw = Vector<T>.Count;
@@ -188,6 +193,50 @@ internal static class DepthwiseKernels
                 for (int j = 0; j < outW; j++) yrow[j] = rowTmp[j];
         }
     }
+
+    /// <summary>
+    /// <see cref="ForwardPadded{T}"/> for 5×5 kernels (efficientnet_b0's 5×5 depthwise layers): five row pointers, four
+    /// column offsets and the 25 weights in registers (with AVX-512's 32; fewer registers spill some of them to the stack).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ForwardPadded25<T>(in Plane p, T* src, T* w, T bias, T* y, T* rowTmp, ReadOnlySpan<long> off) where T : unmanaged, INumber<T>
+    {
+        long rowStep = (long)p.SH * RowStride(p);
+        int vw = Vector<T>.Count, outH = p.OH, outW = p.OW;
+        bool narrow = outW < vw;
+        long r1 = off[5], r2 = off[10], r3 = off[15], r4 = off[20], c1 = off[1], c2 = off[2], c3 = off[3], c4 = off[4];
+        var vb = new Vector<T>(bias);
+        Vector<T> w00 = new(w[0]), w01 = new(w[1]), w02 = new(w[2]), w03 = new(w[3]), w04 = new(w[4]),
+            w10 = new(w[5]), w11 = new(w[6]), w12 = new(w[7]), w13 = new(w[8]), w14 = new(w[9]),
+            w20 = new(w[10]), w21 = new(w[11]), w22 = new(w[12]), w23 = new(w[13]), w24 = new(w[14]),
+            w30 = new(w[15]), w31 = new(w[16]), w32 = new(w[17]), w33 = new(w[18]), w34 = new(w[19]),
+            w40 = new(w[20]), w41 = new(w[21]), w42 = new(w[22]), w43 = new(w[23]), w44 = new(w[24]);
+        for (int oh = 0; oh < outH; oh++)
+        {
+            T* yrow = y + (long)oh * outW;
+            T* dst = narrow ? rowTmp : yrow;
+            T* b0 = src + oh * rowStep;
+            T* b1 = b0 + r1, b2 = b0 + r2, b3 = b0 + r3, b4 = b0 + r4;
+            for (int ow = 0; ow < outW; ow += vw)
+            {
+                int o = narrow ? ow : Math.Min(ow, outW - vw);
+                var s0 = Row5(b0 + o, c1, c2, c3, c4, w00, w01, w02, w03, w04, vb);
+                var s1 = Row5(b1 + o, c1, c2, c3, c4, w10, w11, w12, w13, w14, Vector<T>.Zero);
+                var s2 = Row5(b2 + o, c1, c2, c3, c4, w20, w21, w22, w23, w24, Vector<T>.Zero);
+                var s3 = Row5(b3 + o, c1, c2, c3, c4, w30, w31, w32, w33, w34, Vector<T>.Zero);
+                var s4 = Row5(b4 + o, c1, c2, c3, c4, w40, w41, w42, w43, w44, Vector<T>.Zero);
+                Unsafe.WriteUnaligned(dst + o, s0 + s1 + s2 + s3 + s4);
+            }
+            if (narrow)
+                for (int j = 0; j < outW; j++) yrow[j] = rowTmp[j];
+        }
+    }
+
+    /// <summary>acc + Σ_kw w_kw · b[c_kw] over one kernel row of five taps (c0 = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe Vector<T> Row5<T>(T* b, long c1, long c2, long c3, long c4, Vector<T> w0, Vector<T> w1, Vector<T> w2, Vector<T> w3, Vector<T> w4,
+        Vector<T> acc) where T : unmanaged, INumber<T> =>
+        MulAdd(w4, Load(b + c4), MulAdd(w3, Load(b + c3), MulAdd(w2, Load(b + c2), MulAdd(w1, Load(b + c1), MulAdd(w0, Load(b), acc)))));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static unsafe Vector<T> Load<T>(T* p) where T : unmanaged => Unsafe.ReadUnaligned<Vector<T>>(p);
@@ -436,40 +485,32 @@ internal static class DepthwiseKernels
     /// <summary>
     /// sum[t] += Σ over one plane's output positions of dy · xpad at tap t. A row that is not a whole number of vectors
     /// ends with a vector placed to end at the row's end, its already-counted lanes masked out after the product (masking
-    /// dy alone would turn an Inf input into NaN). Rows shorter than a vector go element by element.
+    /// dy alone would turn an Inf input into NaN).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static unsafe void WeightPlane<T>(in Plane p, T* src, T* gy, ReadOnlySpan<long> off, Span<T> sum) where T : unmanaged, INumber<T>
     {
-        int vw = Vector<T>.Count, taps = off.Length, rem = p.OW % vw;
         long rowStep = (long)p.SH * RowStride(p);
-        if (p.OW < vw)
-        {
-            for (int oh = 0; oh < p.OH; oh++)
-                for (int ow = 0; ow < p.OW; ow++)
-                {
-                    T g = gy[(long)oh * p.OW + ow];
-                    T* b = src + oh * rowStep + ow;
-                    for (int t = 0; t < taps; t++) sum[t] += g * b[off[t]];
-                }
-            return;
-        }
+        int vw = Vector<T>.Count, taps = off.Length, outH = p.OH, outW = p.OW, rem = outW % vw;
+        // Rows narrower than a vector as in WeightPlane9: one masked vector, the plane's last row from a padded copy.
+        bool narrow = outW < vw;
+        int last = narrow ? 0 : outW - vw;
+        var mask = narrow ? LanesBelow<T>(outW) : LanesFrom<T>(vw - rem);
+        T* lastRow = stackalloc T[vw];
+        for (int j = 0; j < vw; j++) lastRow[j] = narrow && j < outW ? gy[(long)(outH - 1) * outW + j] : T.Zero;
         Span<Vector<T>> acc = stackalloc Vector<T>[taps];
         acc.Clear();
-        var mask = LanesFrom<T>(vw - rem);
-        for (int oh = 0; oh < p.OH; oh++)
+        for (int oh = 0; oh < outH; oh++)
         {
-            T* dyRow = gy + (long)oh * p.OW;
+            T* dyRow = gy + (long)oh * outW;
             T* rowBase = src + oh * rowStep;
-            int ow = 0;
-            for (; ow + vw <= p.OW; ow += vw)
+            for (int ow = 0; ow <= last && !narrow; ow += vw)
             {
                 var g = Load(dyRow + ow);
                 for (int t = 0; t < taps; t++) acc[t] = MulAdd(g, Load(rowBase + ow + off[t]), acc[t]);
             }
             if (rem == 0) continue;
-            int last = p.OW - vw;
-            var gl = Load(dyRow + last);
+            var gl = Load(narrow && oh == outH - 1 ? lastRow : dyRow + last);
             for (int t = 0; t < taps; t++) acc[t] += Vector.ConditionalSelect(mask, gl * Load(rowBase + last + off[t]), Vector<T>.Zero);
         }
         for (int t = 0; t < taps; t++) sum[t] += Vector.Sum(acc[t]);
