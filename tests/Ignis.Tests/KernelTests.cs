@@ -290,23 +290,31 @@ public class DepthwiseCrossCheckTests
 /// <summary>The per-image 1×1 convolution path (maps larger than the batching limit) against an explicit matmul.</summary>
 public class PointwiseCrossCheckTests
 {
-    [Fact]
-    public void Pointwise_convolution_on_large_maps_matches_matmul()
+    /// <summary>
+    /// Per image on large maps (40×41), per image on 14×14 and up (the input is each image's column matrix), the weight
+    /// gradient batched for a narrowing layer whose batch·H·W reaches 1024 (30×30, 8→3), and batched on small maps (7×7).
+    /// </summary>
+    [Theory]
+    [InlineData(2, 5, 3, 40, 41)]
+    [InlineData(2, 3, 8, 30, 30)]
+    [InlineData(2, 8, 3, 30, 30)]
+    [InlineData(3, 6, 4, 7, 7)]
+    public void Pointwise_convolution_matches_matmul(int n, int cin, int cout, int h, int w)
     {
-        Torch.ManualSeed(11);
-        var x = Torch.Randn([2, 5, 40, 41], DType.Float64, requiresGrad: true);
-        var w = Torch.Randn([3, 5, 1, 1], DType.Float64, requiresGrad: true);
-        var upstream = Torch.Randn([2, 3, 40, 41], DType.Float64);
-        Torch.Conv2d(x, w).Backward(upstream);
+        Torch.ManualSeed(11 + cin);
+        var x = Torch.Randn([n, cin, h, w], DType.Float64, requiresGrad: true);
+        var wt = Torch.Randn([cout, cin, 1, 1], DType.Float64, requiresGrad: true);
+        var upstream = Torch.Randn([n, cout, h, w], DType.Float64);
+        Torch.Conv2d(x, wt).Backward(upstream);
 
         var xr = x.Detach().RequiresGrad_();
-        var wr = w.Detach().RequiresGrad_();
-        var y = wr.Reshape(3, 5).MatMul(xr.Reshape(2, 5, 40 * 41)).Reshape(2, 3, 40, 41);
+        var wr = wt.Detach().RequiresGrad_();
+        var y = wr.Reshape(cout, cin).MatMul(xr.Reshape(n, cin, h * w)).Reshape(n, cout, h, w);
         y.Backward(upstream);
 
-        Fixture.AssertClose(y, Torch.Conv2d(x.Detach(), w.Detach()), "forward", 1e-12, 1e-12);
+        Fixture.AssertClose(y, Torch.Conv2d(x.Detach(), wt.Detach()), "forward", 1e-12, 1e-12);
         Fixture.AssertClose(xr.Grad!, x.Grad!, "grad input", 1e-12, 1e-12);
-        Fixture.AssertClose(wr.Grad!, w.Grad!, "grad weight", 1e-12, 1e-12);
+        Fixture.AssertClose(wr.Grad!, wt.Grad!, "grad weight", 1e-12, 1e-12);
     }
 }
 
