@@ -363,3 +363,29 @@ public class MaxPoolVectorPathTests
         Assert.Equal(y64.ToArray<double>(), y.To(DType.Float64).ToArray<double>());
     }
 }
+
+/// <summary>Rectangular depthwise kernels with nine (or 25) taps must not take the 3×3 (5×5) register kernels.</summary>
+public class DepthwiseRectangularTests
+{
+    [Theory]
+    [InlineData(1, 9)]
+    [InlineData(9, 1)]
+    [InlineData(1, 25)]
+    public void Rectangular_kernels_match_per_channel_convolution(int kh, int kw)
+    {
+        Torch.ManualSeed(kh * 10 + kw);
+        var x = Torch.Randn([2, 3, 30, 33], requiresGrad: true);
+        var w = Torch.Randn([3, 1, kh, kw], requiresGrad: true);
+        var y = Torch.Conv2d(x, w, null, [1], [kh / 2, kw / 2], null, groups: 3);
+        var upstream = Torch.RandnLike(y);
+        y.Backward(upstream);
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var w64 = w.Detach().To(DType.Float64).RequiresGrad_();
+        var yr = Torch.Cat(Enumerable.Range(0, 3).Select(c =>
+            Torch.Conv2d(x64.Narrow(1, c, 1), w64.Narrow(0, c, 1), null, [1], [kh / 2, kw / 2])).ToArray(), 1);
+        yr.Backward(upstream.To(DType.Float64));
+        Fixture.AssertClose(yr, y.To(DType.Float64), "forward", 1e-4, 1e-4);
+        Fixture.AssertClose(x64.Grad!, x.Grad!.To(DType.Float64), "grad input", 1e-4, 1e-4);
+        Fixture.AssertClose(w64.Grad!, w.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-4);
+    }
+}

@@ -457,7 +457,7 @@ internal static class DepthwiseKernels
                             {
                                 T* src = pb + PhaseOffset(pp);
                                 if (pp.SW > 1) SplitPhases(pp, plane, src);
-                                if (taps == 9) WeightPlane9(pp, src, pgy, off, sum);
+                                if (taps == 9 && pp.KH == 3) WeightPlane9(pp, src, pgy, off, sum);
                                 else WeightPlane(pp, src, pgy, off, sum);
                             }
                         }
