@@ -226,15 +226,18 @@ public class KilledWriterTests
             // The child waits before every save ("ready N"), so what the test reads is what the child is doing now.
             Assert.NotNull(Next("ready"));
             p.StandardInput.WriteLine("go");
-            Assert.NotNull(Next("saved")); // at least one complete save
+            var saved = Next("saved"); // at least one complete save, and how long it took
+            Assert.NotNull(saved);
+            int saveMs = int.Parse(saved.Split(' ')[2]);
             Assert.NotNull(Next("ready"));
             p.StandardInput.WriteLine("go");
             if (round % 2 == 1)
             {
-                // Aim at a save: kill within a few milliseconds of the child starting one (a 36 MB safetensors save
-                // can finish in ~10 ms, so a longer aim missed every save of a CI run).
+                // Aim at a save, scaled by how long the child's last one took (fixed aims missed every save on machines
+                // that save 36 MB in a few milliseconds): in its later two thirds, where the writers have the temp file open
+                // (they first convert every tensor to bytes, then write).
                 Assert.NotNull(Next("saving"));
-                Thread.Sleep(rng.Next(0, 4));
+                Thread.Sleep(rng.Next(saveMs / 3, Math.Max(saveMs / 3 + 1, saveMs)));
             }
             else
             {

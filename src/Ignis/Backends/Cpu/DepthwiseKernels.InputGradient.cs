@@ -1,0 +1,145 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace Ignis.Backends.Cpu;
+
+// Depthwise input gradient: stride 1 as a forward pass of the flipped kernel, other strides as a gather per phase.
+
+internal static partial class DepthwiseKernels
+{
+    /// <summary>
+    /// dx: for stride 1 a forward pass over dy padded by dilation·(K−1)−pad with the kernel flipped; otherwise a gather
+    /// per stride phase (<see cref="GatherStrided{T}"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BackwardInput<T>(in Plane p, int planes, int channels, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo)
+        where T : unmanaged, INumber<T>
+    {
+        var pp = p;
+        bool stride1 = p.SH == 1 && p.SW == 1 && p.DH * (p.KH - 1) >= p.PH && p.DW * (p.KW - 1) >= p.PW;
+        var flipped = new Plane(p.OH, p.OW, p.KH, p.KW, p.H, p.W, 1, 1, p.DH * (p.KH - 1) - p.PH, p.DW * (p.KW - 1) - p.PW, p.DH, p.DW);
+        var gather = new GatherLayout(p);
+        StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
+        {
+            var buf = stride1 ? Scratch<T>(flipped) : ArrayPool<T>.Shared.Rent(gather.ScratchLength);
+            var wf = new T[pp.KH * pp.KW];
+            try
+            {
+                for (long q = p0; q < p1; q++)
+                {
+                    int c = (int)(q % channels);
+                    var wc = new ReadOnlySpan<T>(w, (int)(wo + (long)c * pp.KH * pp.KW), pp.KH * pp.KW);
+                    var dy = new ReadOnlySpan<T>(gy, (int)(gyo + q * pp.OH * pp.OW), pp.OH * pp.OW);
+                    unsafe
+                    {
+                        if (stride1)
+                        {
+                            for (int i = 0; i < wf.Length; i++) wf[i] = wc[wf.Length - 1 - i];
+                            PadInto(flipped, dy, buf);
+                            fixed (T* pb = buf, pwf = wf, pgx = gx)
+                                ForwardPadded(flipped, pb, pwf, T.Zero, pgx + gxo + q * pp.H * pp.W, pb + RowOffset(flipped));
+                            continue;
+                        }
+                        gather.PadRows(dy, buf);
+                        fixed (T* pb = buf, pwc = &w[wo + (long)c * pp.KH * pp.KW], pgx = gx)
+                            GatherStrided(pp, gather, pb, pwc, pgx + gxo + q * pp.H * pp.W);
+                    }
+                }
+            }
+            finally { ArrayPool<T>.Shared.Return(buf); }
+        });
+    }
+
+    /// <summary>
+    /// dy's rows copied into zeroed rows with Margin columns on the left and enough on the right for any tap of any phase
+    /// to read a whole vector (reads outside dy see zeros), followed by one dx row's worth of output scratch.
+    /// </summary>
+    readonly struct GatherLayout
+    {
+        /// <summary>Phase indices 0 ≤ q &lt; Q cover every padded column up to the last input column (PW + W − 1).</summary>
+        public readonly int OH, OW, Margin, RowLength, Q, PhaseRow, ScratchLength;
+
+        public GatherLayout(in Plane p)
+        {
+            OH = p.OH;
+            OW = p.OW;
+            Margin = (p.KW - 1) * p.DW / p.SW + 1;
+            Q = (p.W - 1 + p.PW) / p.SW + 1;
+            // Phase indices reach Q − 1; a vector from there reads Vector.Count − 1 more.
+            RowLength = Margin + Math.Max(OW, Q) + 2 * Vector<float>.Count;
+            PhaseRow = Q + 2 * Vector<float>.Count;
+            // dy's padded rows, then one row of outputs per phase, then the phases interleaved.
+            ScratchLength = OH * RowLength + 2 * p.SW * PhaseRow;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void PadRows<T>(ReadOnlySpan<T> dy, Span<T> dst) where T : unmanaged
+        {
+            dst[..(OH * RowLength)].Clear();
+            for (int r = 0; r < OH; r++) dy.Slice(r * OW, OW).CopyTo(dst.Slice(r * RowLength + Margin, OW));
+        }
+    }
+
+    /// <summary>
+    /// dx of a strided (or over-padded) depthwise convolution as a gather: padded input column pj = q·SW + r receives the
+    /// taps kw with kw·DW ≡ r (mod SW) from dy column q − (kw·DW − r)/SW, so for one row and one phase r the outputs at
+    /// q = 0, 1, … read consecutive dy columns: a vector of them at a time into one row per phase, then the phases are
+    /// interleaved into dx (stride 2 on 4-byte elements: a vector at a time, as the halves of 8-byte pairs). Replaces a
+    /// scatter whose read-modify-writes overlapped each other (stride 2: columns o and o + 1 of one phase).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void GatherStrided<T>(in Plane p, in GatherLayout g, T* dyPad, T* w, T* dx) where T : unmanaged, INumber<T>
+    {
+        int vw = Vector<T>.Count, sh = p.SH, sw = p.SW, dh = p.DH, dw = p.DW, kh = p.KH, kwN = p.KW, width = p.W, rowLen = g.RowLength;
+        int q = g.Q, phaseRow = g.PhaseRow, pw = p.PW;
+        T* phaseOut = dyPad + (long)g.OH * rowLen, mixed = phaseOut + (long)sw * phaseRow;
+        bool pairs = sw == 2 && Unsafe.SizeOf<T>() == 4 && Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian;
+        Span<nint> src = stackalloc nint[kh * kwN];
+        Span<Vector<T>> wv = stackalloc Vector<T>[kh * kwN];
+        for (int i = 0; i < p.H; i++)
+        {
+            int pi = i + p.PH;
+            T* dxRow = dx + (long)i * width;
+            for (int r = 0; r < sw; r++)
+            {
+                // This row's and phase's taps: kernel rows whose dy row exists, kernel columns of the phase.
+                int n = 0;
+                for (int a = 0; a < kh; a++)
+                {
+                    int d = pi - a * dh;
+                    if (d < 0 || d % sh != 0 || d / sh >= g.OH) continue;
+                    for (int b = 0; b < kwN; b++)
+                        if (b * dw % sw == r)
+                        {
+                            src[n] = (nint)(dyPad + (long)(d / sh) * rowLen + g.Margin - (b * dw - r) / sw);
+                            wv[n++] = new Vector<T>(w[a * kwN + b]);
+                        }
+                }
+                T* outRow = phaseOut + (long)r * phaseRow;
+                for (int t = 0; t < q; t += vw)
+                {
+                    var acc = Vector<T>.Zero;
+                    for (int tp = 0; tp < n; tp++) acc = MulAdd(wv[tp], Load((T*)src[tp] + t), acc);
+                    Unsafe.WriteUnaligned(outRow + t, acc);
+                }
+            }
+            if (pairs)
+            {
+                // mixed[2q + r] = phase r's output q: widen both phases to 8-byte lanes and put phase 1 in the high halves.
+                uint* e = (uint*)phaseOut, o = (uint*)(phaseOut + phaseRow);
+                ulong* m = (ulong*)mixed;
+                for (int t = 0; t < q; t += Vector<uint>.Count)
+                {
+                    Vector.Widen(Unsafe.ReadUnaligned<Vector<uint>>(e + t), out var e0, out var e1);
+                    Vector.Widen(Unsafe.ReadUnaligned<Vector<uint>>(o + t), out var o0, out var o1);
+                    Unsafe.WriteUnaligned(m + t, e0 | Vector.ShiftLeft(o0, 32));
+                    Unsafe.WriteUnaligned(m + t + Vector<ulong>.Count, e1 | Vector.ShiftLeft(o1, 32));
+                }
+                new ReadOnlySpan<T>(mixed + pw, width).CopyTo(new Span<T>(dxRow, width));
+                continue;
+            }
+            for (int j = 0; j < width; j++) dxRow[j] = phaseOut[(long)((j + pw) % sw) * phaseRow + (j + pw) / sw];
+        }
+    }
+}
