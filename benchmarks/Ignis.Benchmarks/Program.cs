@@ -58,6 +58,7 @@ if (args.Length > 0 && args[0] == "device")
     return 0;
 }
 if (args.Length > 0 && args[0] == "conv-split") return ConvSplit.Run(args[1..]);
+if (args.Length > 0 && args[0] == "gemm") return GemmShapes.Run(args[1..]);
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(SideBySide).Assembly).Run(args[1..]);

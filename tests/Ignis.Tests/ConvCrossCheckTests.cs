@@ -62,7 +62,7 @@ public class ConvCrossCheckTests
         Fixture.AssertClose(w64.Grad!, wt.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-3);
     }
 
-    static void Check(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation)
+    internal static void Check(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation)
     {
         Torch.ManualSeed(n + 7 * cin + 31 * cout + 131 * kh + 523 * h);
         var x = Torch.Randn([n, cin, h, w], DType.Float64, requiresGrad: true);

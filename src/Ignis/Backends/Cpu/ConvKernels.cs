@@ -9,13 +9,14 @@ namespace Ignis.Backends.Cpu;
 /// <summary>
 /// 2-D convolution, forward and both gradients, choosing per shape: a direct kernel for depthwise convolution (one
 /// input and one output channel per group), a plain GEMM for 1×1 stride-1 unpadded convolution (the input already is
-/// the column matrix), and otherwise an implicit GEMM whose column matrix the packing unfolds on demand
+/// the column matrix), Winograd's F(4×4, 3×3) for 3×3 stride-1 layers with channels and tiles enough
+/// (<see cref="Winograd"/>), and otherwise an implicit GEMM whose column matrix the packing unfolds on demand
 /// (<see cref="Im2ColRows{T}"/>). Stride-1 input gradients run as forward convolutions of the flipped kernel; other
 /// strides multiply into a column buffer and fold it back (col2im). Small maps batch all images into one product.
 /// </summary>
 internal static partial class ConvKernels
 {
-    readonly record struct Dims(int N, int Cin, int H, int W, int Cout, int KH, int KW, int OH, int OW, Conv2dGeometry G)
+    internal readonly record struct Dims(int N, int Cin, int H, int W, int Cout, int KH, int KW, int OH, int OW, Conv2dGeometry G)
     {
         public int CinG => Cin / G.Groups;
         public int CoutG => Cout / G.Groups;
@@ -64,6 +65,11 @@ internal static partial class ConvKernels
         if (d.Depthwise)
         {
             DepthwiseKernels.Forward(Plane(d), d.N * d.Cin, d.Cin, x, xo, w, wo, b, bo, y, yo);
+            return;
+        }
+        if (Winograd.Applies<T>(d))
+        {
+            Winograd.Forward(d, x, xo, w, wo, b, bo, y, yo);
             return;
         }
         if (d.Batched)
@@ -229,8 +235,10 @@ internal static partial class ConvKernels
         long gyo = gradOutput.offset, wo = weight.offset, gxo = gradInput.offset;
         // Large maps only (any batch): on small maps the column matrix is small and folding it back is cheap,
         // while flipping the kernel is not (9 MB for resnet18's 512-channel layer; 1.5× slower at 128 channels @ 8×8).
-        if (!d.Depthwise && !d.Pointwise && d.OHW > 1024 && g.StrideH == 1 && g.StrideW == 1
-            && g.PadH <= g.DilationH * (d.KH - 1) && g.PadW <= g.DilationW * (d.KW - 1))
+        // Also wherever the flipped forward convolution runs by Winograd's algorithm.
+        if (!d.Depthwise && !d.Pointwise && g.StrideH == 1 && g.StrideW == 1
+            && g.PadH <= g.DilationH * (d.KH - 1) && g.PadW <= g.DilationW * (d.KW - 1)
+            && (d.OHW > 1024 || Winograd.Applies<T>(Flipped(d))))
         {
             BackwardInputAsForward(d, gy, gyo, w, wo, gx, gxo);
             return;
@@ -277,6 +285,13 @@ internal static partial class ConvKernels
     static void BackwardInputAsForward<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = d.G;
+        var dT = Flipped(d);
+        if (Winograd.Applies<T>(dT))
+        {
+            // The Winograd weight transform flips and swaps the kernel as it reads it.
+            Winograd.Forward(dT, gy, gyo, w, wo, null, 0, gx, gxo, flip: true);
+            return;
+        }
         int kk = d.KH * d.KW, cinG = d.CinG, coutG = d.CoutG;
         var flipped = ArrayPool<T>.Shared.Rent(d.Cout * cinG * kk);
         try
@@ -290,11 +305,17 @@ internal static partial class ConvKernels
                         long dst = (((long)(gi * cinG + ci)) * coutG + co) * kk;
                         for (int t = 0; t < kk; t++) flipped[dst + t] = w[src + kk - 1 - t];
                     }
-            var gT = new Conv2dGeometry(1, 1, g.DilationH * (d.KH - 1) - g.PadH, g.DilationW * (d.KW - 1) - g.PadW, g.DilationH, g.DilationW, g.Groups);
-            var dT = new Dims(d.N, d.Cout, d.OH, d.OW, d.Cin, d.KH, d.KW, d.H, d.W, gT);
             ForwardCore<T>(dT, gy, gyo, flipped, 0, null, 0, gx, gxo);
         }
         finally { ArrayPool<T>.Shared.Return(flipped); }
+    }
+
+    /// <summary>The forward convolution <see cref="BackwardInputAsForward{T}"/> runs: dY in, dX out, padding dilation·(k−1) − pad.</summary>
+    static Dims Flipped(in Dims d)
+    {
+        var g = d.G;
+        var gT = new Conv2dGeometry(1, 1, g.DilationH * (d.KH - 1) - g.PadH, g.DilationW * (d.KW - 1) - g.PadW, g.DilationH, g.DilationW, g.Groups);
+        return new Dims(d.N, d.Cout, d.OH, d.OW, d.Cin, d.KH, d.KW, d.H, d.W, gT);
     }
 
     // ---------- gradient with respect to the weight ----------

@@ -27,8 +27,11 @@ internal static class IntraOpPool
     /// <summary>Spin iterations a worker waits for the next job before parking (tens of microseconds).</summary>
     const int SpinIterations = 4000;
 
-    /// <summary>Worker threads usable now (the caller counts as one).</summary>
-    public static int Threads => Numerics.IntraOpThreads.Available;
+    /// <summary>
+    /// Worker threads usable now (the caller counts as one); one inside a job, whose nested calls run inline, so a kernel
+    /// called from a parallel loop plans for one thread (e.g. the 36 products of a Winograd convolution, one per thread).
+    /// </summary>
+    public static int Threads => insideJob ? 1 : Numerics.IntraOpThreads.Available;
 
     /// <summary>Runs body(0..count-1) across the pool and the calling thread; returns when all items are done.</summary>
     public static void For(int count, Action<int> body)

@@ -1,0 +1,49 @@
+using Xunit;
+
+namespace Ignis.Tests;
+
+/// <summary>
+/// The Winograd F(4×4, 3×3) convolution (forward, and the stride-1 input gradient through the flipped kernel) against
+/// direct loops and the GEMM path. Its own class so the CI's reduced-ISA and Arm64 runs can select it.
+/// </summary>
+public class WinogradCrossCheckTests
+{
+    /// <summary>
+    /// 3×3 stride-1 layers wide and large enough for Winograd's F(4×4, 3×3) (forward, and the input gradient as the
+    /// flipped forward convolution) in float64 against direct loops: maps that are not multiples of the 4×4 tile, padding
+    /// 0–2 (the input gradient's flipped padding 2–0), rectangular padding, several images per chunk.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 16, 16, 30, 31, 1, 1)]
+    [InlineData(3, 17, 20, 23, 18, 0, 0)]
+    [InlineData(2, 16, 24, 29, 27, 2, 2)]
+    [InlineData(2, 20, 16, 26, 25, 1, 0)]
+    public void Winograd_layers_match_direct_loops(int n, int cin, int cout, int h, int w, int padH, int padW)
+    {
+        int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
+        ConvCrossCheckTests.Check(n, cin, cout, 1, 3, 3, h, w, 1, padH, padW, 1);
+        // Forward and input gradient both took the Winograd path (not without vector instructions: the CI's run with
+        // every intrinsic disabled checks the GEMM path on the same shapes).
+        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 2 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+    }
+
+    /// <summary>Winograd in float32 against the GEMM path (bias included), and both against float64: its rounding stays within 1e-4.</summary>
+    [Fact]
+    public void Winograd_float32_rounding_stays_close()
+    {
+        Torch.ManualSeed(5);
+        var x = Torch.Randn([2, 64, 28, 29]);
+        var wt = Torch.Randn([48, 64, 3, 3]) * 0.05;
+        var b = Torch.Randn([48]);
+        int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
+        var y = Torch.Conv2d(x, wt, b, [1], [1]);
+        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 1 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+        Tensor yGemm;
+        Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = true;
+        try { yGemm = Torch.Conv2d(x, wt, b, [1], [1]); }
+        finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = false; }
+        var y64 = Torch.Conv2d(x.To(DType.Float64), wt.To(DType.Float64), b.To(DType.Float64), [1], [1]);
+        Fixture.AssertClose(y64, y.To(DType.Float64), "winograd vs float64", 1e-4, 1e-4);
+        Fixture.AssertClose(yGemm, y, "winograd vs gemm", 1e-4, 1e-4);
+    }
+}
