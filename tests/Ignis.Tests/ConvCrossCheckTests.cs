@@ -34,6 +34,10 @@ public class ConvCrossCheckTests
     [InlineData(1, 4, 4, 1, 3, 3, 10, 10, 1, 3, 3, 1)]    // padding beyond dilation·(k−1): the col2im fallback
     [InlineData(2, 4, 6, 1, 3, 5, 12, 13, 1, 2, 4, 2)]    // dilation with a rectangular kernel
     [InlineData(2, 2, 2, 2, 2, 3, 12, 15, 1, 2, 1, 1)]    // depthwise, padding beyond the kernel
+    [InlineData(3, 4, 5, 1, 3, 3, 4, 4, 1, 1, 1, 1)]      // batched, rows shorter than a vector: stores that run into the next rows
+    [InlineData(3, 4, 6, 1, 3, 3, 2, 3, 1, 1, 1, 1)]      // batched, 2×3 maps
+    [InlineData(2, 4, 4, 1, 3, 3, 12, 12, 1, 1, 1, 1)]    // batched, rows of a vector and a remainder
+    [InlineData(2, 3, 4, 1, 3, 3, 11, 21, 2, 1, 2, 2)]    // batched, stride 2 and dilation 2 through the padded frame
     public void Named_shapes(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation) =>
         Check(n, cin, cout, groups, kh, kw, h, w, stride, padH, padW, dilation);
 

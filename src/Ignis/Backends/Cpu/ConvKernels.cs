@@ -158,7 +158,7 @@ internal static partial class ConvKernels
                 GatherBatched(d, gy, gyo, gi, gyb);
                 PackedGemm.Run(d.ColRows, nb, d.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, 1, d.ColRows),
                     new MatrixView<T>(gyb, 0, nb, 1), T.Zero, col, 0, nb);
-                for (int n = 0; n < d.N; n++) Col2Im(d, col, gx, XPlane(d, gxo, n, gi), (long)n * d.OHW, nb);
+                StoredColumnsAdjoint(d, col, gx, gxo, gi);
             }
         });
 
