@@ -22,28 +22,48 @@ public class WinogradCrossCheckTests
     {
         int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
         ConvCrossCheckTests.Check(n, cin, cout, 1, 3, 3, h, w, 1, padH, padW, 1);
-        // Forward and input gradient both took the Winograd path (not without vector instructions: the CI's run with
+        // Forward, input gradient and weight gradient all took the Winograd path (not without vector instructions: the CI's run with
         // every intrinsic disabled checks the GEMM path on the same shapes).
-        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 2 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 3 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
     }
 
-    /// <summary>Winograd in float32 against the GEMM path (bias included), and both against float64: its rounding stays within 1e-4.</summary>
+    /// <summary>
+    /// Winograd in float32 against the GEMM path (bias included) and against float64, forward and both gradients: its
+    /// rounding stays within 1e-4 (forward, input gradient) and 1e-3 (weight gradient, a sum over 1624 positions).
+    /// </summary>
     [Fact]
     public void Winograd_float32_rounding_stays_close()
     {
         Torch.ManualSeed(5);
-        var x = Torch.Randn([2, 64, 28, 29]);
-        var wt = Torch.Randn([48, 64, 3, 3]) * 0.05;
+        var x = Torch.Randn([2, 64, 28, 29]).RequiresGrad_();
+        var wt = (Torch.Randn([48, 64, 3, 3]) * 0.05).RequiresGrad_();
         var b = Torch.Randn([48]);
         int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
         var y = Torch.Conv2d(x, wt, b, [1], [1]);
-        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 1 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+        var gy = Torch.RandnLike(y);
+        y.Backward(gy);
+        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 3 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+
+        var x2 = x.Detach().RequiresGrad_();
+        var w2 = wt.Detach().RequiresGrad_();
         Tensor yGemm;
         Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = true;
-        try { yGemm = Torch.Conv2d(x, wt, b, [1], [1]); }
+        try
+        {
+            yGemm = Torch.Conv2d(x2, w2, b, [1], [1]);
+            yGemm.Backward(gy);
+        }
         finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = false; }
-        var y64 = Torch.Conv2d(x.To(DType.Float64), wt.To(DType.Float64), b.To(DType.Float64), [1], [1]);
+
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var w64 = wt.Detach().To(DType.Float64).RequiresGrad_();
+        var y64 = Torch.Conv2d(x64, w64, b.To(DType.Float64), [1], [1]);
+        y64.Backward(gy.To(DType.Float64));
         Fixture.AssertClose(y64, y.To(DType.Float64), "winograd vs float64", 1e-4, 1e-4);
         Fixture.AssertClose(yGemm, y, "winograd vs gemm", 1e-4, 1e-4);
+        Fixture.AssertClose(x64.Grad!, x.Grad!.To(DType.Float64), "input gradient vs float64", 1e-4, 1e-4);
+        Fixture.AssertClose(x2.Grad!, x.Grad!, "input gradient vs gemm", 1e-4, 1e-4);
+        Fixture.AssertClose(w64.Grad!, wt.Grad!.To(DType.Float64), "weight gradient vs float64", 1e-3, 1e-3);
+        Fixture.AssertClose(w2.Grad!, wt.Grad!, "weight gradient vs gemm", 1e-3, 1e-3);
     }
 }

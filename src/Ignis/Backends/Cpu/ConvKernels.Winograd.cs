@@ -18,7 +18,7 @@ internal static partial class ConvKernels
     /// Rounding: the transforms' coefficients (up to 8 and 1/24) lose about two decimal digits against direct summation
     /// in float32, within what cuDNN's and oneDNN's Winograd kernels accept.
     /// </summary>
-    internal static unsafe class Winograd
+    internal static unsafe partial class Winograd
     {
         /// <summary>Positions of a transformed tile (6×6).</summary>
         const int P = 36;
@@ -367,6 +367,31 @@ internal static partial class ConvKernels
                 o3 = even + odd;
                 o4 = even - odd;
                 o5 = g2;
+            }
+
+            /// <summary>A·(d0 … d3): the adjoint of <see cref="OutputRow"/>.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void GradientRow(Vector<T> d0, Vector<T> d1, Vector<T> d2, Vector<T> d3,
+                out Vector<T> o0, out Vector<T> o1, out Vector<T> o2, out Vector<T> o3, out Vector<T> o4, out Vector<T> o5)
+            {
+                Vector<T> e = d0 + d2, f = d1 + d3, g = d0 + four * d2, h = two * d1 + eight * d3;
+                o0 = d0;
+                o1 = e + f;
+                o2 = e - f;
+                o3 = g + h;
+                o4 = g - h;
+                o5 = d3;
+            }
+
+            /// <summary>Gᵀ·(u0 … u5): the adjoint of <see cref="KernelColumn"/>.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void KernelGradientRow(Vector<T> u0, Vector<T> u1, Vector<T> u2, Vector<T> u3, Vector<T> u4, Vector<T> u5,
+                out Vector<T> o0, out Vector<T> o1, out Vector<T> o2)
+            {
+                Vector<T> s12 = u1 + u2, s34 = u3 + u4;
+                o0 = quarter * u0 - sixth * s12 + twentyFourth * s34;
+                o1 = sixth * (u2 - u1) + twelfth * (u3 - u4);
+                o2 = sixth * (s34 - s12) + u5;
             }
 
             /// <summary>Aᵀ·(m0 … m5).</summary>

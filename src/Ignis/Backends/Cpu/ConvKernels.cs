@@ -356,6 +356,11 @@ internal static partial class ConvKernels
             DepthwiseKernels.BackwardWeight(Plane(d), d.N, d.Cin, gy, gyo, x, xo, gw, gwo);
             return;
         }
+        if (Winograd.Applies<T>(d))
+        {
+            Winograd.WeightGradient(d, gy, gyo, x, xo, gw, gwo);
+            return;
+        }
         if (d.BatchedWeight)
         {
             BackwardWeightBatched(d, gy, gyo, x, xo, gw, gwo);
