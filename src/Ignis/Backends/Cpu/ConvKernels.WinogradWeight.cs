@@ -38,9 +38,17 @@ internal static partial class ConvKernels
                     TransformInput(d, x, xo, n0, images, v, vStride, tc);
                     TransformOutputGradient(d, gy, gyo, n0, images, dm, mStride, tc);
                     T beta = n0 == 0 ? T.Zero : T.One;
-                    // dU_p [Cout × Cin] (+)= dM_p [Cout × tc] · V_pᵀ [tc × Cin]; one product per thread.
-                    IntraOpPool.For(P, p => PackedGemm.Run(dd.Cout, dd.Cin, tc, T.One, new MatrixView<T>(dm, p * mStride, tc, 1),
-                        new MatrixView<T>(v, p * vStride, 1, tc), beta, du, (long)p * kcPad, dd.Cin));
+                    // dU_p [Cout × Cin] (+)= dM_p [Cout × tc] · V_pᵀ [tc × Cin]; one product per thread. dM_p and V_p are both
+                    // contiguous along the tiles: dot products where they apply and the tiles are many (resnet18's 64-channel
+                    // layer at 56×56, batch 4: 784 tiles, 4.9 → 3.0 ms), else V_p is read transposed while packing (64 tiles
+                    // of its 256-channel layer: 16 lane sums per 4×4 block for a depth of 64 made dot products 1.5× slower).
+                    IntraOpPool.For(P, p =>
+                    {
+                        var a = new MatrixView<T>(dm, p * mStride, tc, 1);
+                        var vp = new MatrixView<T>(v, p * vStride, tc, 1);
+                        if (tc >= 512 && DotGemm.Applies(a, vp)) DotGemm.Run(dd.Cout, dd.Cin, tc, T.One, a, vp, beta, du, (long)p * kcPad, dd.Cin);
+                        else PackedGemm.Run(dd.Cout, dd.Cin, tc, T.One, a, vp.Transposed(), beta, du, (long)p * kcPad, dd.Cin);
+                    });
                 }
                 KernelGradients(d, du, kcPad, gw, gwo);
             }
