@@ -18,6 +18,7 @@ public class WinogradCrossCheckTests
     [InlineData(3, 17, 20, 23, 18, 0, 0)]
     [InlineData(2, 16, 24, 29, 27, 2, 2)]
     [InlineData(2, 20, 16, 26, 25, 1, 0)]
+    [InlineData(2, 16, 16, 64, 61, 1, 1)]     // 512 tiles: the weight gradient's dot products (AVX-512)
     public void Winograd_layers_match_direct_loops(int n, int cin, int cout, int h, int w, int padH, int padW)
     {
         int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
