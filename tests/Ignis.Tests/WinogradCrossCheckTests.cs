@@ -30,13 +30,13 @@ public class WinogradCrossCheckTests
 
     /// <summary>
     /// Winograd in float32 against the GEMM path (bias included) and against float64, forward and both gradients: its
-    /// rounding stays within 1e-4 (forward, input gradient) and 1e-3 (weight gradient, a sum over 1624 positions).
+    /// rounding stays within 1e-4 (forward, input gradient) and 1e-3 (weight gradient, a sum over 1300 positions).
     /// </summary>
     [Fact]
     public void Winograd_float32_rounding_stays_close()
     {
         Torch.ManualSeed(5);
-        var x = Torch.Randn([2, 64, 28, 29]).RequiresGrad_();
+        var x = Torch.Randn([2, 64, 26, 25]).RequiresGrad_();   // 7×7 tiles: a partial last vector
         var wt = (Torch.Randn([48, 64, 3, 3]) * 0.05).RequiresGrad_();
         var b = Torch.Randn([48]);
         int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;

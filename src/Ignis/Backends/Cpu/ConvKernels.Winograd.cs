@@ -206,9 +206,7 @@ internal static partial class ConvKernels
                                         to[5 * tPad + tj] = from[5];
                                     }
                                 }
-                        Transform6(c, rows, half, tPad);
-                        long vBase = (long)ch * tc + (long)i * tImg;
-                        for (int p = 0; p < P; p++) new ReadOnlySpan<T>(rows, p * tPad, tImg).CopyTo(new Span<T>(v, (int)(p * vStride + vBase), tImg));
+                        Transform6(c, rows, half, tPad, tImg, v, (long)ch * tc + (long)i * tImg, vStride);
                     }
                 }
                 finally
@@ -221,15 +219,20 @@ internal static partial class ConvKernels
         }
 
         /// <summary>
-        /// Bᵀ d B in place on rows [36, tPad] (row r·6 + s holds element (r, s) of every tile), through
-        /// <paramref name="half"/>: first down the columns (element (k, s) = Σ_r Bᵀ[k, r]·d[r, s]), then along the rows.
+        /// Bᵀ d B for rows [36, tPad] (row r·6 + s holds element (r, s) of every tile), through <paramref name="half"/>: first
+        /// down the columns (element (k, s) = Σ_r Bᵀ[k, r]·d[r, s]), then along the rows, whose results go straight to
+        /// row p of the destination (element p of tile t at dst[p·dStride + dBase + t]); a last partial vector goes through
+        /// <paramref name="rows"/> and is copied (a whole one would run into the next plane's tiles).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void Transform6<T>(in Coefficients<T> c, T[] rows, T[] half, int tPad) where T : unmanaged, IFloatingPointIeee754<T>
+        static void Transform6<T>(in Coefficients<T> c, T[] rows, T[] half, int tPad, int tImg, T[] dst, long dBase, long dStride)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int vw = Vector<T>.Count;
+            if (dBase + (P - 1) * dStride + tImg > dst.Length) throw new ArgumentOutOfRangeException(nameof(dst));
             ref T a = ref MemoryMarshal.GetArrayDataReference(rows);
             ref T h = ref MemoryMarshal.GetArrayDataReference(half);
+            ref T dRef = ref MemoryMarshal.GetArrayDataReference(dst);
             nuint ld = (nuint)tPad;
             for (nuint q = 0; q < ld; q += (nuint)vw)
             {
@@ -245,20 +248,27 @@ internal static partial class ConvKernels
                     o4.StoreUnsafe(ref h, (24 + s) * ld + q);
                     o5.StoreUnsafe(ref h, (30 + s) * ld + q);
                 }
+                bool whole = (int)q + vw <= tImg;
+                ref T to = ref whole ? ref dRef : ref a;
+                nuint stride = whole ? (nuint)dStride : ld, at = whole ? (nuint)dBase + q : q;
                 for (nuint k = 0; k < 6; k++)
                 {
-                    nuint r = 6 * k * ld + q;
+                    nuint r = 6 * k * ld + q, w = 6 * k * stride + at;
                     c.InputRow(Vector.LoadUnsafe(ref h, r), Vector.LoadUnsafe(ref h, r + ld), Vector.LoadUnsafe(ref h, r + 2 * ld),
                         Vector.LoadUnsafe(ref h, r + 3 * ld), Vector.LoadUnsafe(ref h, r + 4 * ld), Vector.LoadUnsafe(ref h, r + 5 * ld),
                         out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
-                    o0.StoreUnsafe(ref a, r);
-                    o1.StoreUnsafe(ref a, r + ld);
-                    o2.StoreUnsafe(ref a, r + 2 * ld);
-                    o3.StoreUnsafe(ref a, r + 3 * ld);
-                    o4.StoreUnsafe(ref a, r + 4 * ld);
-                    o5.StoreUnsafe(ref a, r + 5 * ld);
+                    o0.StoreUnsafe(ref to, w);
+                    o1.StoreUnsafe(ref to, w + stride);
+                    o2.StoreUnsafe(ref to, w + 2 * stride);
+                    o3.StoreUnsafe(ref to, w + 3 * stride);
+                    o4.StoreUnsafe(ref to, w + 4 * stride);
+                    o5.StoreUnsafe(ref to, w + 5 * stride);
                 }
             }
+            int tail = tImg / vw * vw;
+            if (tail < tImg)
+                for (int p = 0; p < P; p++)
+                    new ReadOnlySpan<T>(rows, p * tPad + tail, tImg - tail).CopyTo(new Span<T>(dst, (int)(dBase + p * dStride + tail), tImg - tail));
         }
 
         /// <summary>

@@ -100,9 +100,7 @@ internal static partial class ConvKernels
                                         to[3 * tPad + tj] = from[3];
                                     }
                                 }
-                        GradientTransform(c, rows, half, tPad);
-                        long mBase = (long)k * tc + (long)i * tImg;
-                        for (int p = 0; p < P; p++) new ReadOnlySpan<T>(half, p * tPad, tImg).CopyTo(new Span<T>(dm, (int)(p * mStride + mBase), tImg));
+                        GradientTransform(c, rows, half, tPad, tImg, dm, (long)k * tc + (long)i * tImg, mStride);
                     }
                 }
                 finally
@@ -115,15 +113,19 @@ internal static partial class ConvKernels
         }
 
         /// <summary>
-        /// A D Aᵀ for rows [16, tPad] (row a·4 + b holds element (a, b) of every tile) into <paramref name="half"/> as rows
-        /// [36, tPad] (row r·6 + s holds element (r, s)): first down the columns, then along the rows in place.
+        /// A D Aᵀ for rows [16, tPad] (row a·4 + b holds element (a, b) of every tile): first down the columns into
+        /// <paramref name="half"/>, then along the rows, whose results go straight to row p of the destination (as in
+        /// <see cref="Transform6{T}"/>; a last partial vector through <paramref name="half"/>).
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        static void GradientTransform<T>(in Coefficients<T> c, T[] rows, T[] half, int tPad) where T : unmanaged, IFloatingPointIeee754<T>
+        static void GradientTransform<T>(in Coefficients<T> c, T[] rows, T[] half, int tPad, int tImg, T[] dst, long dBase, long dStride)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int vw = Vector<T>.Count;
+            if (dBase + (P - 1) * dStride + tImg > dst.Length) throw new ArgumentOutOfRangeException(nameof(dst));
             ref T a = ref MemoryMarshal.GetArrayDataReference(rows);
             ref T h = ref MemoryMarshal.GetArrayDataReference(half);
+            ref T dRef = ref MemoryMarshal.GetArrayDataReference(dst);
             nuint ld = (nuint)tPad;
             for (nuint q = 0; q < ld; q += (nuint)vw)
             {
@@ -140,21 +142,28 @@ internal static partial class ConvKernels
                     o4.StoreUnsafe(ref h, (24 + b) * ld + q);
                     o5.StoreUnsafe(ref h, (30 + b) * ld + q);
                 }
-                // Along the rows: row r's four values (half rows r·6 + 0..3) → six, written over the same row r·6 + 0..5
-                // (all four are loaded before any store).
+                // Along the rows: row r's four values (half rows r·6 + 0..3) → six (a partial vector back over the same row:
+                // all four are loaded before any store).
+                bool whole = (int)q + vw <= tImg;
+                ref T to = ref whole ? ref dRef : ref h;
+                nuint stride = whole ? (nuint)dStride : ld, at = whole ? (nuint)dBase + q : q;
                 for (nuint r = 0; r < 6; r++)
                 {
-                    nuint row = 6 * r * ld + q;
+                    nuint row = 6 * r * ld + q, w = 6 * r * stride + at;
                     c.GradientRow(Vector.LoadUnsafe(ref h, row), Vector.LoadUnsafe(ref h, row + ld), Vector.LoadUnsafe(ref h, row + 2 * ld),
                         Vector.LoadUnsafe(ref h, row + 3 * ld), out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
-                    o0.StoreUnsafe(ref h, row);
-                    o1.StoreUnsafe(ref h, row + ld);
-                    o2.StoreUnsafe(ref h, row + 2 * ld);
-                    o3.StoreUnsafe(ref h, row + 3 * ld);
-                    o4.StoreUnsafe(ref h, row + 4 * ld);
-                    o5.StoreUnsafe(ref h, row + 5 * ld);
+                    o0.StoreUnsafe(ref to, w);
+                    o1.StoreUnsafe(ref to, w + stride);
+                    o2.StoreUnsafe(ref to, w + 2 * stride);
+                    o3.StoreUnsafe(ref to, w + 3 * stride);
+                    o4.StoreUnsafe(ref to, w + 4 * stride);
+                    o5.StoreUnsafe(ref to, w + 5 * stride);
                 }
             }
+            int tail = tImg / vw * vw;
+            if (tail < tImg)
+                for (int p = 0; p < P; p++)
+                    new ReadOnlySpan<T>(half, p * tPad + tail, tImg - tail).CopyTo(new Span<T>(dst, (int)(dBase + p * dStride + tail), tImg - tail));
         }
 
         /// <summary>dW = Gᵀ dU G for every kernel, from dU [36, padded Cout·Cin] into dW [Cout, Cin, 3, 3].</summary>
