@@ -76,6 +76,8 @@ public class GemmTests
         Check(32, 27, 6000, false, true, 12);     // first conv's weight gradient: one column sliver, K split across threads
         Check(96, 16, 5000, false, true, 13);     // pointwise weight gradient: transposed to 16 × 96, three slivers, K split
         Check(576, 64, 1500, true, false, 14);    // a 3×3 layer's transposed weight gradient: narrow, rows split, one region
+        Check(300, 196, 700, false, false, 15);   // 7×7 maps, batch 4: a last sliver of 4 columns, the one-vector edge kernel
+        Check(290, 208, 300, true, false, 16);    // a last sliver exactly one 512-bit vector wide, 2 rows left in the last tile
     }
 
     /// <summary>

@@ -590,6 +590,36 @@ internal static unsafe class PackedGemm
         StoreRow<T, TV, TOps>(c + 10 * ldc, ca0, ca1, va, beta); StoreRow<T, TV, TOps>(c + 11 * ldc, cb0, cb1, va, beta);
     }
 
+    /// <summary>
+    /// The first vector's columns of a 12 × NR block (an edge sliver at most one vector wide): 12 accumulators, written
+    /// to the scratch tile (alpha applied, beta left to the merge).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void MicroKernel12x1<T, TV, TOps>(int kc, T* a, T* b, T* c, long ldc, T alpha)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int w = TOps.Width;
+        TV c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero, c4 = TOps.Zero, c5 = TOps.Zero;
+        TV c6 = TOps.Zero, c7 = TOps.Zero, c8 = TOps.Zero, c9 = TOps.Zero, ca = TOps.Zero, cb = TOps.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            TV b0 = TOps.Load(b);
+            c0 = TOps.Fma(TOps.Broadcast(a[0]), b0, c0); c1 = TOps.Fma(TOps.Broadcast(a[1]), b0, c1);
+            c2 = TOps.Fma(TOps.Broadcast(a[2]), b0, c2); c3 = TOps.Fma(TOps.Broadcast(a[3]), b0, c3);
+            c4 = TOps.Fma(TOps.Broadcast(a[4]), b0, c4); c5 = TOps.Fma(TOps.Broadcast(a[5]), b0, c5);
+            c6 = TOps.Fma(TOps.Broadcast(a[6]), b0, c6); c7 = TOps.Fma(TOps.Broadcast(a[7]), b0, c7);
+            c8 = TOps.Fma(TOps.Broadcast(a[8]), b0, c8); c9 = TOps.Fma(TOps.Broadcast(a[9]), b0, c9);
+            ca = TOps.Fma(TOps.Broadcast(a[10]), b0, ca); cb = TOps.Fma(TOps.Broadcast(a[11]), b0, cb);
+            a += 12;
+            b += 2 * w;
+        }
+        TV va = TOps.Broadcast(alpha);
+        TOps.Store(c, TOps.Mul(c0, va)); TOps.Store(c + ldc, TOps.Mul(c1, va)); TOps.Store(c + 2 * ldc, TOps.Mul(c2, va));
+        TOps.Store(c + 3 * ldc, TOps.Mul(c3, va)); TOps.Store(c + 4 * ldc, TOps.Mul(c4, va)); TOps.Store(c + 5 * ldc, TOps.Mul(c5, va));
+        TOps.Store(c + 6 * ldc, TOps.Mul(c6, va)); TOps.Store(c + 7 * ldc, TOps.Mul(c7, va)); TOps.Store(c + 8 * ldc, TOps.Mul(c8, va));
+        TOps.Store(c + 9 * ldc, TOps.Mul(c9, va)); TOps.Store(c + 10 * ldc, TOps.Mul(ca, va)); TOps.Store(c + 11 * ldc, TOps.Mul(cb, va));
+    }
+
     /// <summary>One row of a register tile: c[0..2w] = alpha · acc + beta · c (beta = 0 never reads C).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void StoreRow<T, TV, TOps>(T* c, TV lo, TV hi, TV va, T beta)
@@ -618,8 +648,10 @@ internal static unsafe class PackedGemm
             return;
         }
         // Edge tile: compute the register block into the scratch tile, then merge the valid part. A 12-row sliver
-        // holding at most 6 rows (M = 64 leaves 4) runs the 6-row kernel over its first rows: half the work.
-        if (TOps.Rows == 12 && mr > 6) MicroKernel12<T, TV, TOps>(kc, a, b, tile, w2, alpha, T.Zero);
+        // holding at most 6 rows (M = 64 leaves 4) runs the 6-row kernel over its first rows: half the work; a last
+        // sliver at most one vector wide (N = 196 leaves 4 columns) runs the one-vector kernel: half the work again.
+        if (TOps.Rows == 12 && mr > 6 && nr <= TOps.Width) MicroKernel12x1<T, TV, TOps>(kc, a, b, tile, w2, alpha);
+        else if (TOps.Rows == 12 && mr > 6) MicroKernel12<T, TV, TOps>(kc, a, b, tile, w2, alpha, T.Zero);
         else MicroKernel6<T, TV, TOps>(kc, a, b, tile, w2, alpha, T.Zero, TOps.Rows);
         MergeTile(tile, w2, c, ldc, beta, mr, nr);
     }
