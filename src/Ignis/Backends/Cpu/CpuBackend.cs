@@ -71,7 +71,7 @@ public sealed class CpuBackend : IBackend
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
         if (CpuAllocator.Cached(length * dtype.ElementSize()))
             return new CpuStorage(CpuAllocator.Instance.Rent(dtype, n, zeroed, out long blockBytes), dtype, blockBytes);
-        return new CpuStorage(HostArrays.New(dtype, n), dtype);
+        return new CpuStorage(zeroed ? HostArrays.New(dtype, n) : HostArrays.NewUninitialized(dtype, n), dtype);
     }
 
     /// <inheritdoc/>

@@ -16,7 +16,7 @@ internal sealed class CpuStorage : Storage
 
     internal CpuStorage(Array data, DType dtype, long blockBytes) : base(Device.Cpu, dtype, data.LongLength)
     {
-        if (data.GetType().GetElementType() != dtype.ClrType())
+        if (!HostArrays.IsArrayOf(data, dtype))
             throw new ArgumentException($"{dtype.TorchName()} storage needs {dtype.ClrType().Name}[], got {data.GetType().Name}.");
         this.data = data;
         this.blockBytes = blockBytes;
