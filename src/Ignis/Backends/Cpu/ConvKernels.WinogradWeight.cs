@@ -27,8 +27,8 @@ internal static partial class ConvKernels
             int tMax = chunk * tImg;
             long vStride = Stride((long)d.Cin * tMax), mStride = Stride((long)d.Cout * tMax);
             var du = ArrayPool<T>.Shared.Rent(P * kcPad);
-            var v = ArrayPool<T>.Shared.Rent((int)(P * vStride));
-            var dm = ArrayPool<T>.Shared.Rent((int)(P * mStride));
+            var v = ArrayPool<T>.Shared.Rent(checked((int)(P * vStride)));
+            var dm = ArrayPool<T>.Shared.Rent(checked((int)(P * mStride)));
             try
             {
                 var dd = d;
