@@ -30,6 +30,9 @@ internal static partial class ConvKernels
         /// <summary>For tests: forces the GEMM path on this thread.</summary>
         [ThreadStatic] internal static bool Disabled;
 
+        /// <summary>Process-wide switch (<see cref="Torch.Backends.Cpu.AllowWinograd"/>).</summary>
+        internal static volatile bool Allowed = true;
+
         /// <summary>For tests: Winograd convolutions run from this thread.</summary>
         [ThreadStatic] internal static int Calls;
 
@@ -48,7 +51,7 @@ internal static partial class ConvKernels
         /// tiles, where the transformed weights, 4× the kernel, would cost more memory traffic than the product saves).
         /// </summary>
         internal static bool Applies<T>(in Dims d) =>
-            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && !Disabled && Vector.IsHardwareAccelerated
+            (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && Allowed && !Disabled && Vector.IsHardwareAccelerated
             && d.KH == 3 && d.KW == 3 && d.G.Groups == 1 && d.G.StrideH == 1 && d.G.StrideW == 1 && d.G.DilationH == 1 && d.G.DilationW == 1
             && d.Cin >= 16 && d.Cout >= 16 && (long)d.N * Tiles(d.OH) * Tiles(d.OW) >= 64;
 

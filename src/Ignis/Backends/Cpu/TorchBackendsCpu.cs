@@ -28,6 +28,20 @@ public static partial class Torch
             /// its last call dispatched to. For diagnostics (<c>ignis doctor</c>) and for tests that a build did not fall back.
             /// </summary>
             public static IReadOnlyList<KeyValuePair<string, string>> GetKernelPaths() => CpuIsa.KernelPaths();
+
+            /// <summary>
+            /// Whether 3×3 stride-1 convolutions wide enough for it may run Winograd's F(4×4, 3×3) algorithm — forward,
+            /// input gradient and weight gradient (default true): 4× fewer multiplications, with float32 results within
+            /// ~1e-5 relative of direct summation. PyTorch has no CPU switch (oneDNN picks direct kernels); this is the
+            /// counterpart of choosing a cuDNN algorithm. Set it to false to compare with a device whose convolution is
+            /// an im2col GEMM (as the OpenCL backend's is) more tightly than the two algorithms' rounding allows, e.g. a
+            /// loss after an Adam or momentum step, which amplifies 1e-5 differences in gradients near zero.
+            /// </summary>
+            public static bool AllowWinograd
+            {
+                get => ConvKernels.Winograd.Allowed;
+                set => ConvKernels.Winograd.Allowed = value;
+            }
         }
     }
 }
