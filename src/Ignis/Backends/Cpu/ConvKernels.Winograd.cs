@@ -326,16 +326,24 @@ internal static partial class ConvKernels
                         }
                         T bias = b is null ? T.Zero : b[bo + k];
                         long plane = yo + ((long)(n0 + i) * d.Cout + k) * d.OHW;
-                        for (int ti = 0; ti < th; ti++)
-                            for (int a = 0; a < 4 && 4 * ti + a < d.OH; a++)
-                            {
-                                long row = plane + (long)(4 * ti + a) * d.OW;
-                                for (int bcol = 0; bcol < 4; bcol++)
+                        if (plane + d.OHW > y.Length) throw new ArgumentOutOfRangeException(nameof(y));
+                        // Whole tiles write four adjacent outputs per row; a last partial tile only its columns inside the map.
+                        int whole = d.OW / 4, rest = d.OW - 4 * whole;
+                        fixed (T* py = y, po = outs)
+                            for (int ti = 0; ti < th; ti++)
+                                for (int a = 0; a < 4 && 4 * ti + a < d.OH; a++)
                                 {
-                                    int src = (a * 4 + bcol) * tPad + ti * tw;
-                                    for (int tj = 0, ow = bcol; tj < tw && ow < d.OW; tj++, ow += 4) y[row + ow] = outs[src + tj] + bias;
+                                    T* yr = py + plane + (long)(4 * ti + a) * d.OW;
+                                    T* o0 = po + a * 4 * tPad + ti * tw, o1 = o0 + tPad, o2 = o1 + tPad, o3 = o2 + tPad;
+                                    for (int tj = 0; tj < whole; tj++, yr += 4)
+                                    {
+                                        yr[0] = o0[tj] + bias;
+                                        yr[1] = o1[tj] + bias;
+                                        yr[2] = o2[tj] + bias;
+                                        yr[3] = o3[tj] + bias;
+                                    }
+                                    for (int bcol = 0; bcol < rest; bcol++) yr[bcol] = o0[bcol * tPad + whole] + bias;
                                 }
-                            }
                     }
                 }
                 finally
