@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Ignis.Benchmarks;
 
 /// <summary>
-/// `conv-split [n,cin,hw,cout,k,stride,pad,groups …]`: one convolution layer's forward, input gradient and weight
+/// `conv-split [--ignis-only] [n,cin,hw,cout,k,stride,pad,groups …]`: one convolution layer's forward, input gradient and weight
 /// gradient timed apart on both engines, interleaved (the side-by-side table only shows their sum). The gradients are
 /// isolated by letting only x or only w require grad and subtracting the forward time; the upstream gradient is a
 /// stored random tensor (not the expanded ones of a sum, which each engine would first copy).
@@ -21,6 +21,11 @@ internal static class ConvSplit
 
     public static int Run(string[] args)
     {
+        // --ignis-only: no libtorch calls (for profiling Ignis alone; its columns then read 0).
+        bool ignisOnly = args.Contains("--ignis-only");
+        // --ab: the libtorch columns time Ignis again with IGNIS_EXPERIMENT=1 (an experiment's switch), interleaved.
+        bool ab = args.Contains("--ab");
+        args = args.Where(a => a is not ("--ignis-only" or "--ab")).ToArray();
         var shapes = args.Length > 0 ? args.Select(a => a.Split(',').Select(int.Parse).ToArray()).ToArray() : Defaults;
         int threads = Environment.ProcessorCount;
         I.Torch.SetNumThreads(threads);
@@ -47,7 +52,8 @@ internal static class ConvSplit
                     var y = I.Torch.Conv2d(xi, wi, null, [stride], [pad], null, groups);
                     if (mode > 0) { y.Backward(gi); xi.Grad = null; wi.Grad = null; }
                 };
-                Action b = () =>
+                Action b = ab ? () => { Environment.SetEnvironmentVariable("IGNIS_EXPERIMENT", "1"); a(); Environment.SetEnvironmentVariable("IGNIS_EXPERIMENT", null); }
+                    : ignisOnly ? () => { } : () =>
                 {
                     using var scope = torch.NewDisposeScope();
                     var y = torch.nn.functional.conv2d(xt, wt, null, new long[] { stride }, new long[] { pad }, null, groups);

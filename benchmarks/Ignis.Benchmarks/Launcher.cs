@@ -42,6 +42,16 @@ internal static class Launcher
                 "(Debian/Ubuntu: apt-get install libtcmalloc-minimal4) or point IGNIS_TCMALLOC at libtcmalloc_minimal.so.4.");
             return 2;
         }
+        // One engine asked for (`--engine ignis|libtorch`): a single pass of it under tcmalloc, its own table.
+        int ei = Array.IndexOf(args, "--engine");
+        if (ei >= 0 && ei + 1 < args.Length && args[ei + 1] != "both")
+        {
+            var only = args.Where((a, i) => i != ei && i != ei + 1 && a is not ("--no-reference" or "--no-memory")).ToArray();
+            var json = Path.Combine(Path.GetTempPath(), $"ignis-bench-{Environment.ProcessId}.json");
+            var alone = Pass(only, args[ei + 1], tcmalloc, json);
+            File.Delete(json);
+            return alone is null ? 1 : 0;
+        }
         bool noReference = args.Contains("--no-reference"), noMemory = args.Contains("--no-memory");
         var passArgs = args.Where(a => a is not ("--no-reference" or "--no-memory")).ToArray();
         var dir = Directory.CreateTempSubdirectory("ignis-bench-");

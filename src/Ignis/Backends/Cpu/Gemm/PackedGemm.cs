@@ -135,6 +135,62 @@ internal static unsafe class PackedGemm
         else { CpuIsa.NoteGemm(0); Scalar(m, n, k, alpha, a, b, beta, c, cOff, ldc); }
     }
 
+    /// <summary>
+    /// The register tile the blocked kernel uses for <typeparamref name="T"/> on this CPU: rows per packed A sliver
+    /// and columns per packed B sliver (12 × 32 floats with AVX-512); (0, 0) where there is no vector kernel.
+    /// </summary>
+    internal static (int Rows, int Cols) PanelTile<T>()
+    {
+        if (typeof(T) == typeof(float))
+            return Vector512.IsHardwareAccelerated ? (V512F.Rows, 2 * V512F.Width) : Vector256.IsHardwareAccelerated ? (V256F.Rows, 2 * V256F.Width)
+                : Vector128.IsHardwareAccelerated ? (V128F.Rows, 2 * V128F.Width) : (0, 0);
+        if (typeof(T) == typeof(double))
+            return Vector512.IsHardwareAccelerated ? (V512D.Rows, 2 * V512D.Width) : Vector256.IsHardwareAccelerated ? (V256D.Rows, 2 * V256D.Width)
+                : Vector128.IsHardwareAccelerated ? (V128D.Rows, 2 * V128D.Width) : (0, 0);
+        return (0, 0);
+    }
+
+    /// <summary>
+    /// Index of A's element (row, col) in the packed layout <see cref="PanelProduct{T}"/> reads for an operand of
+    /// <paramref name="k"/> columns: slivers of <paramref name="rows"/> rows (<see cref="PanelTile{T}"/>), k-major inside a sliver.
+    /// A caller that writes its operand there directly skips packing (rows past M in the last sliver must be zero).
+    /// </summary>
+    internal static long PackedIndex(int row, int col, int k, int rows) => (long)(row / rows) * rows * k + (long)col * rows + row % rows;
+
+    /// <summary>
+    /// C [m × cols] = A · B (beta 0, C row stride ldc) on the calling thread for operands already packed: A as
+    /// <see cref="PackedIndex"/> lays it out, B as one sliver of <see cref="PanelTile{T}"/>'s column count, [k, cols]
+    /// row-major. For products that run many times on small blocks (Winograd's 36 per block of tiles), where packing
+    /// per call would cost as much as the arithmetic.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PanelProduct<T>(int m, int k, T* a, T* b, T* c, long ldc) where T : unmanaged, INumber<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            if (Vector512.IsHardwareAccelerated) PanelProduct<float, Vector512<float>, V512F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
+            else if (Vector256.IsHardwareAccelerated) PanelProduct<float, Vector256<float>, V256F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
+            else PanelProduct<float, Vector128<float>, V128F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
+        }
+        else if (typeof(T) == typeof(double))
+        {
+            if (Vector512.IsHardwareAccelerated) PanelProduct<double, Vector512<double>, V512D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
+            else if (Vector256.IsHardwareAccelerated) PanelProduct<double, Vector256<double>, V256D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
+            else PanelProduct<double, Vector128<double>, V128D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
+        }
+        else throw new NotSupportedException(typeof(T).Name);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void PanelProduct<T, TV, TOps>(int m, int k, T* a, T* b, T* c, long ldc)
+        where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
+    {
+        int rows = TOps.Rows;
+        T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
+        for (int ir = 0; ir < m; ir += rows)
+            Block<T, TV, TOps>(k, a + (long)ir * k, b, c + ir * ldc, ldc, T.One, T.Zero, Math.Min(rows, m - ir), 2 * TOps.Width, tile);
+    }
+
     /// <summary>The reference: plain triple loop with the same alpha/beta rules (beta = 0 never reads C).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scalar<T>(int m, int n, int k, T alpha, MatrixView<T> a, MatrixView<T> b, T beta, T[] c, long cOff, long ldc)
