@@ -67,7 +67,7 @@ public class GemmTests
     {
         Check(200, 2100, 300, false, false, 3);   // few rows: one parallel region, per-task packing
         Check(97, 50, 520, true, true, 4);
-        Check(300, 270, 530, false, true, 5);     // many rows: shared packed B per K block
+        Check(300, 270, 530, false, true, 5);     // many rows, one column panel, K blocks: all of B packed first, rows split (RowSplit)
         Check(16, 600, 4608, true, false, 6);     // conv on a 2×2 map after the transposition switch
         Check(1301, 96, 513, true, false, 8);     // more rows than one MC block on any cache size: equal row blocks
         Check(700, 4200, 40, false, false, 9);    // wider than one NC panel

@@ -253,79 +253,88 @@ internal static partial class ConvKernels
 
         /// <summary>
         /// U_p [Cout × Cin] = (G g Gᵀ)_p for every kernel g, stored [36, kcPad], each U_p in the GEMM kernel's packed layout
-        /// (<see cref="PackedGemm.PackedIndex"/>, slivers of <paramref name="mr"/> rows): the taps are gathered in that order,
-        /// and the transform, element-wise over kernels, keeps it.
+        /// (<see cref="PackedGemm.PackedIndex"/>, slivers of <paramref name="mr"/> rows). A chunk of the packed order at a
+        /// time (one sliver's rows × up to 128 input channels): its kernels' taps gathered side by side into a buffer that
+        /// stays in L2, transformed a vector of kernels at a time, the chunk of every U_p written. (Gathering all taps
+        /// first, then transforming, wrote and re-read a 9-row copy of the weights: 4 % of a resnet18 224×224 step;
+        /// chunks of 32 channels wrote U in runs too short for the 256-channel layer.)
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         static void TransformWeights<T>(in Dims d, T[] w, long wo, bool flip, T[] u, int kcPad, int mr) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            int kc = d.Cout * d.Cin, vw = Vector<T>.Count, cin = d.Cin, cout = d.Cout;
-            if (wo + (long)kc * 9 > w.Length) throw new ArgumentOutOfRangeException(nameof(w));
-            if (PackedGemm.PackedIndex(cout - 1, cin - 1, cin, mr) >= kcPad) throw new ArgumentOutOfRangeException(nameof(kcPad));
-            // Taps side by side ([9, packed Cout·Cin]), so the transform runs a vector of kernels at a time.
-            var taps = ArrayPool<T>.Shared.Rent(9 * kcPad);
-            try
+            const int CiBlock = 128;
+            int cin = d.Cin, cout = d.Cout, vw = Vector<T>.Count;
+            int slivers = (cout + mr - 1) / mr, ciBlocks = (cin + CiBlock - 1) / CiBlock, len = mr * CiBlock;
+            if (wo + (long)cout * cin * 9 > w.Length) throw new ArgumentOutOfRangeException(nameof(w));
+            if ((long)slivers * mr * cin > kcPad || (P - 1) * (long)kcPad + (long)slivers * mr * cin > u.Length) throw new ArgumentOutOfRangeException(nameof(u));
+            StridedLoop.ParallelRange((long)slivers * ciBlocks, 80L * len, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b0, b1) =>
             {
-                // Zero from the last (maybe partial) sliver on: its rows past Cout, and the padding.
-                int full = cout / mr * mr * cin;
-                for (int t = 0; t < 9; t++) new Span<T>(taps, t * kcPad + full, kcPad - full).Clear();
-                // Kernel q = co·Cin + ci of this convolution; flipped, it is the original's kernel [ci, co] read back to front,
-                // so the loop runs over the original's layout (sequential reads; the nine rows written stay in L2).
-                StridedLoop.ParallelRange(flip ? cin : cout, 9L * (flip ? cout : cin), (r0, r1) =>
+                // len is a whole number of vectors (mr = 6 or 12, vw ≤ 16); lanes past a short chunk's end are computed, not stored.
+                var taps = ArrayPool<T>.Shared.Rent(9 * len);
+                try
                 {
-                    fixed (T* pw = &w[wo], pt = taps)
-                        for (long r = r0; r < r1; r++)
+                    var c = new Coefficients<T>();
+                    Span<Vector<T>> gg = stackalloc Vector<T>[18];
+                    Span<T> part = stackalloc T[vw];
+                    ref T tp = ref MemoryMarshal.GetArrayDataReference(taps);
+                    fixed (T* pw = w, pt = taps, pu = u)
+                        for (long bi = b0; bi < b1; bi++)
                         {
-                            if (flip)
-                                for (int co = 0; co < cout; co++)
+                            int s = (int)(bi / ciBlocks), ci0 = (int)(bi % ciBlocks) * CiBlock, cis = Math.Min(CiBlock, cin - ci0);
+                            int rowsIn = Math.Min(mr, cout - s * mr), n = cis * mr;
+                            // Rows past Cout (the last sliver's) stay zero.
+                            if (rowsIn < mr) new Span<T>(taps, 0, 9 * len).Clear();
+                            for (int ci = 0; ci < cis; ci++)
+                                for (int row = 0; row < rowsIn; row++)
                                 {
-                                    // Original kernel [r, co] is this convolution's kernel (co, r).
-                                    T* src = pw + (r * cout + co) * 9;
-                                    T* dst = pt + PackedGemm.PackedIndex(co, (int)r, cin, mr);
-                                    for (int t = 0; t < 9; t++) dst[t * kcPad] = src[8 - t];
+                                    int co = s * mr + row;
+                                    T* dst = pt + ci * mr + row;
+                                    if (flip)
+                                    {
+                                        // This convolution's kernel (co, ci) is the original's [ci, co] read back to front.
+                                        T* src = pw + wo + ((long)(ci0 + ci) * cout + co) * 9;
+                                        for (int t = 0; t < 9; t++) dst[t * len] = src[8 - t];
+                                    }
+                                    else
+                                    {
+                                        T* src = pw + wo + ((long)co * cin + ci0 + ci) * 9;
+                                        for (int t = 0; t < 9; t++) dst[t * len] = src[t];
+                                    }
                                 }
-                            else
+                            long q0 = (long)s * mr * cin + (long)ci0 * mr;
+                            for (int q = 0; q < n; q += vw)
                             {
-                                // Kernel (r, ci) for consecutive ci: packed mr apart.
-                                T* dst = pt + PackedGemm.PackedIndex((int)r, 0, cin, mr);
-                                for (long ci = 0; ci < cin; ci++, dst += mr)
+                                nuint at = (nuint)q, ld = (nuint)len;
+                                // Columns first: Gg (6×3), then rows: (Gg)Gᵀ (6×6).
+                                for (int j = 0; j < 3; j++)
+                                    c.KernelColumn(Vector.LoadUnsafe(ref tp, (nuint)j * ld + at), Vector.LoadUnsafe(ref tp, (nuint)(3 + j) * ld + at),
+                                        Vector.LoadUnsafe(ref tp, (nuint)(6 + j) * ld + at), out gg[j], out gg[3 + j], out gg[6 + j], out gg[9 + j], out gg[12 + j], out gg[15 + j]);
+                                int count = Math.Min(vw, n - q);
+                                for (int r = 0; r < 6; r++)
                                 {
-                                    T* src = pw + (r * cin + ci) * 9;
-                                    for (int t = 0; t < 9; t++) dst[t * kcPad] = src[t];
+                                    c.KernelColumn(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
+                                    T* dst = pu + (long)(6 * r) * kcPad + q0 + q;
+                                    if (count == vw)
+                                    {
+                                        o0.Store(dst); o1.Store(dst + kcPad); o2.Store(dst + 2L * kcPad);
+                                        o3.Store(dst + 3L * kcPad); o4.Store(dst + 4L * kcPad); o5.Store(dst + 5L * kcPad);
+                                    }
+                                    else
+                                    {
+                                        // A short chunk's last vector: only its lanes (the next lanes are another chunk's, maybe another thread's).
+                                        o0.CopyTo(part); part[..count].CopyTo(new Span<T>(dst, count));
+                                        o1.CopyTo(part); part[..count].CopyTo(new Span<T>(dst + kcPad, count));
+                                        o2.CopyTo(part); part[..count].CopyTo(new Span<T>(dst + 2L * kcPad, count));
+                                        o3.CopyTo(part); part[..count].CopyTo(new Span<T>(dst + 3L * kcPad, count));
+                                        o4.CopyTo(part); part[..count].CopyTo(new Span<T>(dst + 4L * kcPad, count));
+                                        o5.CopyTo(part); part[..count].CopyTo(new Span<T>(dst + 5L * kcPad, count));
+                                    }
                                 }
                             }
                         }
-                });
-                StridedLoop.ParallelRange(kcPad / vw, 300, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (v0, v1) =>
-                {
-                    var c = new Coefficients<T>();
-                    ref T tp = ref MemoryMarshal.GetArrayDataReference(taps);
-                    ref T up = ref MemoryMarshal.GetArrayDataReference(u);
-                    Span<Vector<T>> gg = stackalloc Vector<T>[18];
-                    for (long vi = v0; vi < v1; vi++)
-                    {
-                        nuint q = (nuint)(vi * vw), ld = (nuint)kcPad;
-                        // Columns first: Gg (6×3), then rows: (Gg)Gᵀ (6×6).
-                        for (int j = 0; j < 3; j++)
-                        {
-                            c.KernelColumn(Vector.LoadUnsafe(ref tp, (nuint)j * ld + q), Vector.LoadUnsafe(ref tp, (nuint)(3 + j) * ld + q),
-                                Vector.LoadUnsafe(ref tp, (nuint)(6 + j) * ld + q), out gg[j], out gg[3 + j], out gg[6 + j], out gg[9 + j], out gg[12 + j], out gg[15 + j]);
-                        }
-                        for (int r = 0; r < 6; r++)
-                        {
-                            c.KernelColumn(gg[3 * r], gg[3 * r + 1], gg[3 * r + 2], out var o0, out var o1, out var o2, out var o3, out var o4, out var o5);
-                            nuint row = (nuint)(6 * r) * ld + q;
-                            o0.StoreUnsafe(ref up, row);
-                            o1.StoreUnsafe(ref up, row + ld);
-                            o2.StoreUnsafe(ref up, row + 2 * ld);
-                            o3.StoreUnsafe(ref up, row + 3 * ld);
-                            o4.StoreUnsafe(ref up, row + 4 * ld);
-                            o5.StoreUnsafe(ref up, row + 5 * ld);
-                        }
-                    }
-                });
-            }
-            finally { ArrayPool<T>.Shared.Return(taps); }
+                }
+                finally { ArrayPool<T>.Shared.Return(taps); }
+            });
         }
 
         /// <summary>

@@ -282,7 +282,7 @@ internal static partial class ConvKernels
     /// pass, instead of a K = Cout product that writes a [Cin·k·k, H·W] column matrix and scatters it back (col2im).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void BackwardInputAsForward<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
+    static unsafe void BackwardInputAsForward<T>(in Dims d, T[] gy, long gyo, T[] w, long wo, T[] gx, long gxo) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = d.G;
         var dT = Flipped(d);
@@ -296,15 +296,22 @@ internal static partial class ConvKernels
         var flipped = ArrayPool<T>.Shared.Rent(d.Cout * cinG * kk);
         try
         {
-            // W'[g·CinG + ci, co, kh, kw] = W[g·CoutG + co, ci, KH−1−kh, KW−1−kw]
-            for (int gi = 0; gi < g.Groups; gi++)
-                for (int co = 0; co < coutG; co++)
-                    for (int ci = 0; ci < cinG; ci++)
+            // W'[g·CinG + ci, co, kh, kw] = W[g·CoutG + co, ci, KH−1−kh, KW−1−kw]: W' written in order, each thread a range of
+            // its rows (g, ci), whose reads (kk elements, CinG·kk apart) share cache lines with the neighbouring rows'.
+            // (The loop in W's order took 1.5 ms of resnet18's 512-channel 7×7 input gradient.)
+            if (wo + (long)d.Cout * cinG * kk > w.Length) throw new ArgumentOutOfRangeException(nameof(w));
+            StridedLoop.ParallelRange((long)g.Groups * cinG, (long)coutG * kk, (r0, r1) =>
+            {
+                fixed (T* pw = w, pf = flipped)
+                    for (long r = r0; r < r1; r++)
                     {
-                        long src = wo + (((long)(gi * coutG + co)) * cinG + ci) * kk;
-                        long dst = (((long)(gi * cinG + ci)) * coutG + co) * kk;
-                        for (int t = 0; t < kk; t++) flipped[dst + t] = w[src + kk - 1 - t];
+                        long gi = r / cinG, ci = r % cinG;
+                        T* dst = pf + r * coutG * kk;
+                        T* src = pw + wo + (gi * coutG * cinG + ci) * kk + kk - 1;
+                        for (int co = 0; co < coutG; co++, src += (long)cinG * kk)
+                            for (int t = 0; t < kk; t++) *dst++ = src[-t];
                     }
+            });
             ForwardCore<T>(dT, gy, gyo, flipped, 0, null, 0, gx, gxo);
         }
         finally { ArrayPool<T>.Shared.Return(flipped); }
