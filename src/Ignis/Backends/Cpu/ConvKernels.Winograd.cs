@@ -229,15 +229,7 @@ internal static partial class ConvKernels
                 for (; q + 4 <= len; q += 4)
                 {
                     float* f = src + 4 * q, o = rows + j + q;
-                    for (int r = 0; r < 6; r++, f += stride, o += 6 * nr)
-                    {
-                        var a0 = Vector128.Load(f); var a1 = Vector128.Load(f + 4); var a2 = Vector128.Load(f + 8);
-                        var a3 = Vector128.Load(f + 12); var a4 = Vector128.Load(f + 16);
-                        // Element s of tile i is a_i[s] (s < 4), and a_(i+1)[s − 4] for s = 4, 5.
-                        Transpose.Of4(a0, a1, a2, a3, out var e0, out var e1, out var e2, out var e3);
-                        Transpose.Of4(a1, a2, a3, a4, out var e4, out var e5, out _, out _);
-                        e0.Store(o); e1.Store(o + nr); e2.Store(o + 2 * nr); e3.Store(o + 3 * nr); e4.Store(o + 4 * nr); e5.Store(o + 5 * nr);
-                    }
+                    for (int r = 0; r < 6; r++, f += stride, o += 6 * nr) Transpose.Quad6(f, o, nr);
                 }
                 for (; q < len; q++)
                 {
@@ -349,7 +341,8 @@ internal static partial class ConvKernels
             int hp = 4 * th + 2, wp = 4 * tw + 2;
             StridedLoop.ParallelRange((long)images * d.Cin, 40L * hp * wp, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
             {
-                var frame = ArrayPool<T>.Shared.Rent(hp * wp);
+                // Slack: a transposed gather's last vector reads two elements past a frame row.
+                var frame = ArrayPool<T>.Shared.Rent(hp * wp + 4);
                 var rows = ArrayPool<T>.Shared.Rent(P * tPad);
                 var half = ArrayPool<T>.Shared.Rent(P * tPad);
                 try
@@ -374,7 +367,10 @@ internal static partial class ConvKernels
                                 {
                                     T* from = pf + (4 * ti + r) * wp;
                                     T* to = pr + r * 6 * tPad + ti * tw;
-                                    for (int tj = 0; tj < tw; tj++, from += 4)
+                                    int tj = 0;
+                                    if (typeof(T) == typeof(float) && Transpose.IsSupported)
+                                        for (; tj + 4 <= tw; tj += 4, from += 16) Transpose.Quad6((float*)from, (float*)(to + tj), tPad);
+                                    for (; tj < tw; tj++, from += 4)
                                     {
                                         to[tj] = from[0];
                                         to[tPad + tj] = from[1];

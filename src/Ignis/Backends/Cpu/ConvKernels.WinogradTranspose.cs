@@ -39,6 +39,29 @@ internal static partial class ConvKernels
                 }
                 else throw new PlatformNotSupportedException();
             }
+
+            /// <summary>
+            /// The six consecutive elements of four windows 4 apart (one window row of four tiles side by side, 18
+            /// elements; 20 are read) as six 4-wide vectors, element s of the tiles to <paramref name="o"/> + s·ld.
+            /// </summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe void Quad6(float* f, float* o, int ld)
+            {
+                var a0 = Vector128.Load(f); var a1 = Vector128.Load(f + 4); var a2 = Vector128.Load(f + 8);
+                var a3 = Vector128.Load(f + 12); var a4 = Vector128.Load(f + 16);
+                // Element s of tile i is a_i[s] (s < 4), and a_(i+1)[s − 4] for s = 4, 5.
+                Of4(a0, a1, a2, a3, out var e0, out var e1, out var e2, out var e3);
+                Of4(a1, a2, a3, a4, out var e4, out var e5, out _, out _);
+                e0.Store(o); e1.Store(o + ld); e2.Store(o + 2 * ld); e3.Store(o + 3 * ld); e4.Store(o + 4 * ld); e5.Store(o + 5 * ld);
+            }
+
+            /// <summary>Four tiles' rows of four (16 consecutive elements): element b of the tiles to <paramref name="o"/> + b·ld.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public static unsafe void Quad4(float* f, float* o, int ld)
+            {
+                Of4(Vector128.Load(f), Vector128.Load(f + 4), Vector128.Load(f + 8), Vector128.Load(f + 12), out var e0, out var e1, out var e2, out var e3);
+                e0.Store(o); e1.Store(o + ld); e2.Store(o + 2 * ld); e3.Store(o + 3 * ld);
+            }
         }
     }
 }

@@ -92,7 +92,10 @@ internal static partial class ConvKernels
                                 {
                                     T* from = pf + (4 * ti + a) * fw;
                                     T* to = pr + a * 4 * tPad + ti * tw;
-                                    for (int tj = 0; tj < tw; tj++, from += 4)
+                                    int tj = 0;
+                                    if (typeof(T) == typeof(float) && Transpose.IsSupported)
+                                        for (; tj + 4 <= tw; tj += 4, from += 16) Transpose.Quad4((float*)from, (float*)(to + tj), tPad);
+                                    for (; tj < tw; tj++, from += 4)
                                     {
                                         to[tj] = from[0];
                                         to[tPad + tj] = from[1];
