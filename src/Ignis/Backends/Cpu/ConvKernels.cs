@@ -77,18 +77,34 @@ internal static partial class ConvKernels
             ForwardBatched(d, x, xo, w, wo, b, bo, y, yo);
             return;
         }
-        for (int n = 0; n < d.N; n++)
-            for (int gi = 0; gi < g.Groups; gi++)
-            {
-                var colView = d.Pointwise ? new MatrixView<T>(x, XPlane(d, xo, n, gi), d.OHW, 1) : VirtualColumns(d, x, xo, gi, n, 1);
-                long yBlock = YBlock(d, yo, n, gi);
-                PackedGemm.Run(d.CoutG, d.OHW, d.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * d.CoutG * d.ColRows, d.ColRows, 1),
-                    colView, T.Zero, y, yBlock, d.OHW);
-                if (b is not null)
-                    for (int co = 0; co < d.CoutG; co++)
-                        TensorPrimitives.Add(new ReadOnlySpan<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW), b[bo + gi * d.CoutG + co],
-                            new Span<T>(y, (int)(yBlock + (long)co * d.OHW), d.OHW));
-            }
+        var dd = d;
+        void Image(int n, int gi)
+        {
+            var colView = dd.Pointwise ? new MatrixView<T>(x, XPlane(dd, xo, n, gi), dd.OHW, 1) : VirtualColumns(dd, x, xo, gi, n, 1);
+            long yBlock = YBlock(dd, yo, n, gi);
+            PackedGemm.Run(dd.CoutG, dd.OHW, dd.ColRows, T.One, new MatrixView<T>(w, wo + (long)gi * dd.CoutG * dd.ColRows, dd.ColRows, 1),
+                colView, T.Zero, y, yBlock, dd.OHW);
+            if (b is not null)
+                for (int co = 0; co < dd.CoutG; co++)
+                    TensorPrimitives.Add(new ReadOnlySpan<T>(y, (int)(yBlock + (long)co * dd.OHW), dd.OHW), b[bo + gi * dd.CoutG + co],
+                        new Span<T>(y, (int)(yBlock + (long)co * dd.OHW), dd.OHW));
+        }
+        if (ImagesInParallel(d)) IntraOpPool.For(d.N * g.Groups, i => Image(i / dd.G.Groups, i % dd.G.Groups));
+        else
+            for (int n = 0; n < d.N; n++)
+                for (int gi = 0; gi < g.Groups; gi++) Image(n, gi);
+    }
+
+    /// <summary>
+    /// A 1×1 layer's images (and groups) run side by side, one product per thread, when there are at least as many as
+    /// threads and they divide evenly (or are many): each image's product is small (mobilenet_v2's 32→192 at 28×28 is
+    /// [192 × 784] · K = 32), and one parallel region per image left a thread waiting at each join (a quarter of the
+    /// layer's time).
+    /// </summary>
+    static bool ImagesInParallel(in Dims d)
+    {
+        int threads = IntraOpPool.Threads, units = d.N * d.G.Groups;
+        return d.Pointwise && threads > 1 && units >= threads && (units % threads == 0 || units >= 4 * threads);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -254,6 +270,18 @@ internal static partial class ConvKernels
             DepthwiseKernels.BackwardInput(Plane(d), d.N * d.Cin, d.Cin, gy, gyo, w, wo, gx, gxo);
             return;
         }
+        if (ImagesInParallel(d))
+        {
+            // W_gᵀ [ColRows × CoutG] · dY [CoutG × OHW] per image and group, side by side (1×1: dX is the product).
+            var dd = d;
+            IntraOpPool.For(d.N * g.Groups, i =>
+            {
+                int n = i / dd.G.Groups, gi = i % dd.G.Groups;
+                PackedGemm.Run(dd.ColRows, dd.OHW, dd.CoutG, T.One, new MatrixView<T>(w, wo + (long)gi * dd.CoutG * dd.ColRows, 1, dd.ColRows),
+                    new MatrixView<T>(gy, YBlock(dd, gyo, n, gi), dd.OHW, 1), T.Zero, gx, XPlane(dd, gxo, n, gi), dd.OHW);
+            });
+            return;
+        }
         T[]? col = d.Pointwise ? null : ArrayPool<T>.Shared.Rent(d.ColRows * d.OHW);
         try
         {
@@ -373,14 +401,34 @@ internal static partial class ConvKernels
             BackwardWeightBatched(d, gy, gyo, x, xo, gw, gwo);
             return;
         }
-        for (int n = 0; n < d.N; n++)
-            for (int gi = 0; gi < g.Groups; gi++)
-            {
-                // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows]
-                var cols = d.Pointwise ? new MatrixView<T>(x, XPlane(d, xo, n, gi), d.OHW, 1) : VirtualColumns(d, x, xo, gi, n, 1);
-                WeightGradient(d, new MatrixView<T>(gy, YBlock(d, gyo, n, gi), d.OHW, 1), cols, d.OHW, n == 0 ? T.Zero : T.One,
-                    gw, gwo + (long)gi * d.CoutG * d.ColRows);
-            }
+        var dd = d;
+        // dW_g [CoutG × ColRows] (+)= dY [CoutG × OHW] · colᵀ [OHW × ColRows] for images [n0, n1), into dst.
+        void Images(int n0, int n1, T[] dst, long dstOff)
+        {
+            for (int n = n0; n < n1; n++)
+                for (int gi = 0; gi < dd.G.Groups; gi++)
+                {
+                    var cols = dd.Pointwise ? new MatrixView<T>(x, XPlane(dd, xo, n, gi), dd.OHW, 1) : VirtualColumns(dd, x, xo, gi, n, 1);
+                    WeightGradient(dd, new MatrixView<T>(gy, YBlock(dd, gyo, n, gi), dd.OHW, 1), cols, dd.OHW, n == n0 ? T.Zero : T.One,
+                        dst, dstOff + (long)gi * dd.CoutG * dd.ColRows);
+                }
+        }
+        int threads = IntraOpPool.Threads;
+        if (!ImagesInParallel(d) || d.N < threads)
+        {
+            Images(0, d.N, gw, gwo);
+            return;
+        }
+        // Each thread sums its images' products into its own copy (the first into dW), then the copies are added.
+        int size = d.Cout * d.ColRows;
+        var partial = ArrayPool<T>.Shared.Rent((threads - 1) * size);
+        try
+        {
+            IntraOpPool.For(threads, t => Images(t * dd.N / threads, (t + 1) * dd.N / threads, t == 0 ? gw : partial, t == 0 ? gwo : (long)(t - 1) * size));
+            var sum = new Span<T>(gw, (int)gwo, size);
+            for (int t = 1; t < threads; t++) TensorPrimitives.Add(sum, new ReadOnlySpan<T>(partial, (t - 1) * size, size), sum);
+        }
+        finally { ArrayPool<T>.Shared.Return(partial); }
     }
 
 }
