@@ -112,6 +112,7 @@ internal static partial class ConvKernels
             try
             {
                 // Each tile's window: its top-left input element (may lie in the padding) and the rows/columns inside the map;
+                // its output tile's first element and the rows/columns inside the output; and the run of tiles in its tile row.
                 Span<long> from = stackalloc long[nr], to = stackalloc long[nr];
                 Span<byte> rLo = stackalloc byte[nr], rHi = stackalloc byte[nr], sLo = stackalloc byte[nr], sHi = stackalloc byte[nr];
                 Span<byte> outRows = stackalloc byte[nr], outCols = stackalloc byte[nr];
