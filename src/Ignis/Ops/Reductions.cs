@@ -30,6 +30,16 @@ public partial class Tensor
     Tensor ReduceRaw(ReduceOp op, int[] dims, bool keepDim, DType compute, out Tensor? indices, bool wantIndices = false, double arg = 0)
     {
         var x = DType == compute ? this : ToDTypeRaw(compute);
+        if (dims.Length == Dim && x.IsContiguous)
+        {
+            // A contiguous tensor reduced over every dim is one row as it lies: no permutation, copy or LINQ (a full sum
+            // of a small tensor — the polynomial fit's five per iteration — spent more on those than on the sum).
+            long n = x.Numel;
+            var whole = Empty(keepDim ? Enumerable.Repeat(1L, Dim).ToArray() : [], compute, Device);
+            indices = wantIndices ? Empty(whole.shape, DType.Int64, Device) : null;
+            Backend.Reduce(op, x.AsStridedRaw([1, n], [n, 1], x.offset), whole.AsStridedRaw([1], [1], 0), indices?.AsStridedRaw([1], [1], 0), arg);
+            return whole;
+        }
         var keep = Enumerable.Range(0, Dim).Where(d => !dims.Contains(d)).ToArray();
         var perm = keep.Concat(dims).ToArray();
         long rows = 1, k = 1;
