@@ -19,6 +19,7 @@ public class WinogradCrossCheckTests
     [InlineData(2, 16, 24, 29, 27, 2, 2)]
     [InlineData(2, 20, 16, 26, 25, 1, 0)]
     [InlineData(2, 16, 16, 64, 61, 1, 1)]     // 512 tiles: the weight gradient's dot products (AVX-512)
+    [InlineData(2, 16, 20, 46, 50, 1, 1)]     // 312 tiles: several blocks of tiles per thread, runs of blocks split between threads
     public void Winograd_layers_match_direct_loops(int n, int cin, int cout, int h, int w, int padH, int padW)
     {
         int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
@@ -43,6 +44,7 @@ public class WinogradCrossCheckTests
     [InlineData(2, 16, 20, 20, 40, 0, 1)]
     [InlineData(5, 16, 16, 14, 14, 1, 1)]
     [InlineData(2, 16, 16, 9, 70, 0, 0)]
+    [InlineData(2, 16, 20, 46, 50, 1, 1)]
     public void Winograd_float32_matches_gemm(int n, int cin, int cout, int h, int w, int padH, int padW)
     {
         Torch.ManualSeed(n * 1000 + h * 10 + w);
