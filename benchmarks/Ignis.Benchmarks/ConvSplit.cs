@@ -23,9 +23,7 @@ internal static class ConvSplit
     {
         // --ignis-only: no libtorch calls (for profiling Ignis alone; its columns then read 0).
         bool ignisOnly = args.Contains("--ignis-only");
-        // --ab: the libtorch columns time Ignis again with IGNIS_EXPERIMENT=1 (an experiment's switch), interleaved.
-        bool ab = args.Contains("--ab");
-        args = args.Where(a => a is not ("--ignis-only" or "--ab")).ToArray();
+        args = args.Where(a => a != "--ignis-only").ToArray();
         var shapes = args.Length > 0 ? args.Select(a => a.Split(',').Select(int.Parse).ToArray()).ToArray() : Defaults;
         int threads = Environment.ProcessorCount;
         I.Torch.SetNumThreads(threads);
@@ -52,8 +50,7 @@ internal static class ConvSplit
                     var y = I.Torch.Conv2d(xi, wi, null, [stride], [pad], null, groups);
                     if (mode > 0) { y.Backward(gi); xi.Grad = null; wi.Grad = null; }
                 };
-                Action b = ab ? () => { Environment.SetEnvironmentVariable("IGNIS_EXPERIMENT", "1"); a(); Environment.SetEnvironmentVariable("IGNIS_EXPERIMENT", null); }
-                    : ignisOnly ? () => { } : () =>
+                Action b = ignisOnly ? () => { } : () =>
                 {
                     using var scope = torch.NewDisposeScope();
                     var y = torch.nn.functional.conv2d(xt, wt, null, new long[] { stride }, new long[] { pad }, null, groups);

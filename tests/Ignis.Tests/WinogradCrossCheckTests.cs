@@ -51,21 +51,8 @@ public class WinogradCrossCheckTests
         var x = Torch.Randn([n, cin, h, w]).RequiresGrad_();
         var wt = (Torch.Randn([cout, cin, 3, 3]) * 0.1).RequiresGrad_();
         var b = Torch.Randn([cout]);
-        int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
-        var y = Torch.Conv2d(x, wt, b, [1], [padH, padW]);
-        var gy = Torch.RandnLike(y);
-        y.Backward(gy);
-        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 3 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
-        var x2 = x.Detach().RequiresGrad_();
-        var w2 = wt.Detach().RequiresGrad_();
-        Tensor yGemm;
-        Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = true;
-        try
-        {
-            yGemm = Torch.Conv2d(x2, w2, b, [1], [padH, padW]);
-            yGemm.Backward(gy);
-        }
-        finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = false; }
+        var (y, gy) = WinogradPass(x, wt, b, [padH, padW]);
+        var (yGemm, x2, w2) = GemmPass(x, wt, b, [padH, padW], gy);
         Fixture.AssertClose(yGemm, y, "winograd vs gemm", 1e-4, 1e-4);
         Fixture.AssertClose(x2.Grad!, x.Grad!, "input gradient vs gemm", 1e-4, 1e-4);
         Fixture.AssertClose(w2.Grad!, wt.Grad!, "weight gradient vs gemm", 1e-3, 1e-3);
@@ -82,22 +69,8 @@ public class WinogradCrossCheckTests
         var x = Torch.Randn([2, 64, 26, 25]).RequiresGrad_();   // 7×7 tiles: a partial last vector
         var wt = (Torch.Randn([48, 64, 3, 3]) * 0.05).RequiresGrad_();
         var b = Torch.Randn([48]);
-        int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
-        var y = Torch.Conv2d(x, wt, b, [1], [1]);
-        var gy = Torch.RandnLike(y);
-        y.Backward(gy);
-        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 3 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
-
-        var x2 = x.Detach().RequiresGrad_();
-        var w2 = wt.Detach().RequiresGrad_();
-        Tensor yGemm;
-        Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = true;
-        try
-        {
-            yGemm = Torch.Conv2d(x2, w2, b, [1], [1]);
-            yGemm.Backward(gy);
-        }
-        finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = false; }
+        var (y, gy) = WinogradPass(x, wt, b, [1, 1]);
+        var (yGemm, x2, w2) = GemmPass(x, wt, b, [1, 1], gy);
 
         var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
         var w64 = wt.Detach().To(DType.Float64).RequiresGrad_();
@@ -109,5 +82,31 @@ public class WinogradCrossCheckTests
         Fixture.AssertClose(x2.Grad!, x.Grad!, "input gradient vs gemm", 1e-4, 1e-4);
         Fixture.AssertClose(w64.Grad!, wt.Grad!.To(DType.Float64), "weight gradient vs float64", 1e-3, 1e-3);
         Fixture.AssertClose(w2.Grad!, wt.Grad!, "weight gradient vs gemm", 1e-3, 1e-3);
+    }
+
+    /// <summary>Forward and backward (random upstream gradient) through Winograd, which all three passes must take.</summary>
+    static (Tensor Y, Tensor Gy) WinogradPass(Tensor x, Tensor wt, Tensor b, int[] padding)
+    {
+        int before = Ignis.Backends.Cpu.ConvKernels.Winograd.Calls;
+        var y = Torch.Conv2d(x, wt, b, [1], padding);
+        var gy = Torch.RandnLike(y);
+        y.Backward(gy);
+        Assert.Equal(before + (System.Numerics.Vector.IsHardwareAccelerated ? 3 : 0), Ignis.Backends.Cpu.ConvKernels.Winograd.Calls);
+        return (y, gy);
+    }
+
+    /// <summary>The same layer on the GEMM path (Winograd disabled on this thread): output and fresh leaves holding the gradients.</summary>
+    static (Tensor Y, Tensor X, Tensor W) GemmPass(Tensor x, Tensor wt, Tensor b, int[] padding, Tensor gy)
+    {
+        var x2 = x.Detach().RequiresGrad_();
+        var w2 = wt.Detach().RequiresGrad_();
+        Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = true;
+        try
+        {
+            var y = Torch.Conv2d(x2, w2, b, [1], padding);
+            y.Backward(gy);
+            return (y, x2, w2);
+        }
+        finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Disabled = false; }
     }
 }

@@ -246,7 +246,7 @@ internal static partial class ConvKernels
 
         /// <summary>
         /// U_p [Cout × Cin] = (G g Gᵀ)_p for every kernel g, stored [36, kcPad], each U_p in the GEMM kernel's packed layout
-        /// (<see cref="PackedGemm.PackedIndex"/>, slivers of <paramref name="mr"/> rows). A chunk of the packed order at a
+        /// (<see cref="PackedGemm.PanelProduct{T}"/>'s A: slivers of <paramref name="mr"/> rows). A chunk of the packed order at a
         /// time (one sliver's rows × up to 128 input channels): its kernels' taps gathered side by side into a buffer that
         /// stays in L2, transformed a vector of kernels at a time, the chunk of every U_p written. (Gathering all taps
         /// first, then transforming, wrote and re-read a 9-row copy of the weights: 4 % of a resnet18 224×224 step;

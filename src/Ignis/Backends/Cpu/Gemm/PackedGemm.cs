@@ -151,15 +151,9 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// Index of A's element (row, col) in the packed layout <see cref="PanelProduct{T}"/> reads for an operand of
-    /// <paramref name="k"/> columns: slivers of <paramref name="rows"/> rows (<see cref="PanelTile{T}"/>), k-major inside a sliver.
-    /// A caller that writes its operand there directly skips packing (rows past M in the last sliver must be zero).
-    /// </summary>
-    internal static long PackedIndex(int row, int col, int k, int rows) => (long)(row / rows) * rows * k + (long)col * rows + row % rows;
-
-    /// <summary>
-    /// C [m × cols] = A · B (beta 0, C row stride ldc) on the calling thread for operands already packed: A as
-    /// <see cref="PackedIndex"/> lays it out, B as one sliver of <see cref="PanelTile{T}"/>'s column count, [k, cols]
+    /// C [m × cols] = A · B (beta 0, C row stride ldc) on the calling thread for operands already packed: A in slivers of
+    /// <see cref="PanelTile{T}"/>'s row count, k-major inside a sliver (element (row, col) at (row div rows)·rows·k +
+    /// col·rows + row mod rows; rows past M in the last sliver zero), B as one sliver of its column count, [k, cols]
     /// row-major. For products that run many times on small blocks (Winograd's 36 per block of tiles), where packing
     /// per call would cost as much as the arithmetic.
     /// </summary>
