@@ -84,6 +84,37 @@ public class WinogradCrossCheckTests
         Fixture.AssertClose(w2.Grad!, wt.Grad!, "weight gradient vs gemm", 1e-3, 1e-3);
     }
 
+    /// <summary>
+    /// Each way of dividing a layer among threads (chosen by the transformed weights' size against L2 and the blocks of
+    /// tiles per thread; forced here) in float64 against direct loops and float32 against the GEMM path: input channels
+    /// past one chunk of 128 (the weights-stationary products accumulate over chunks), output channels not a multiple of
+    /// the GEMM tile, a partial last block, input channels whose packed rows are not whole vectors (stored, not streamed).
+    /// </summary>
+    [Theory]
+    [InlineData(2, 5, 136, 20, 14, 14)]
+    [InlineData(2, 2, 17, 30, 17, 30)]
+    [InlineData(1, 5, 136, 20, 14, 14)]
+    [InlineData(1, 2, 17, 30, 17, 30)]
+    [InlineData(0, 5, 136, 20, 14, 14)]
+    public void Winograd_schedules_match(int schedule, int n, int cin, int cout, int h, int w)
+    {
+        // 0 blocks per thread, 1 streamed weights, 2 weights-stationary (Winograd.Schedule).
+        Ignis.Backends.Cpu.ConvKernels.Winograd.Forced = (Ignis.Backends.Cpu.ConvKernels.Winograd.Schedule)schedule;
+        try
+        {
+            ConvCrossCheckTests.Check(n, cin, cout, 1, 3, 3, h, w, 1, 1, 1, 1);
+            Torch.ManualSeed(cin * 100 + h);
+            var x = Torch.Randn([n, cin, h, w]).RequiresGrad_();
+            var wt = (Torch.Randn([cout, cin, 3, 3]) * 0.1).RequiresGrad_();
+            var b = Torch.Randn([cout]);
+            var (y, gy) = WinogradPass(x, wt, b, [1, 1]);
+            var (yGemm, x2, w2) = GemmPass(x, wt, b, [1, 1], gy);
+            Fixture.AssertClose(yGemm, y, "winograd vs gemm", 1e-4, 1e-4);
+            Fixture.AssertClose(x2.Grad!, x.Grad!, "input gradient vs gemm", 1e-4, 1e-4);
+        }
+        finally { Ignis.Backends.Cpu.ConvKernels.Winograd.Forced = null; }
+    }
+
     /// <summary>Forward and backward (random upstream gradient) through Winograd, which all three passes must take.</summary>
     static (Tensor Y, Tensor Gy) WinogradPass(Tensor x, Tensor wt, Tensor b, int[] padding)
     {

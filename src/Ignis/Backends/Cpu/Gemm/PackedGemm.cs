@@ -151,38 +151,38 @@ internal static unsafe class PackedGemm
     }
 
     /// <summary>
-    /// C [m × cols] = A · B (beta 0, C row stride ldc) on the calling thread for operands already packed: A in slivers of
-    /// <see cref="PanelTile{T}"/>'s row count, k-major inside a sliver (element (row, col) at (row div rows)·rows·k +
-    /// col·rows + row mod rows; rows past M in the last sliver zero), B as one sliver of its column count, [k, cols]
-    /// row-major. For products that run many times on small blocks (Winograd's 36 per block of tiles), where packing
+    /// C [m × cols] = A · B, or C += A · B with <paramref name="accumulate"/> (C row stride ldc), on the calling thread for
+    /// operands already packed: A in slivers of <see cref="PanelTile{T}"/>'s row count, k-major inside a sliver (element
+    /// (row, col) at (row div rows)·rows·k + col·rows + row mod rows; rows past M in the last sliver zero), B as one sliver
+    /// of its column count, [k, cols] row-major. For products that run many times on small blocks (Winograd's 36 per block of tiles), where packing
     /// per call would cost as much as the arithmetic.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PanelProduct<T>(int m, int k, T* a, T* b, T* c, long ldc) where T : unmanaged, INumber<T>
+    internal static void PanelProduct<T>(int m, int k, T* a, T* b, T* c, long ldc, bool accumulate = false) where T : unmanaged, INumber<T>
     {
         if (typeof(T) == typeof(float))
         {
-            if (Vector512.IsHardwareAccelerated) PanelProduct<float, Vector512<float>, V512F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
-            else if (Vector256.IsHardwareAccelerated) PanelProduct<float, Vector256<float>, V256F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
-            else PanelProduct<float, Vector128<float>, V128F>(m, k, (float*)a, (float*)b, (float*)c, ldc);
+            if (Vector512.IsHardwareAccelerated) PanelProduct<float, Vector512<float>, V512F>(m, k, (float*)a, (float*)b, (float*)c, ldc, accumulate);
+            else if (Vector256.IsHardwareAccelerated) PanelProduct<float, Vector256<float>, V256F>(m, k, (float*)a, (float*)b, (float*)c, ldc, accumulate);
+            else PanelProduct<float, Vector128<float>, V128F>(m, k, (float*)a, (float*)b, (float*)c, ldc, accumulate);
         }
         else if (typeof(T) == typeof(double))
         {
-            if (Vector512.IsHardwareAccelerated) PanelProduct<double, Vector512<double>, V512D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
-            else if (Vector256.IsHardwareAccelerated) PanelProduct<double, Vector256<double>, V256D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
-            else PanelProduct<double, Vector128<double>, V128D>(m, k, (double*)a, (double*)b, (double*)c, ldc);
+            if (Vector512.IsHardwareAccelerated) PanelProduct<double, Vector512<double>, V512D>(m, k, (double*)a, (double*)b, (double*)c, ldc, accumulate);
+            else if (Vector256.IsHardwareAccelerated) PanelProduct<double, Vector256<double>, V256D>(m, k, (double*)a, (double*)b, (double*)c, ldc, accumulate);
+            else PanelProduct<double, Vector128<double>, V128D>(m, k, (double*)a, (double*)b, (double*)c, ldc, accumulate);
         }
         else throw new NotSupportedException(typeof(T).Name);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void PanelProduct<T, TV, TOps>(int m, int k, T* a, T* b, T* c, long ldc)
+    static void PanelProduct<T, TV, TOps>(int m, int k, T* a, T* b, T* c, long ldc, bool accumulate)
         where T : unmanaged, INumber<T> where TV : struct where TOps : struct, IVectorOps<TV, T>
     {
         int rows = TOps.Rows;
         T* tile = stackalloc T[MaxRows * 2 * TOps.Width];
         for (int ir = 0; ir < m; ir += rows)
-            Block<T, TV, TOps>(k, a + (long)ir * k, b, c + ir * ldc, ldc, T.One, T.Zero, Math.Min(rows, m - ir), 2 * TOps.Width, tile);
+            Block<T, TV, TOps>(k, a + (long)ir * k, b, c + ir * ldc, ldc, T.One, accumulate ? T.One : T.Zero, Math.Min(rows, m - ir), 2 * TOps.Width, tile);
     }
 
     /// <summary>The reference: plain triple loop with the same alpha/beta rules (beta = 0 never reads C).</summary>
