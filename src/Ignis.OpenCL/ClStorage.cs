@@ -46,6 +46,9 @@ internal sealed class ClStorage : Storage
         block = device.Allocator.Allocate(0, Math.Max(1, length * dtype.ElementSize()), out blockBytes, out _);
     }
 
+    /// <summary>Queues the buffer of a storage nobody disposed (no OpenCL call from the finalizer thread).</summary>
+    ~ClStorage() => ReleaseFromFinalizer();
+
     /// <summary>The device the buffer belongs to.</summary>
     public ClDevice Owner { get; }
 

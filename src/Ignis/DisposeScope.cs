@@ -14,6 +14,9 @@ public sealed class DisposeScope : IDisposable
 {
     [ThreadStatic] static DisposeScope? current;
     [ThreadStatic] static int suspended;
+    // Scopes open on any thread: while none is, creating a storage reads no thread-local state (a thread-static read
+    // costs a call into the loader's TLS lookup here, which every small tensor paid).
+    static int open;
 
     readonly DisposeScope? outer;
     readonly HashSet<Storage> storages = new(ReferenceEqualityComparer.Instance);
@@ -23,6 +26,7 @@ public sealed class DisposeScope : IDisposable
     {
         outer = current;
         current = this;
+        Interlocked.Increment(ref open);
     }
 
     /// <summary>Opens a scope on this thread (<c>torch.NewDisposeScope()</c> in TorchSharp).</summary>
@@ -36,7 +40,7 @@ public sealed class DisposeScope : IDisposable
 
     internal static void Track(Storage s)
     {
-        if (current is { } c && suspended == 0) c.storages.Add(s);
+        if (Volatile.Read(ref open) != 0 && current is { } c && suspended == 0) c.storages.Add(s);
     }
 
     /// <summary>Until disposed, new storages belong to no scope (state that outlives the step, such as optimizer moments).</summary>
@@ -79,6 +83,7 @@ public sealed class DisposeScope : IDisposable
     {
         if (disposed) return;
         disposed = true;
+        Interlocked.Decrement(ref open);
         if (current == this) current = outer;
         foreach (var s in storages) s.Dispose();
         storages.Clear();

@@ -3,8 +3,9 @@ namespace Ignis.Backends;
 /// <summary>
 /// A flat buffer of elements owned by one backend; tensors are strided views over it. Storage is disposable:
 /// <see cref="Dispose"/> (directly, through <see cref="Tensor.Dispose"/> or a <see cref="DisposeScope"/>) hands the memory
-/// back to the backend's allocator at once; a storage nobody disposed is reclaimed by the garbage collector, and its
-/// finalizer only queues the memory for the allocator. A plain training loop needs no Dispose.
+/// back to the backend's allocator at once; a storage nobody disposed is reclaimed by the garbage collector, and the
+/// finalizer of one that borrowed its memory (<see cref="ReleaseFromFinalizer"/>) only queues it for the allocator. A
+/// plain training loop needs no Dispose.
 /// </summary>
 public abstract class Storage : IDisposable
 {
@@ -59,8 +60,12 @@ public abstract class Storage : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Queues the memory of a storage nobody disposed; never calls a device API.</summary>
-    ~Storage()
+    /// <summary>
+    /// For the finalizer of a storage that borrows memory from an allocator (declared by such subclasses only: allocating
+    /// an object with a finalizer registers it with the GC, a cost every small tensor paid when the base had one):
+    /// queues the memory of a storage nobody disposed; never calls a device API.
+    /// </summary>
+    protected void ReleaseFromFinalizer()
     {
         if (Interlocked.Exchange(ref disposed, 1) == 0) Release(finalizing: true);
     }

@@ -70,7 +70,7 @@ public sealed class CpuBackend : IBackend
         int n = (int)length;
         Torch.Memory.RecordAllocation(length * dtype.ElementSize());
         if (CpuAllocator.Cached(length * dtype.ElementSize()))
-            return new CpuStorage(CpuAllocator.Instance.Rent(dtype, n, zeroed, out long blockBytes), dtype, blockBytes);
+            return new CpuStorage.Pooled(CpuAllocator.Instance.Rent(dtype, n, zeroed, out long blockBytes), dtype, blockBytes);
         return new CpuStorage(zeroed ? HostArrays.New(dtype, n) : HostArrays.NewUninitialized(dtype, n), dtype);
     }
 

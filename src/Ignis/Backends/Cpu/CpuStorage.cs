@@ -6,7 +6,7 @@ namespace Ignis.Backends.Cpu;
 /// that becomes unreachable queues it from its finalizer, so the next training step reuses it instead of faulting in
 /// fresh memory. Arrays handed to user code are never cached.
 /// </summary>
-internal sealed class CpuStorage : Storage
+internal class CpuStorage : Storage
 {
     readonly Array data;
     readonly long blockBytes;
@@ -14,13 +14,22 @@ internal sealed class CpuStorage : Storage
     /// <summary>Wraps an array of the dtype's CLR type without copying; the array is never returned to the cache.</summary>
     public CpuStorage(Array data, DType dtype) : this(data, dtype, blockBytes: 0) { }
 
-    internal CpuStorage(Array data, DType dtype, long blockBytes) : base(Device.Cpu, dtype, data.LongLength)
+    /// <summary>A block of <paramref name="blockBytes"/> from <see cref="CpuAllocator"/> (use <see cref="Pooled"/>), or 0.</summary>
+    private protected CpuStorage(Array data, DType dtype, long blockBytes) : base(Device.Cpu, dtype, data.LongLength)
     {
         if (!HostArrays.IsArrayOf(data, dtype))
             throw new ArgumentException($"{dtype.TorchName()} storage needs {dtype.ClrType().Name}[], got {data.GetType().Name}.");
         this.data = data;
         this.blockBytes = blockBytes;
-        if (blockBytes == 0) GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// A storage over a block from <see cref="CpuAllocator"/>: the only kind with a finalizer (small arrays, the GC's
+    /// own, need none, and allocating a finalizable object costs every tensor a trip through the GC's slow path).
+    /// </summary>
+    internal sealed class Pooled(Array data, DType dtype, long blockBytes) : CpuStorage(data, dtype, blockBytes)
+    {
+        ~Pooled() => ReleaseFromFinalizer();
     }
 
     /// <inheritdoc/>
