@@ -35,6 +35,12 @@ public sealed class DisposeScope : IDisposable
     /// <summary>The innermost open scope of this thread, or null.</summary>
     public static DisposeScope? Current => current;
 
+    /// <summary>
+    /// <see cref="Suspend"/> for the library's own short-lived storages, or null (nothing to suspend, no thread-static
+    /// touched) while no scope is open on any thread.
+    /// </summary>
+    internal static IDisposable? SuspendIfOpen() => Volatile.Read(ref open) != 0 ? Suspend() : null;
+
     /// <summary>Storages this scope will dispose.</summary>
     public int Count => storages.Count;
 

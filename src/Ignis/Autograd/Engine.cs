@@ -15,10 +15,10 @@ internal static class Engine
     {
         result.viewBase = view ? inputs[0].viewBase ?? inputs[0] : null;
         result.viewFnBaseFn = result.viewBase?.gradFn;
-        if (!GradMode.IsEnabled) return result;
+        // Inputs first: the mode is thread-local, a costlier read than theirs.
         bool any = false;
         foreach (var t in inputs) any |= t.RequiresGrad;
-        if (!any) return result;
+        if (!any || !GradMode.IsEnabled) return result;
         if (!result.DType.IsFloatingPoint()) return result;
         result.gradFn = new Node(name, inputs, backward, attributes, TensorMeta.Of(result), saved, result);
         result.SetRequiresGradInternal();

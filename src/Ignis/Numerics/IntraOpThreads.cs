@@ -8,6 +8,8 @@ internal static class IntraOpThreads
 {
     static int limit = Environment.ProcessorCount;
     [ThreadStatic] static bool serial;
+    // Threads ever marked serial: while none is, no kernel reads the thread-static mark.
+    static int serialThreads;
 
     /// <summary>Upper bound on threads one kernel uses (<c>torch.set_num_threads</c>).</summary>
     public static int Limit
@@ -17,11 +19,16 @@ internal static class IntraOpThreads
     }
 
     /// <summary>Threads a kernel may use now: 1 on serial threads, else the limit capped by the processor count.</summary>
-    public static int Available => serial ? 1 : Math.Max(1, Math.Min(Limit, Environment.ProcessorCount));
+    public static int Available => IsSerialThread ? 1 : Math.Max(1, Math.Min(Limit, Environment.ProcessorCount));
 
     /// <summary>Marks the calling thread so kernels called from it never fork (data-loader workers: no oversubscription).</summary>
-    public static void MarkSerialThread() => serial = true;
+    public static void MarkSerialThread()
+    {
+        if (serial) return;
+        serial = true;
+        Interlocked.Increment(ref serialThreads);
+    }
 
     /// <summary>True on threads marked by <see cref="MarkSerialThread"/>.</summary>
-    public static bool IsSerialThread => serial;
+    public static bool IsSerialThread => Volatile.Read(ref serialThreads) != 0 && serial;
 }

@@ -111,9 +111,14 @@ public partial class Tensor
     /// <summary>this ^ exponent for a scalar exponent (<c>pow(float)</c>).</summary>
     public Tensor Pow(double exponent)
     {
-        var w = Wrap(exponent, Device);
-        if (exponent == Math.Floor(exponent) && !DType.IsFloatingPoint() && Math.Abs(exponent) < long.MaxValue) w = Wrap((long)exponent, Device);
-        var dt = ResultType(this, w);
+        // A floating tensor keeps its dtype against a Python number; only integer tensors need the wrapped scalar's rules.
+        var dt = DType;
+        if (!DType.IsFloatingPoint())
+        {
+            var w = Wrap(exponent, Device);
+            if (exponent == Math.Floor(exponent) && Math.Abs(exponent) < long.MaxValue) w = Wrap((long)exponent, Device);
+            dt = ResultType(this, w);
+        }
         var x = DType == dt ? this : ToDTypeRaw(dt);
         var r = x.NewOutput(shape);
         Backend.Unary(UnaryOp.PowScalar, x, r, exponent);

@@ -48,7 +48,7 @@ public partial class Tensor
     static Tensor Wrapped(Func<Tensor> make, Scalar s)
     {
         Tensor t;
-        using (DisposeScope.Suspend()) t = make();
+        using (DisposeScope.SuspendIfOpen()) t = make();
         t.isWrappedNumber = true;
         t.wrappedScalar = s;
         return t;

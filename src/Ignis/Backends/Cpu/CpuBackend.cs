@@ -165,7 +165,7 @@ public sealed class CpuBackend : IBackend
     {
         // The value goes through the copy kernel for PyTorch's conversion rules; its one-element buffer is no tensor's.
         TensorView scalar;
-        using (DisposeScope.Suspend()) scalar = TensorView.Contiguous(new CpuStorage(new[] { value }, DType.Float64), []);
+        using (DisposeScope.SuspendIfOpen()) scalar = TensorView.Contiguous(new CpuStorage(new[] { value }, DType.Float64), []);
         Copy(scalar.Expand(dst.shape), dst);
         KeepAlive(dst);
     }
@@ -212,12 +212,25 @@ public sealed class CpuBackend : IBackend
         // The scalar lives in a one-element host array converted by the copy kernel (PyTorch's conversion rules,
         // double → float → half included); it belongs to no dispose scope and is read through a zero stride.
         TensorView one;
-        using (DisposeScope.Suspend())
+        using (DisposeScope.SuspendIfOpen())
         {
-            var src = s.IsIntegral ? TensorView.Contiguous(new CpuStorage(new[] { s.Long }, DType.Int64), [])
-                : TensorView.Contiguous(new CpuStorage(new[] { s.Double }, DType.Float64), []);
-            one = TensorView.Contiguous(new CpuStorage(HostArrays.New(a.DType, 1), a.DType), []);
-            Copy(src, one);
+            // float32/float64 and int64 directly (the copy kernel's conversions are these casts): a third of the
+            // allocations and no kernel call for `2.0 * x`.
+            Array? direct = (a.DType.Kind, s.IsIntegral) switch
+            {
+                (ScalarType.Float32, false) => new[] { (float)s.Double },
+                (ScalarType.Float64, false) => new[] { s.Double },
+                (ScalarType.Int64, true) => new[] { s.Long },
+                _ => null,
+            };
+            if (direct is not null) one = TensorView.Contiguous(new CpuStorage(direct, a.DType), []);
+            else
+            {
+                var src = s.IsIntegral ? TensorView.Contiguous(new CpuStorage(new[] { s.Long }, DType.Int64), [])
+                    : TensorView.Contiguous(new CpuStorage(new[] { s.Double }, DType.Float64), []);
+                one = TensorView.Contiguous(new CpuStorage(HostArrays.New(a.DType, 1), a.DType), []);
+                Copy(src, one);
+            }
         }
         var b = one.Expand(dst.shape);
         if (scalarFirst) Binary(op, b, a, dst); else Binary(op, a, b, dst);

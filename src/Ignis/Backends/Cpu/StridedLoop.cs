@@ -123,8 +123,8 @@ internal static class StridedLoop
     /// <summary>Runs <paramref name="body"/> over [0, n) in parallel chunks when the work is large enough.</summary>
     public static void ParallelRange(long n, long costPerItem, Action<long, long> body)
     {
-        int workers = Numerics.IntraOpThreads.Available;
-        if (workers <= 1 || n < 2 || n * costPerItem < ParallelGrain)
+        int workers = n < 2 || n * costPerItem < ParallelGrain ? 1 : Numerics.IntraOpThreads.Available;
+        if (workers <= 1)
         {
             body(0, n);
             return;
