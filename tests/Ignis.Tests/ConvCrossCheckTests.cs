@@ -66,6 +66,30 @@ public class ConvCrossCheckTests
         Fixture.AssertClose(w64.Grad!, wt.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-3);
     }
 
+    /// <summary>
+    /// The depthwise input gradient writes every element of dx itself (the caller no longer clears it): into a buffer of
+    /// NaNs it gives what autograd gives: stride 1 (the flipped forward), stride 2 and over-padded stride 1 (the gather
+    /// per phase), dilation.
+    /// </summary>
+    [Theory]
+    [InlineData(3, 1, 1, 1, 20, 21)]
+    [InlineData(3, 2, 1, 1, 20, 21)]
+    [InlineData(5, 2, 2, 1, 23, 18)]
+    [InlineData(3, 1, 3, 1, 11, 12)]
+    [InlineData(3, 1, 2, 2, 15, 16)]
+    public void Depthwise_input_gradient_writes_every_element(int k, int stride, int pad, int dilation, int h, int w)
+    {
+        Torch.ManualSeed(k * 10 + stride);
+        var x = Torch.Randn([2, 5, h, w], requiresGrad: true);
+        var wt = Torch.Randn([5, 1, k, k]);
+        var y = Torch.Conv2d(x, wt, null, [stride], [pad], [dilation], 5);
+        var gy = Torch.RandnLike(y);
+        y.Backward(gy);
+        var gx = Torch.Full([2, 5, h, w], double.NaN);
+        x.Backend.Conv2dBackwardInput(gy, wt, new Ignis.Backends.Conv2dGeometry(stride, stride, pad, pad, dilation, dilation, 5), gx);
+        Fixture.AssertClose(x.Grad!, gx, "depthwise dx into NaNs", 0, 0);
+    }
+
     internal static void Check(int n, int cin, int cout, int groups, int kh, int kw, int h, int w, int stride, int padH, int padW, int dilation)
     {
         Torch.ManualSeed(n + 7 * cin + 31 * cout + 131 * kh + 523 * h);

@@ -259,15 +259,16 @@ internal static partial class ConvKernels
             BackwardInputAsForward(d, gy, gyo, w, wo, gx, gxo);
             return;
         }
-        new Span<T>(gx, (int)gxo, d.N * d.Cin * d.H * d.W).Clear();
-        if (d.Batched && !d.Depthwise)
-        {
-            BackwardInputBatched(d, gy, gyo, w, wo, gx, gxo);
-            return;
-        }
         if (d.Depthwise)
         {
+            // Writes every element of dx (no clearing pass: 7 MB for mobilenet_v2's 144-channel layer at 56×56, batch 4).
             DepthwiseKernels.BackwardInput(Plane(d), d.N * d.Cin, d.Cin, gy, gyo, w, wo, gx, gxo);
+            return;
+        }
+        new Span<T>(gx, (int)gxo, d.N * d.Cin * d.H * d.W).Clear();
+        if (d.Batched)
+        {
+            BackwardInputBatched(d, gy, gyo, w, wo, gx, gxo);
             return;
         }
         if (ImagesInParallel(d))

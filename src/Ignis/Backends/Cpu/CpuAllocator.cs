@@ -21,6 +21,16 @@ internal sealed class CpuAllocator : CachingAllocator<Array>
 
     protected override long RoundSize(long bytes) => bytes;
 
+    /// <summary>
+    /// The base's threshold with a higher floor on the host: 128 MiB (a 64th of the memory on machines under 8 GiB). A
+    /// layer whose step hands out ~7 MB (mobilenet_v2's depthwise 192 at 28×28, batch 4, its gradients dropped rather
+    /// than disposed) collected every fourth step at 32 MiB, and each full collection slowed the steps around it far
+    /// beyond its pause: median step 1.47 → 0.92 ms, against 0.09 ms of pauses per step.
+    /// </summary>
+    protected override long CollectThreshold => Math.Max(base.CollectThreshold, HostFloor);
+
+    static readonly long HostFloor = Math.Clamp(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 64, 32L << 20, 128L << 20);
+
     protected override Array? TryCreate(int kind, long bytes)
     {
         var dtype = (DType)kind;
