@@ -67,11 +67,20 @@ internal static partial class DepthwiseKernels
         // the even and odd columns (a scalar strided copy was half of a stride-2 layer's forward time).
         int pairs = p.SW == 2 && Unsafe.SizeOf<T>() == 4 && Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian ? p.W / 2 / Vector<uint>.Count * Vector<uint>.Count : 0;
         int lowPhase = p.PW % 2, lowStart = p.PW / 2, highStart = (p.PW + 1) / 2;
+        int h = p.H, w = p.W, sw = p.SW, ph = p.PH;
+        // Phase r holds the input columns j with (j + PW) mod SW = r, from index (j + PW) div SW on: its first column past
+        // the pairs and where it lands, the same in every row (worked out once: the divisions cost more than a row's copy).
+        Span<int> first = stackalloc int[sw], at = stackalloc int[sw];
+        for (int r = 0; r < sw; r++)
+        {
+            first[r] = ((r - p.PW) % sw + sw) % sw + 2 * pairs;
+            at[r] = (first[r] + p.PW) / sw;
+        }
         fixed (T* s0 = src)
-            for (int i = 0; i < p.H; i++)
+            for (int i = 0; i < h; i++)
             {
-                long rowOff = (long)(i + p.PH) * len;
-                T* row = s0 + (long)i * p.W;
+                long rowOff = (long)(i + ph) * len;
+                T* row = s0 + (long)i * w;
                 if (pairs > 0)
                 {
                     uint* lo = (uint*)(phases + lowPhase * phaseSize + rowOff + lowStart), hi = (uint*)(phases + (1 - lowPhase) * phaseSize + rowOff + highStart);
@@ -83,12 +92,10 @@ internal static partial class DepthwiseKernels
                         Unsafe.WriteUnaligned(hi + m, Vector.Narrow(Vector.ShiftRightLogical(a, 32), Vector.ShiftRightLogical(b, 32)));
                     }
                 }
-                // Phase r holds the input columns j with (j + PW) mod SW = r, from index (j + PW) div SW on: one strided copy each.
-                for (int r = 0; r < p.SW; r++)
+                for (int r = 0; r < sw; r++)
                 {
-                    int j0 = ((r - p.PW) % p.SW + p.SW) % p.SW + 2 * pairs;
-                    T* dst = phases + r * phaseSize + rowOff + (j0 + p.PW) / p.SW;
-                    for (int j = j0; j < p.W; j += p.SW) *dst++ = row[j];
+                    T* dst = phases + r * phaseSize + rowOff + at[r];
+                    for (int j = first[r]; j < w; j += sw) *dst++ = row[j];
                 }
             }
     }
