@@ -145,11 +145,13 @@ internal static partial class ConvKernels
             {
                 var dd = d;
                 int blockThreads = Math.Min(IntraOpPool.Threads, blocks);
-                IntraOpPool.For(blockThreads, t =>
+                // The input or output transforms of every block, a contiguous run of blocks per thread.
+                void EachBlock(Stages stage) => IntraOpPool.For(blockThreads, t =>
                 {
                     for (int blk = t * blocks / blockThreads; blk < (t + 1) * blocks / blockThreads; blk++)
-                        ForwardBlock(dd, x, xo, null, 0, 0, b, bo, y, yo, (long)blk * nr, nr, v, blk * P * vStride, m, blk * P * mStride, Stages.Input);
+                        ForwardBlock(dd, x, xo, null, 0, 0, b, bo, y, yo, (long)blk * nr, nr, v, blk * P * vStride, m, blk * P * mStride, stage);
                 });
+                EachBlock(Stages.Input);
                 int slivers = (d.Cout + mr - 1) / mr, rowThreads = Math.Min(IntraOpPool.Threads, slivers);
                 IntraOpPool.For(rowThreads, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (t) =>
                 {
@@ -180,11 +182,7 @@ internal static partial class ConvKernels
                         ArrayPool<T>.Shared.Return(u);
                     }
                 });
-                IntraOpPool.For(blockThreads, t =>
-                {
-                    for (int blk = t * blocks / blockThreads; blk < (t + 1) * blocks / blockThreads; blk++)
-                        ForwardBlock(dd, x, xo, null, 0, 0, b, bo, y, yo, (long)blk * nr, nr, v, blk * P * vStride, m, blk * P * mStride, Stages.Output);
-                });
+                EachBlock(Stages.Output);
             }
             finally
             {
