@@ -434,6 +434,23 @@ public partial class Tensor : IDisposable
     }
 
     /// <summary>
+    /// This tensor, or a contiguous copy of it that the caller owns and that disposes with the returned handle: for
+    /// copies a kernel reads once and nothing else can see (their blocks go back to the allocator at once).
+    /// </summary>
+    internal Temporary ContiguousTemporary() => IsContiguous ? new(this, false) : new(ContiguousRaw(), true);
+
+    /// <summary>A tensor that is disposed with this handle only when it is a private copy.</summary>
+    internal readonly struct Temporary(Tensor tensor, bool owned) : IDisposable
+    {
+        public Tensor Tensor { get; } = tensor;
+
+        public void Dispose()
+        {
+            if (owned) Tensor.Dispose();
+        }
+    }
+
+    /// <summary>
     /// The strided view a backend receives for this tensor (shares its shape and stride arrays). Backends are
     /// called with views, so the backend contract never sees autograd state.
     /// </summary>

@@ -115,6 +115,26 @@ public class StorageLifetimeTests
         Assert.Equal(40L << 20, a.CachedBytes);
     }
 
+    [Fact]
+    public void Only_growth_since_the_last_collection_leads_to_a_collection()
+    {
+        // Each "step" hands out a 1 MiB block that comes back through Free and keeps a 64 KiB one: 40 MiB handed out
+        // (ten times the threshold) but 2.5 MiB of growth, so no cache miss has reason to collect.
+        var a = new StepAllocator();
+        var kept = new List<object>();
+        for (int step = 0; step < 40; step++)
+        {
+            var block = a.Allocate(0, 1 << 20, out long bytes, out _);
+            kept.Add(a.Allocate(1, 64 << 10, out _, out _));
+            a.Free(block, 0, bytes);
+        }
+        Assert.Equal(0, a.InducedCollections);
+        // Past the threshold of growth, the next miss collects.
+        for (int i = 0; i < 40; i++) kept.Add(a.Allocate(2, 64 << 10, out _, out _));
+        Assert.Equal(1, a.InducedCollections);
+        GC.KeepAlive(kept);
+    }
+
     sealed class Holder(BudgetAllocator a, object block, long bytes)
     {
         ~Holder() => a.FreeFromFinalizer(block, 0, bytes);
@@ -237,6 +257,22 @@ public class TrainingMemoryTests(ITestOutputHelper output)
                          $"runtime gen0 {GC.CollectionCount(0) - gen0}, gen2 {GC.CollectionCount(2) - gen2} over {Steps - 10} steps");
         Assert.Equal(collections, InducedCollections());
         GC.KeepAlive(cpu);
+    }
+
+    [Fact]
+    public void A_convolution_backward_frees_its_copy_of_the_upstream_gradient()
+    {
+        // The gradient of a sum reaches the convolution as expanded ones; its contiguous copy (128 KiB here, above the
+        // cache's floor) goes back to the allocator when the backward returns, so only the input gradient stays held.
+        var x = Torch.Randn([4, 8, 32, 32], requiresGrad: true);
+        var w = Torch.Randn([8, 1, 3, 3]);
+        var y = F.Conv2d(x, w, padding: [1], groups: 8);
+        var s = y.Sum();
+        Settle();
+        long before = Torch.Host.MemoryAllocated();
+        s.Backward();
+        Assert.Equal(before + x.Numel * sizeof(float), Torch.Host.MemoryAllocated());
+        GC.KeepAlive(y);
     }
 
     static long InducedCollections() => Torch.Host.MemoryStats().AllocRetries;

@@ -31,7 +31,7 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     readonly ConcurrentDictionary<(int Kind, long Bytes), Bucket> cache = new();
     readonly ConcurrentQueue<(int Kind, long Bytes, TBlock Block)> finalized = new();
     readonly object evictGate = new();
-    long allocated, cached, peak, highWater, clock, handedOutSinceCollect, inducedCollections, liveAfterCollect;
+    long allocated, cached, peak, highWater, clock, inducedCollections, liveAfterCollect;
 
     /// <summary>Creates an allocator for the device named in messages.</summary>
     protected CachingAllocator(string deviceName) => DeviceName = deviceName;
@@ -64,10 +64,11 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     protected virtual long MaxCachedBytes => Math.Min(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8, 4L << 30);
 
     /// <summary>
-    /// Bytes handed out since the last collection above which a cache miss collects instead of creating a block: half of
-    /// what was live after the last collection, between 32 and 256 MiB. Past it, the blocks the miss wants most likely
-    /// belong to storages that died without Dispose and only wait for their finalizers; below it, the workload really
-    /// needs more memory. So reserved memory stays near live + threshold instead of growing with every step's garbage.
+    /// Growth of the bytes held by storages since the last collection above which a cache miss collects instead of
+    /// creating a block: half of what was live after the last collection, between 32 and 256 MiB. Past it, the blocks
+    /// the miss wants most likely belong to storages that died without Dispose and only wait for their finalizers;
+    /// below it, the workload really needs more memory. So reserved memory stays near live + threshold instead of
+    /// growing with every step's garbage.
     /// </summary>
     protected virtual long CollectThreshold => Math.Clamp(Interlocked.Read(ref liveAfterCollect) / 2, 32L << 20, 256L << 20);
 
@@ -103,10 +104,11 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
         long size = blockBytes = RoundSize(bytes);
         fromCache = true;
         if (TryTake(kind, size) is { } hit) return Account(hit, size);
-        // Storages that died without Dispose hold blocks until their finalizers run: after enough churn, collect (a
-        // full collection: storages that lived through a step are often promoted, and it measures what is really live)
-        // and look again before growing.
-        if (Interlocked.Read(ref handedOutSinceCollect) > CollectThreshold)
+        // Storages that died without Dispose hold blocks until their finalizers run: once the bytes held have grown
+        // enough since the last collection, collect (a full collection: storages that lived through a step are often
+        // promoted, and it measures what is really live) and look again before growing. Growth, not bytes handed out:
+        // a loop that disposes what it allocates reuses its blocks and never pays for a collection.
+        if (Interlocked.Read(ref allocated) - Interlocked.Read(ref liveAfterCollect) > CollectThreshold)
         {
             Collect(GC.MaxGeneration);
             if (TryTake(kind, size) is { } again) return Account(again, size);
@@ -139,7 +141,6 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
 
     TBlock Account(TBlock block, long size)
     {
-        Interlocked.Add(ref handedOutSinceCollect, size);
         long now = Interlocked.Add(ref allocated, size);
         long p;
         while (now > (p = Interlocked.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, p) != p) { }
@@ -222,7 +223,6 @@ public abstract class CachingAllocator<TBlock> where TBlock : class
     void Collect(int generation)
     {
         Interlocked.Increment(ref inducedCollections);
-        Interlocked.Exchange(ref handedOutSinceCollect, 0);
         GC.Collect(generation, GCCollectionMode.Forced, blocking: true);
         GC.WaitForPendingFinalizers();
         DrainFinalized();

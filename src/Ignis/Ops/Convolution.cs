@@ -50,17 +50,19 @@ public static partial class Torch
         x.Backend.Conv2d(xc, wc, bc, g, output);
         Ignis.Tensor?[] Backward(Ignis.Tensor gy)
         {
-            var gyc = gy.ContiguousRaw();
+            // A contiguous copy of gy (the expanded ones of a sum, a transposed gradient) is this function's own: its
+            // block goes back to the allocator at once instead of waiting for a collection.
+            using var gyc = gy.ContiguousTemporary();
             Ignis.Tensor? gx = null, gw = null, gb = null;
             if (x.RequiresGrad)
             {
                 gx = Ignis.Tensor.Output(xc.shape, xc.DType, xc.Device);
-                x.Backend.Conv2dBackwardInput(gyc, wc, g, gx);
+                x.Backend.Conv2dBackwardInput(gyc.Tensor, wc, g, gx);
             }
             if (weight.RequiresGrad)
             {
                 gw = Ignis.Tensor.Output(wc.shape, wc.DType, wc.Device);
-                x.Backend.Conv2dBackwardWeight(gyc, xc, g, gw);
+                x.Backend.Conv2dBackwardWeight(gyc.Tensor, xc, g, gw);
             }
             if (bias is { RequiresGrad: true }) gb = gy.Sum([0, 2, 3]);
             return bias is null ? [gx, gw] : [gx, gw, gb];

@@ -41,8 +41,8 @@ public static partial class Torch
         input.Backend.BatchNorm(x3, w, b, runningMean, runningVar, training, momentum, eps, y3, mean, invStd);
         return Engine.Record(y, "NativeBatchNormBackward0", AffineInputs(input, weight, bias), gy =>
         {
-            var gyc = gy.ContiguousRaw();
-            var gy3 = gyc.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), gyc.offset);
+            using var gyc = gy.ContiguousTemporary();
+            var gy3 = gyc.Tensor.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), gyc.Tensor.offset);
             var gx = input.RequiresGrad ? Ignis.Tensor.Output(input.shape, input.DType, input.Device) : null;
             var gw = weight is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;
             var gb = bias is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;

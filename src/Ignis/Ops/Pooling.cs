@@ -44,8 +44,8 @@ public static partial class Torch
         var r = Engine.Record(Unbatch(y, unbatched), "MaxPool2DWithIndicesBackward0", [input], gy =>
         {
             var gx = Ignis.Tensor.Output(x.shape, x.DType, x.Device);
-            var gyc = gy.ContiguousRaw();
-            x.Backend.MaxPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), idx, gx);
+            using var gyc = gy.ContiguousTemporary();
+            x.Backend.MaxPool2dBackward(gyc.Tensor.AsStridedRaw(y.shape, y.strides, gyc.Tensor.offset), idx, gx);
             return [Unbatch(gx, unbatched)];
         }, PoolAttributes(g), saved: [input, idx]);
         return (r, Unbatch(idx, unbatched));
@@ -94,8 +94,8 @@ public static partial class Torch
         return Engine.Record(Unbatch(y, unbatched), name, [input], gy =>
         {
             var gx = Ignis.Tensor.Output(x.shape, x.DType, x.Device);
-            var gyc = gy.ContiguousRaw();
-            x.Backend.AvgPool2dBackward(gyc.AsStridedRaw(y.shape, y.strides, gyc.offset), g, countIncludePad, adaptive, gx);
+            using var gyc = gy.ContiguousTemporary();
+            x.Backend.AvgPool2dBackward(gyc.Tensor.AsStridedRaw(y.shape, y.strides, gyc.Tensor.offset), g, countIncludePad, adaptive, gx);
             return [Unbatch(gx, unbatched)];
         }, adaptive ? Engine.Attrs(("output_size", new[] { oh, ow })) : AvgAttributes(g, countIncludePad), saved: [input]);
     }
