@@ -388,4 +388,32 @@ public class DepthwiseRectangularTests
         Fixture.AssertClose(x64.Grad!, x.Grad!.To(DType.Float64), "grad input", 1e-4, 1e-4);
         Fixture.AssertClose(w64.Grad!, w.Grad!.To(DType.Float64), "grad weight", 1e-3, 1e-4);
     }
+
+    [Theory]
+    [InlineData(1 << 16)]
+    [InlineData(451_584)]
+    [InlineData(777_777)]
+    [InlineData(1_000_003)]
+    public void A_long_sum_on_several_threads_is_bit_for_bit_the_serial_sum(int n)
+    {
+        // The parallel full reduction cuts the pairwise tree's top levels: the same tree, so the same rounding. A
+        // serial thread (a data-loader worker's mark) computes the reference; magnitudes spread over many orders make
+        // every partial sum's rounding show.
+        Torch.ManualSeed(n);
+        var x = Torch.Randn(n).Mul(Torch.Randn(n).Mul(4).Exp());
+        float serial = 0;
+        var t = new Thread(() =>
+        {
+            Numerics.IntraOpThreads.MarkSerialThread();
+            serial = x.Sum().Item<float>();
+        });
+        t.Start();
+        t.Join();
+        Assert.Equal(serial, x.Sum().Item<float>());
+        double scale = x.Abs().To(DType.Float64).Sum().Item<double>();
+        Assert.Equal(x.To(DType.Float64).Sum().Item<double>(), x.Sum().Item<float>(), 1e-6 * scale);
+        // Views with an offset take the same path.
+        var tail = x.Narrow(0, 3, n - 3);
+        Assert.Equal(tail.To(DType.Float64).Sum().Item<double>(), tail.Sum().Item<float>(), 1e-6 * scale);
+    }
 }

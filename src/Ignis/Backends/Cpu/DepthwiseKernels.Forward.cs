@@ -14,6 +14,7 @@ internal static partial class DepthwiseKernels
         where T : unmanaged, INumber<T>
     {
         var pp = p;
+        bool prefetch = Prefetches<T>(p, planes);
         StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             var buf = Scratch<T>(pp);
@@ -23,6 +24,7 @@ internal static partial class DepthwiseKernels
                 {
                     int c = (int)(q % channels);
                     var plane = new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W);
+                    if (prefetch && q + 1 < p1) PrefetchPlane(x, xo + (q + 1) * pp.H * pp.W, pp.H * pp.W);
                     if (pp.SW == 1) PadInto(pp, plane, buf);
                     unsafe
                     {

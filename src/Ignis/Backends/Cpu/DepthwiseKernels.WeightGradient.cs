@@ -15,6 +15,7 @@ internal static partial class DepthwiseKernels
     {
         var pp = p;
         int taps = p.KH * p.KW;
+        bool prefetch = Prefetches<T>(p, (long)batch * channels);
         StridedLoop.ParallelRange(channels, (long)batch * p.OH * p.OW * taps, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c0, c1) =>
         {
             var buf = Scratch<T>(pp);
@@ -30,6 +31,9 @@ internal static partial class DepthwiseKernels
                     {
                         long q = (long)n * channels + c;
                         var plane = new ReadOnlySpan<T>(x, (int)(xo + q * pp.H * pp.W), pp.H * pp.W);
+                        // The next plane this worker reads: the next image's, or the next channel's first.
+                        long next = n + 1 < batch ? q + channels : c + 1 < c1 ? c + 1 : -1;
+                        if (prefetch && next >= 0) PrefetchPlane(x, xo + next * pp.H * pp.W, pp.H * pp.W);
                         if (pp.SW == 1) PadInto(pp, plane, buf);
                         unsafe
                         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace Ignis.Backends.Cpu;
 
@@ -47,6 +48,30 @@ internal static partial class DepthwiseKernels
                     for (int j = w; j < w + right; j += vw) Unsafe.WriteUnaligned(d + Math.Min(j, w + right - vw), Vector<T>.Zero);
                 else for (int j = w; j < w + right; j++) d[j] = default;
             }
+    }
+
+    /// <summary>The smallest input whose passes prefetch its planes.</summary>
+    const long PrefetchMinBytes = 4L << 20;
+
+    /// <summary>Whether the passes over an input of <paramref name="planes"/> planes prefetch (see <see cref="PrefetchPlane{T}"/>).</summary>
+    static bool Prefetches<T>(in Plane p, long planes) where T : unmanaged =>
+        Sse.IsSupported && planes * p.H * p.W * Unsafe.SizeOf<T>() >= PrefetchMinBytes;
+
+    /// <summary>
+    /// Asks for the next plane of x (into L2) while this one is worked on: a plane is a few 4 KiB pages, where the hardware
+    /// prefetchers stop, and the passes that read x cold from memory (forward, weight gradient) wait on it otherwise
+    /// (stride-2 144-channel layer at 56×56: forward 0.55 → 0.51 ms, whole step 1.94 → 1.83 ms in one process). Every
+    /// line, not every other one: sparser hints were slower than none. Only for inputs of <see cref="PrefetchMinBytes"/>
+    /// or more: a smaller x stays cached between passes, and the hints then cost time (192 channels at 28×28, 2.4 MB:
+    /// forward 0.25 → 0.30 ms). No-op where x86's prefetch is missing.
+    /// </summary>
+    static unsafe void PrefetchPlane<T>(T[] a, long offset, int length) where T : unmanaged
+    {
+        fixed (T* p0 = &a[offset])
+        {
+            byte* b = (byte*)p0, e = b + (long)length * sizeof(T);
+            for (; b < e; b += 64) Sse.Prefetch1(b);
+        }
     }
 
     /// <summary>Row length of one stride phase of the padded plane (plus a vector of slack).</summary>

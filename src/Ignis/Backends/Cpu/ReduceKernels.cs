@@ -34,6 +34,12 @@ internal static class ReduceKernels
     public static void Float<T>(ReduceOp op, TensorView x, TensorView dst, TensorView? indices, double arg)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op == ReduceOp.Sum && x.shape[0] == 1 && x.shape[1] >= ParallelSumMin && Numerics.IntraOpThreads.Available > 1)
+        {
+            T[] ds = CpuBackend.Data<T>(dst);
+            ds[dst.offset] = ParallelPairwiseSum(CpuBackend.Data<T>(x), (int)x.offset, (int)x.shape[1], Numerics.IntraOpThreads.Available);
+            return;
+        }
         RowReducer<T> f = op switch
         {
             ReduceOp.Sum => (ReadOnlySpan<T> row, out long i) => { i = 0; return PairwiseSum(row); },
@@ -48,10 +54,49 @@ internal static class ReduceKernels
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static T PairwiseSum<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        const int Block = 256;
-        if (x.Length <= Block) return TensorPrimitives.Sum(x);
-        int half = (x.Length / 2 + Block - 1) / Block * Block;
+        if (x.Length <= PairwiseBlock) return TensorPrimitives.Sum(x);
+        int half = PairwiseHalf(x.Length);
         return PairwiseSum(x[..half]) + PairwiseSum(x[half..]);
+    }
+
+    const int PairwiseBlock = 256;
+
+    /// <summary>Where the pairwise tree splits a row longer than a block: half of it, rounded up to whole blocks.</summary>
+    static int PairwiseHalf(int n) => (n / 2 + PairwiseBlock - 1) / PairwiseBlock * PairwiseBlock;
+
+    /// <summary>A single row at least this long is summed on several workers.</summary>
+    const int ParallelSumMin = 1 << 16;
+
+    /// <summary>
+    /// <see cref="PairwiseSum{T}"/> of one long row (a full reduction: the sum of a loss or a benchmark's output) on
+    /// <paramref name="workers"/> threads, bit for bit the serial result: the top levels of the same tree split the row
+    /// into leaves, each worker sums whole leaves, and the partial sums are combined in the tree's order.
+    /// </summary>
+    static T ParallelPairwiseSum<T>(T[] xs, int start, int length, int workers) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int depth = 0;
+        while ((1 << depth) < workers) depth++;
+        var leaves = new List<(int Start, int Length)>(1 << depth);
+        // A node is a leaf at the cut depth or where PairwiseSum itself stops splitting; Combine walks the same tree.
+        void Split(int s, int n, int d)
+        {
+            if (d == 0 || n <= PairwiseBlock) { leaves.Add((s, n)); return; }
+            int half = PairwiseHalf(n);
+            Split(s, half, d - 1);
+            Split(s + half, n - half, d - 1);
+        }
+        Split(start, length, depth);
+        var partial = new T[leaves.Count];
+        IntraOpPool.For(leaves.Count, i => partial[i] = PairwiseSum(new ReadOnlySpan<T>(xs, leaves[i].Start, leaves[i].Length)));
+        int next = 0;
+        T Combine(int n, int d)
+        {
+            if (d == 0 || n <= PairwiseBlock) return partial[next++];
+            int half = PairwiseHalf(n);
+            T left = Combine(half, d - 1);
+            return left + Combine(n - half, d - 1);
+        }
+        return Combine(length, depth);
     }
 
     /// <summary>Two-pass variance accumulated in double, as ATen's Welford accumulates in double.</summary>
