@@ -260,6 +260,36 @@ public class DepthwiseCrossCheckTests
     }
 
     /// <summary>
+    /// The 3×3 stride-2 layers over even inputs take their own input-gradient kernel: output rows exactly one vector (16),
+    /// with a remainder (the last vector overlaps: 18, 56, 22 wide), of two vectors or more (32, 48), and narrower than a
+    /// vector (14: the general gather). Written into NaNs, so a skipped element shows; against float64 per channel.
+    /// </summary>
+    [Theory]
+    [InlineData(16, 16)]
+    [InlineData(56, 56)]
+    [InlineData(18, 34)]
+    [InlineData(20, 22)]
+    [InlineData(32, 48)]
+    [InlineData(14, 14)]
+    public void Depthwise_halving_input_gradient_matches_per_channel_convolution(int h, int w)
+    {
+        Torch.ManualSeed(h * 100 + w);
+        var x = Torch.Randn([3, 4, h, w], requiresGrad: true);
+        var wt = Torch.Randn([4, 1, 3, 3]);
+        var y = Torch.Conv2d(x, wt, null, [2], [1], null, groups: 4);
+        var upstream = Torch.RandnLike(y);
+        var gx = Torch.Full([3, 4, h, w], double.NaN);
+        x.Backend.Conv2dBackwardInput(upstream, wt, new Ignis.Backends.Conv2dGeometry(2, 2, 1, 1, 1, 1, 4), gx);
+
+        var x64 = x.Detach().To(DType.Float64).RequiresGrad_();
+        var w64 = wt.To(DType.Float64);
+        var yr = Torch.Cat(Enumerable.Range(0, 4).Select(c =>
+            Torch.Conv2d(x64.Narrow(1, c, 1), w64.Narrow(0, c, 1), null, [2], [1])).ToArray(), 1);
+        yr.Backward(upstream.To(DType.Float64));
+        Fixture.AssertClose(x64.Grad!, gx.To(DType.Float64), "grad input", 1e-4, 1e-4);
+    }
+
+    /// <summary>
     /// An Inf in a row's last input column reaches only the taps that read it: the weight gradient's vector kernels read
     /// past a row's last output (where kw = 0 meets that column) and must mask the product, not only dy (Inf·0 = NaN).
     /// </summary>

@@ -20,6 +20,7 @@ internal static partial class DepthwiseKernels
         bool stride1 = p.SH == 1 && p.SW == 1 && p.DH * (p.KH - 1) >= p.PH && p.DW * (p.KW - 1) >= p.PW;
         var flipped = new Plane(p.OH, p.OW, p.KH, p.KW, p.H, p.W, 1, 1, p.DH * (p.KH - 1) - p.PH, p.DW * (p.KW - 1) - p.PW, p.DH, p.DW);
         var gather = new GatherLayout(p);
+        bool halving3 = IsHalving3<T>(p);
         StridedLoop.ParallelRange(planes, (long)p.OH * p.OW * p.KH * p.KW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             var buf = stride1 ? Scratch<T>(flipped) : ArrayPool<T>.Shared.Rent(gather.ScratchLength);
@@ -43,7 +44,10 @@ internal static partial class DepthwiseKernels
                         }
                         gather.PadRows(dy, buf);
                         fixed (T* pb = buf, pwc = &w[wo + (long)c * pp.KH * pp.KW], pgx = gx)
-                            GatherStrided(pp, gather, pb, pwc, pgx + gxo + q * pp.H * pp.W);
+                        {
+                            if (halving3) GatherHalving3(pp, gather, pb, pwc, pgx + gxo + q * pp.H * pp.W);
+                            else GatherStrided(pp, gather, pb, pwc, pgx + gxo + q * pp.H * pp.W);
+                        }
                     }
                 }
             }
@@ -131,6 +135,62 @@ internal static partial class DepthwiseKernels
         }
         for (int j = 0; j < n - vw; j += vw) Unsafe.WriteUnaligned(dst + j, Unsafe.ReadUnaligned<Vector<T>>(src + j));
         Unsafe.WriteUnaligned(dst + n - vw, Unsafe.ReadUnaligned<Vector<T>>(src + n - vw));
+    }
+
+    /// <summary>
+    /// The downsampling layer of mobilenet_v2 and efficientnet_b0 — 3×3, stride 2, padding 1, no dilation, an even input
+    /// of twice the output's size, rows of at least a vector — in float32 on a vector machine (<see cref="GatherHalving3{T}"/>).
+    /// </summary>
+    static bool IsHalving3<T>(in Plane p) where T : unmanaged =>
+        p is { KH: 3, KW: 3, SH: 2, SW: 2, PH: 1, PW: 1, DH: 1, DW: 1 } && p.H == 2 * p.OH && p.W == 2 * p.OW &&
+        p.OW >= Vector<T>.Count && Unsafe.SizeOf<T>() == 4 && Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian;
+
+    /// <summary>
+    /// <see cref="GatherStrided{T}"/> for the layers of <see cref="IsHalving3{T}"/>, with the taps worked out by hand:
+    /// dx[i, j] = Σ w[a, b] · dy[(i + 1 − a)/2, (j + 1 − b)/2] over the even numerators, so an even row i reads dy row i/2
+    /// with kernel row 1, an odd one dy rows (i − 1)/2 (kernel row 2) and (i + 1)/2 (kernel row 0, absent past the last);
+    /// column 2m gets w[a, 1]·dy[m] and column 2m + 1 gets w[a, 0]·dy[m + 1] + w[a, 2]·dy[m]. Both columns come from one
+    /// pass over dy's row and are interleaved into dx's row in registers (the 8-byte-pair widening of the general path),
+    /// with the weights held in registers and no tap tables or phase rows: the general gather's bookkeeping was most of
+    /// this layer's input gradient (144 channels at 56×56, batch 4). A row's last vector of outputs overlaps the one
+    /// before it (recomputing the same values), so every store stays within its row. dy rows are padded (PadRows): the
+    /// read at m + 1 past the last column sees zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void GatherHalving3<T>(in Plane p, in GatherLayout g, T* dyPad, T* w, T* dx) where T : unmanaged, INumber<T>
+    {
+        int vw = Vector<T>.Count, ow = p.OW, oh = p.OH, width = p.W, rowLen = g.RowLength;
+        T* dy0 = dyPad + g.Margin;
+        var w00 = new Vector<T>(w[0]); var w01 = new Vector<T>(w[1]); var w02 = new Vector<T>(w[2]);
+        var w10 = new Vector<T>(w[3]); var w11 = new Vector<T>(w[4]); var w12 = new Vector<T>(w[5]);
+        var w20 = new Vector<T>(w[6]); var w21 = new Vector<T>(w[7]); var w22 = new Vector<T>(w[8]);
+        for (int i = 0; i < p.H; i++)
+        {
+            ulong* dxRow = (ulong*)(dx + (long)i * width);
+            bool odd = (i & 1) == 1, two = odd && (i + 1) / 2 < oh;
+            // Odd rows: kernel row 2 on dy row (i − 1)/2, plus kernel row 0 on the next dy row; even rows: kernel row 1.
+            T* ra = dy0 + (long)(odd ? (i - 1) / 2 : i / 2) * rowLen, rb = dy0 + (long)((i + 1) / 2) * rowLen;
+            Vector<T> a0 = odd ? w20 : w10, a1 = odd ? w21 : w11, a2 = odd ? w22 : w12;
+            for (int m0 = 0; ; m0 += vw)
+            {
+                int m = Math.Min(m0, ow - vw);
+                var d0 = Load(ra + m);
+                var even = a1 * d0;
+                var oddCol = MulAdd(a0, Load(ra + m + 1), a2 * d0);
+                if (two)
+                {
+                    var e0 = Load(rb + m);
+                    even = MulAdd(w01, e0, even);
+                    oddCol = MulAdd(w00, Load(rb + m + 1), MulAdd(w02, e0, oddCol));
+                }
+                // dx[2m + 0/1] = even/odd: widen both to 8-byte lanes, odd columns in the high halves.
+                Vector.Widen(Vector.AsVectorUInt32(even), out var lo0, out var hi0);
+                Vector.Widen(Vector.AsVectorUInt32(oddCol), out var lo1, out var hi1);
+                Unsafe.WriteUnaligned(dxRow + m, lo0 | Vector.ShiftLeft(lo1, 32));
+                Unsafe.WriteUnaligned(dxRow + m + vw / 2, hi0 | Vector.ShiftLeft(hi1, 32));
+                if (m0 + vw >= ow) break;
+            }
+        }
     }
 
     /// <summary>
