@@ -87,6 +87,7 @@ internal static class ProcessCounters
     {
         if (!File.Exists("/proc/self/status")) return 0;
         var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith(key));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+        // "VmHWM:\t12345678 kB": a tab, not spaces, once the value has eight digits — split on any whitespace.
+        return line is null ? 0 : long.Parse(line[key.Length..].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0]);
     }
 }

@@ -2,8 +2,11 @@ using Ignis.Cuda.Native;
 
 namespace Ignis.Cuda;
 
-/// <summary>What the driver reported: its CUDA version (cuDriverGetVersion) and device count, or why it could not.</summary>
-internal readonly record struct DriverInfo(int CudaVersion, int DeviceCount, string? Error);
+/// <summary>
+/// What the driver reported: its CUDA version (cuDriverGetVersion), device count and each device's name, memory and
+/// compute capability, or why it could not.
+/// </summary>
+internal readonly record struct DriverInfo(int CudaVersion, int DeviceCount, string? Error, IReadOnlyList<CudaDeviceInfo>? Devices = null);
 
 /// <summary>
 /// Finds and checks everything the CUDA backend needs — the driver, NVRTC, cuBLAS/cuBLASLt, cuDNN — and says, in one

@@ -20,7 +20,12 @@ public static class CudaBackend
     {
         var p = Probe.Value;
         var lines = new List<string> { p.Driver.Explain() };
-        if (p.DriverInfo is { Error: null } d) lines.Add($"driver supports CUDA {DriverCompatibility.Format(d.CudaVersion)}, {d.DeviceCount} GPU(s)");
+        if (p.DriverInfo is { Error: null } d)
+        {
+            lines.Add($"driver supports CUDA {DriverCompatibility.Format(d.CudaVersion)}, {d.DeviceCount} GPU(s)");
+            lines.AddRange((d.Devices ?? []).Select(g =>
+                $"cuda:{g.Index}: {g.Name}, {g.TotalMemory / (1024.0 * 1024 * 1024):F1} GiB, compute capability {g.Capability} ({g.Architecture}), {g.MultiProcessors} multiprocessors"));
+        }
         lines.AddRange(p.Libraries.Select(l => l.Explain()));
         lines.AddRange(p.Problems.Select(x => "problem: " + x));
         return string.Join(Environment.NewLine, lines);

@@ -104,6 +104,22 @@ public class DoctorTests
         Assert.True(r.Nvidia.Libraries.Single(l => l.Name == "NVRTC").Found);
     }
 
+    static readonly CudaDeviceInfo[] TwoH200 =
+        [new(0, "NVIDIA H200", 150_109_880_320, 9, 0, 132), new(1, "NVIDIA H200", 150_109_880_320, 9, 0, 132)];
+
+    [Fact]
+    public void The_gpus_are_named_with_their_memory_and_compute_capability()
+    {
+        var r = DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 2, null, TwoH200)) });
+        Assert.Equal("2× NVIDIA H200 (9.0)", Verdict(r, "cuda").Name);
+        Assert.Equal(2, r.Nvidia.Devices.Count);
+        Assert.Equal(new GpuSection("cuda:1", "NVIDIA H200", 150_109_880_320, "9.0", 132), r.Nvidia.Devices[1]);
+        var json = JsonNode.Parse(r.ToJson())!;
+        Assert.Equal("9.0", (string)json["nvidia"]!["devices"]![0]!["computeCapability"]!);
+        // Without device queries (a driver that only counts) the verdict names the count.
+        Assert.Equal("1 NVIDIA GPU(s)", Verdict(DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 1, null)) }), "cuda").Name);
+    }
+
     [Fact]
     public void With_everything_found_cuda_is_reported_as_not_implemented_yet_not_as_broken()
     {
@@ -179,6 +195,7 @@ public class DoctorTests
                  {
                      new SimulatedMachine(), emulated,
                      new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(12040, 1, null)) },
+                     new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 2, null, TwoH200)) },
                      new SimulatedMachine { Smoke = _ => new SmokeResult(false, double.NaN, 2, "boom") },
                  })
             AssertValid(DoctorAnalysis.Run(m).ToJson());

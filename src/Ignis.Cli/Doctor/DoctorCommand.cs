@@ -48,6 +48,8 @@ internal static class DoctorCommand
         c.MarkupLine(nv.DriverFound
             ? $"NVIDIA: driver {E(nv.KernelDriverVersion ?? "")} at {E(nv.Driver.Path)}; supports CUDA up to {E(nv.DriverCudaVersion ?? "?")}; {nv.DeviceCount} GPU(s)"
             : "NVIDIA: no driver found");
+        foreach (var g in nv.Devices)
+            c.MarkupLine($"  {E(g.Device)}: {E(g.Name)}, {g.TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, compute capability {E(g.ComputeCapability)}, {g.MultiProcessors} multiprocessors");
         foreach (var l in nv.Libraries)
             c.MarkupLine($"  {(l.Found ? "[green]found[/]" : "[grey]missing[/]")} {E(l.Name)}: {E(l.Found ? $"{l.Path} (CUDA {l.CudaMajor}, via {l.Via})" : "not found")}");
         if (r.OpenCl.Devices.Count == 0) c.MarkupLine($"OpenCL: no device — {E(r.OpenCl.UnavailableReason)}");

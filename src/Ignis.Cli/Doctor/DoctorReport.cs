@@ -21,7 +21,7 @@ public sealed record DoctorReport(
     string BestDevice)
 {
     /// <summary>The JSON shape's version.</summary>
-    public const int CurrentSchemaVersion = 1;
+    public const int CurrentSchemaVersion = 2;
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -48,9 +48,12 @@ public sealed record CpuSection(string? Model, int LogicalCores, string Simd, st
 /// <summary>One CUDA library (or the driver).</summary>
 public sealed record LibrarySection(string Name, bool Found, string? Path, int CudaMajor, string? Via, string Explanation);
 
+/// <summary>One NVIDIA GPU as the driver describes it.</summary>
+public sealed record GpuSection(string Device, string Name, long TotalMemoryBytes, string ComputeCapability, int MultiProcessors);
+
 /// <summary>NVIDIA: the driver, the highest CUDA version it supports, GPUs, libraries and problems.</summary>
 public sealed record NvidiaSection(bool DriverFound, string? KernelDriverVersion, string? DriverCudaVersion, int DeviceCount,
-    LibrarySection Driver, IReadOnlyList<LibrarySection> Libraries, IReadOnlyList<string> Problems);
+    IReadOnlyList<GpuSection> Devices, LibrarySection Driver, IReadOnlyList<LibrarySection> Libraries, IReadOnlyList<string> Problems);
 
 /// <summary>One OpenCL device.</summary>
 public sealed record OpenClDeviceSection(string Device, string Name, string Vendor, string Platform, string Version, string DriverVersion,
@@ -165,7 +168,12 @@ public static class DoctorAnalysis
     static LibrarySection Lib(Ignis.Cuda.CudaLibraryStatus l) => new(l.Name, l.Found, l.Path, l.CudaMajor, l.Via, l.Explanation);
 
     static NvidiaSection NvidiaOf(NvidiaFacts nv) => new(nv.Status.Driver.Found, nv.KernelDriverVersion, nv.Status.DriverCudaVersion,
-        nv.Status.DeviceCount, Lib(nv.Status.Driver), nv.Status.Libraries.Select(Lib).ToArray(), nv.Status.Problems);
+        nv.Status.DeviceCount, nv.Status.Devices.Select(g => new GpuSection($"cuda:{g.Index}", g.Name, g.TotalMemory, g.Capability, g.MultiProcessors)).ToArray(),
+        Lib(nv.Status.Driver), nv.Status.Libraries.Select(Lib).ToArray(), nv.Status.Problems);
+
+    /// <summary>The GPUs by name when the driver described them (<c>NVIDIA H200 (9.0)</c>), else their count.</summary>
+    static string GpuNames(Ignis.Cuda.CudaStatus s) => s.Devices.Count == 0 ? $"{s.DeviceCount} NVIDIA GPU(s)"
+        : string.Join(", ", s.Devices.GroupBy(g => (g.Name, g.Capability)).Select(g => $"{(g.Count() > 1 ? $"{g.Count()}× " : "")}{g.Key.Name} ({g.Key.Capability})"));
 
     static DeviceVerdict CudaVerdict(NvidiaFacts nv)
     {
@@ -182,9 +190,9 @@ public static class DoctorAnalysis
                 "check that the GPU is visible to this process (CUDA_VISIBLE_DEVICES, container --gpus flags, `nvidia-smi`)", null);
         var libraryProblems = s.Problems.ToArray();
         if (libraryProblems.Length > 0)
-            return new DeviceVerdict("cuda", $"{s.DeviceCount} NVIDIA GPU(s)", false, "not usable: " + string.Join("; ", libraryProblems),
+            return new DeviceVerdict("cuda", GpuNames(s), false, "not usable: " + string.Join("; ", libraryProblems),
                 string.Join(" ", libraryProblems.Select(FixOf).Distinct()), null);
-        return new DeviceVerdict("cuda", $"{s.DeviceCount} NVIDIA GPU(s)", false,
+        return new DeviceVerdict("cuda", GpuNames(s), false,
             $"not usable yet: the driver (CUDA {s.DriverCudaVersion}) and every library were found, but Ignis.Cuda's device operations are not implemented yet",
             "use `opencl` on this GPU meanwhile (NVIDIA's driver ships an OpenCL ICD)", null);
     }
