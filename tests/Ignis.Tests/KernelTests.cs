@@ -368,9 +368,9 @@ public class SiluGradientTests
 }
 
 /// <summary>
-/// Max pooling's stride-2 vector path (float32, windows inside the row) against the scalar loop (float64) on the same
-/// values: equal outputs and indices, ties (the first maximum is kept), -Inf, and a NaN that sends its vector back to
-/// the scalar loop and wins its window.
+/// Max pooling's stride-2 vector path (float32, windows inside the row, the last vector overlapping) against the scalar
+/// loop (float64) on the same values: equal outputs and indices, ties (the first maximum is kept), -Inf, and a NaN that
+/// sends its vector back to the scalar loop and wins its window.
 /// </summary>
 public class MaxPoolVectorPathTests
 {
@@ -379,6 +379,9 @@ public class MaxPoolVectorPathTests
     [InlineData(3, 2, 0, 40)]
     [InlineData(2, 2, 0, 41)]
     [InlineData(3, 2, 1, 112)]
+    [InlineData(3, 2, 1, 20)]   // the last vector overlaps the one before it
+    [InlineData(2, 2, 0, 16)]
+    [InlineData(3, 2, 1, 8)]    // rows narrower than a vector: scalar only
     public void Stride_2_vector_path_matches_the_scalar_loop(int k, int stride, int pad, int size)
     {
         Torch.ManualSeed(size + k);

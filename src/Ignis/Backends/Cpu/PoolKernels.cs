@@ -17,6 +17,7 @@ internal static class PoolKernels
         T[] x = CpuBackend.Data<T>(input), y = CpuBackend.Data<T>(output);
         long[] ix = CpuBackend.Data<long>(indices);
         long xo = input.offset, yo = output.offset, io = indices.offset;
+        int vectorStart = (g.PadW + 1) / 2; // the first j with 2·j − PW ≥ 0
         StridedLoop.ParallelRange(planes, (long)oh * ow * g.KernelH * g.KernelW, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (p0, p1) =>
         {
             for (long p = p0; p < p1; p++)
@@ -25,8 +26,9 @@ internal static class PoolKernels
                 for (int i = 0; i < oh; i++)
                     for (int j = 0; j < ow; j++)
                     {
-                        // Whole vectors of outputs whose windows lie inside the row go through the stride-2 kernel.
-                        if (typeof(T) == typeof(float) && j % Vector<int>.Count == 0)
+                        // From the first output whose window starts inside the row, vectors of outputs go through the
+                        // stride-2 kernel; the scalar loop takes the columns before it and whatever it leaves.
+                        if (typeof(T) == typeof(float) && j == vectorStart)
                             j += MaxRowStride2(x as float[], xp, h, w, g, i, j, ow, (y as float[])!, yo + yp + (long)i * ow, ix, io + yp + (long)i * ow);
                         if (j >= ow) break;
                         int hs = i * g.StrideH - g.PadH, ws = j * g.StrideW - g.PadW;
@@ -56,7 +58,9 @@ internal static class PoolKernels
 
     /// <summary>
     /// Max pooling with a row stride of 2 and no column dilation (resnet18's, alexnet's and vgg16's pools) for output
-    /// columns j0, j0 + 1, … a vector at a time, as long as each vector's windows lie inside the row: for each tap the
+    /// columns j0, j0 + 1, … a vector at a time, as long as each vector's windows lie inside the row, the last vector
+    /// moved back to end at the last such column (recomputing a few outputs; a row of 56 left 16 to the scalar loop when
+    /// vectors started only at multiples of their width and stopped at the last whole one): for each tap the
     /// inputs at columns 2·j − PW + kw are the low halves of 8-byte pairs (one load, one narrowing), compared and selected
     /// with their indices, so no branch depends on the data (the scalar loop mispredicted about a third of its compares:
     /// 13 ms for resnet18's pool). Returns how many outputs it wrote (whole vectors; 0 when the geometry does not fit).
@@ -75,12 +79,20 @@ internal static class PoolKernels
         for (int l = 0; l < vw; l++) laneOffsets[l] = 2 * l;
         var lanes2 = new Vector<int>(laneOffsets);
         int j = j0;
+        if (2 * j0 - g.PadW < 0) return 0;
+        // A vector's windows start at column 2·j − PW ≥ 0 and its last load (pair of the last lane's last tap) ends
+        // at 2·(j + vw − 1) − PW + KW ≤ W − 1: vectors may start up to lastStart.
+        int lastStart = Math.Min(ow - vw, (w - 1 + g.PadW - g.KernelW) / 2 - (vw - 1));
+        if (lastStart < j0) return 0;
         fixed (float* px = x, py = y)
         {
-            // A vector's windows start at column 2·j − PW ≥ 0 and its last load (pair of the last lane's last tap) ends
-            // at 2·(j + vw − 1) − PW + KW ≤ W − 1.
-            for (; j + vw <= ow && 2 * j - g.PadW >= 0 && 2 * (j + vw - 1) - g.PadW + g.KernelW <= w - 1; j += vw)
+            while (true)
             {
+                if (j > lastStart)
+                {
+                    if (j >= lastStart + vw) break;
+                    j = lastStart; // the overlapping last vector
+                }
                 Vector<float> best = default;
                 Vector<int> bestIdx = default;
                 var nan = Vector<int>.Zero;
@@ -107,11 +119,12 @@ internal static class PoolKernels
                         bestIdx = Vector.ConditionalSelect(take, idx, bestIdx);
                     }
                 }
-                if (!Vector.EqualsAll(nan, Vector<int>.Zero)) break;
+                if (!Vector.EqualsAll(nan, Vector<int>.Zero)) return Math.Max(0, j - j0);
                 Unsafe.WriteUnaligned(py + yRow + j, best);
                 Vector.Widen(bestIdx, out var lo, out var hi);
                 lo.CopyTo(ix, (int)(iRow + j));
                 hi.CopyTo(ix, (int)(iRow + j + Vector<long>.Count));
+                j += vw;
             }
         }
         return j - j0;
