@@ -116,10 +116,10 @@ public class StorageLifetimeTests
     }
 
     [Fact]
-    public void Only_growth_since_the_last_collection_leads_to_a_collection()
+    public void Blocks_given_back_through_Dispose_do_not_count_towards_a_collection()
     {
         // Each "step" hands out a 1 MiB block that comes back through Free and keeps a 64 KiB one: 40 MiB handed out
-        // (ten times the threshold) but 2.5 MiB of growth, so no cache miss has reason to collect.
+        // (ten times the threshold) but 2.5 MiB not given back, so no cache miss has reason to collect.
         var a = new StepAllocator();
         var kept = new List<object>();
         for (int step = 0; step < 40; step++)
@@ -129,10 +129,38 @@ public class StorageLifetimeTests
             a.Free(block, 0, bytes);
         }
         Assert.Equal(0, a.InducedCollections);
-        // Past the threshold of growth, the next miss collects.
+        // Past the threshold of what was not given back, the next miss collects.
         for (int i = 0; i < 40; i++) kept.Add(a.Allocate(2, 64 << 10, out _, out _));
         Assert.Equal(1, a.InducedCollections);
         GC.KeepAlive(kept);
+    }
+
+    [Fact]
+    public void Blocks_finalizers_returned_do_not_hide_later_garbage()
+    {
+        // A collection while 8 MiB were live, those blocks then returned by finalizers (the runtime's own collections),
+        // then garbage of a new size: a miss still collects once 4 MiB more went out, instead of creating every block.
+        var a = new StepAllocator();
+        var live = Enumerable.Range(0, 8).Select(i => a.Allocate(0, 1 << 20, out _, out _)).ToList();
+        long collections = a.InducedCollections;
+        foreach (var b in live) a.FreeFromFinalizer(b, 0, 1 << 20);
+        a.DrainFinalized();
+        var sink = new StepSink(a);
+        for (int i = 0; i < 16; i++) sink.Forget(a.Allocate(1, 1 << 20, out long bytes, out _), bytes);
+        Assert.True(a.InducedCollections > collections, "no collection while garbage piled up");
+        Assert.True(a.Created <= 8 + 5, $"{a.Created} blocks created: misses made new ones while garbage piled up");
+    }
+
+    /// <summary>Blocks handed to holders that become garbage at once (their finalizers queue the block back).</summary>
+    sealed class StepSink(StepAllocator a)
+    {
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+        public void Forget(object block, long bytes) => _ = new StepHolder(a, block, bytes);
+    }
+
+    sealed class StepHolder(StepAllocator a, object block, long bytes)
+    {
+        ~StepHolder() => a.FreeFromFinalizer(block, 1, bytes);
     }
 
     sealed class Holder(BudgetAllocator a, object block, long bytes)
