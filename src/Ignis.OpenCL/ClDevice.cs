@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Ignis.Backends;
+using Ignis.Gpu;
 using Ignis.OpenCL.Native;
 using static Ignis.OpenCL.Native.ClApi;
 
@@ -13,7 +14,7 @@ namespace Ignis.OpenCL;
 /// Kernels are built from source once per device and cached by source text; launches serialise on the device
 /// (OpenCL kernel objects hold their arguments, so setting arguments and enqueueing must not interleave).
 /// </summary>
-internal sealed unsafe class ClDevice
+internal sealed unsafe class ClDevice : GpuDevice
 {
     readonly ConcurrentDictionary<string, Lazy<nint>> programs = new();
     readonly ConcurrentDictionary<(nint Program, string Name), nint> kernels = new();
@@ -47,28 +48,46 @@ internal sealed unsafe class ClDevice
         UsePinnedStaging = !IsCpu;
     }
 
-    public int Index { get; }
+    public override int Index { get; }
     public nint Platform { get; }
     public nint Handle { get; }
     public nint Context { get; }
     public nint Queue { get; }
-    public string Name { get; }
+    public override string Name { get; }
     public string Vendor { get; }
     public string DriverVersion { get; }
     public string Version { get; }
     public string Extensions { get; }
     public string PlatformName { get; }
-    public int ComputeUnits { get; }
-    public long GlobalMemory { get; }
+    public override int ComputeUnits { get; }
+    public override long GlobalMemory { get; }
     public long MaxAlloc { get; }
     public long MaxWorkGroup { get; }
     public long LocalMemory { get; }
-    public bool HasFp64 { get; }
+    public override bool HasFp64 { get; }
 
-    /// <summary>True for a CPU device (PoCL, Intel's CPU runtime): kernels that favour CPUs' vectorisers are chosen.</summary>
-    public bool IsCpu { get; }
+    public override bool IsCpu { get; }
     public ClAllocator Allocator { get; }
-    public Device Device => new(DeviceType.OpenCL, Index);
+
+    /// <inheritdoc/>
+    public override GpuBuffer Allocate(long bytes) => Allocator.Allocate(0, bytes, out _, out _);
+
+    /// <inheritdoc/>
+    public override void Free(GpuBuffer block, bool finalizing)
+    {
+        if (finalizing) Allocator.FreeFromFinalizer(block, 0, block.Bytes);
+        else Allocator.Free(block, 0, block.Bytes);
+    }
+
+    /// <inheritdoc/>
+    public override MemoryStats MemoryStats => Allocator.Stats;
+
+    /// <inheritdoc/>
+    public override void ResetPeakMemory() => Allocator.ResetPeak();
+
+    /// <inheritdoc/>
+    public override void EmptyCache() => Allocator.EmptyCache();
+    public override Device Device => new(DeviceType.OpenCL, Index);
 
     /// <summary>Number of programs built on this device (tests check the cache works).</summary>
     public int ProgramCount => programs.Count;
@@ -77,7 +96,7 @@ internal sealed unsafe class ClDevice
     internal nint Program(string source) => programs.GetOrAdd(source, s => new Lazy<nint>(() => Build(s))).Value;
 
     /// <summary>The kernel <paramref name="name"/> of the program built from <paramref name="source"/> (built once).</summary>
-    public nint Kernel(string source, string name)
+    public override nint Kernel(string source, string name)
     {
         nint program = Program(source);
         return kernels.GetOrAdd((program, name), k =>
@@ -184,7 +203,7 @@ internal sealed unsafe class ClDevice
     }
 
     /// <summary>Sets the arguments and enqueues one launch, atomically with respect to other launches on this device.</summary>
-    public void Launch(nint kernel, KernelArgs args, ReadOnlySpan<long> global, ReadOnlySpan<long> local = default)
+    public override void Launch(nint kernel, KernelArgs args, ReadOnlySpan<long> global, ReadOnlySpan<long> local = default)
     {
         int dims = global.Length;
         nuint* g = stackalloc nuint[3];
@@ -201,51 +220,15 @@ internal sealed unsafe class ClDevice
             for (int i = 0; i < args.Count; i++)
             {
                 var (size, slot) = args.Slot(i);
-                if (size < 0) Check(SetKernelArg(kernel, (uint)i, (nuint)(-size), null), $"clSetKernelArg({i}, local)");
-                else
-                    fixed (long* v = &args.Value(slot))
-                        Check(SetKernelArg(kernel, (uint)i, (nuint)size, v), $"clSetKernelArg({i})");
+                fixed (long* v = &args.Value(slot))
+                    Check(SetKernelArg(kernel, (uint)i, (nuint)size, v), $"clSetKernelArg({i})");
             }
             Check(EnqueueNDRangeKernel(Queue, kernel, (uint)dims, null, g, local.IsEmpty ? null : l, 0, null, null), "clEnqueueNDRangeKernel");
         }
     }
 
-    nint errorWord;
-
-    /// <summary>
-    /// A device int that kernels lower with <c>atomic_min</c> to report the first bad element (an index out of range);
-    /// it holds <see cref="int.MaxValue"/> when nothing went wrong. <see cref="TakeError"/> reads and re-arms it.
-    /// </summary>
-    public nint ErrorWord
-    {
-        get
-        {
-            lock (launchGate)
-            {
-                if (errorWord != 0) return errorWord;
-                int err;
-                nint mem = CreateBuffer(Context, CL_MEM_READ_WRITE, 4, null, &err);
-                Check(err, "clCreateBuffer(error word)");
-                int none = int.MaxValue;
-                Check(EnqueueWriteBuffer(Queue, mem, 1, 0, 4, &none, 0, null, null), "clEnqueueWriteBuffer");
-                return errorWord = mem;
-            }
-        }
-    }
-
-    /// <summary>Waits for the queue, returns the position a kernel reported in <see cref="ErrorWord"/> (or -1) and re-arms it.</summary>
-    public long TakeError()
-    {
-        Span<byte> word = stackalloc byte[4];
-        Read(ErrorWord, 0, word);
-        int pos = BitConverter.ToInt32(word);
-        if (pos == int.MaxValue) return -1;
-        Write(ErrorWord, 0, BitConverter.GetBytes(int.MaxValue));
-        return pos;
-    }
-
-    /// <summary>Blocks until the queue is empty (<c>torch.cuda.synchronize</c>).</summary>
-    public void Finish() => Check(ClApi.Finish(Queue), "clFinish");
+    /// <inheritdoc/>
+    public override void Finish() => Check(ClApi.Finish(Queue), "clFinish");
 
     /// <summary>Bytes of the pinned staging buffer, and the smallest transfer worth staging.</summary>
     const int StagingBytes = 16 << 20, StagingMin = 64 << 10;
@@ -277,13 +260,13 @@ internal sealed unsafe class ClDevice
     }
 
     /// <summary>Blocking write of host bytes into a buffer.</summary>
-    public void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
+    public override void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
     {
         fixed (byte* p = data) Transfer(write: true, mem, byteOffset, p, data.Length);
     }
 
     /// <summary>Blocking read of a buffer's bytes into host memory (waits for the kernels before it on the queue).</summary>
-    public void Read(nint mem, long byteOffset, Span<byte> data)
+    public override void Read(nint mem, long byteOffset, Span<byte> data)
     {
         fixed (byte* p = data) Transfer(write: false, mem, byteOffset, p, data.Length);
     }
@@ -311,71 +294,9 @@ internal sealed unsafe class ClDevice
     }
 
     /// <summary>Device-side copy between buffers of this device.</summary>
-    public void CopyBuffer(nint src, long srcOffset, nint dst, long dstOffset, long bytes)
+    public override void CopyBuffer(nint src, long srcOffset, nint dst, long dstOffset, long bytes)
     {
         if (bytes == 0) return;
         lock (launchGate) Check(EnqueueCopyBuffer(Queue, src, dst, (nuint)srcOffset, (nuint)dstOffset, (nuint)bytes, 0, null, null), "clEnqueueCopyBuffer");
-    }
-}
-
-/// <summary>
-/// Kernel arguments gathered before a launch: buffers, scalars and <c>long8</c> vectors (shapes and strides of up to
-/// eight dimensions travel by value, so a launch needs no metadata buffer). Local-memory arguments carry only a size.
-/// </summary>
-internal sealed class KernelArgs
-{
-    readonly long[] values = new long[160];
-    readonly int[] sizes = new int[40], starts = new int[40];
-    int count, used;
-
-    public int Count => count;
-
-    public (int Size, int Start) Slot(int i) => (sizes[i], starts[i]);
-
-    public ref long Value(int slot) => ref values[slot];
-
-    Span<long> Add(int bytes)
-    {
-        int words = Math.Max(1, (bytes + 7) / 8);
-        if (count == sizes.Length || used + words > values.Length) throw new InvalidOperationException("too many kernel arguments");
-        sizes[count] = bytes;
-        starts[count] = used;
-        count++;
-        var span = values.AsSpan(used, words);
-        used += words;
-        return span;
-    }
-
-    public void Buffer(Storage s) => Add(IntPtr.Size)[0] = ClStorage.Of(s).Mem;
-    public void Buffer(nint mem) => Add(IntPtr.Size)[0] = mem;
-    public void Long(long v) => Add(8)[0] = v;
-    public void Int(int v) => Add(4)[0] = (uint)v;
-    public void Float(float v) => Add(4)[0] = BitConverter.SingleToUInt32Bits(v);
-    public void Double(double v) => Add(8)[0] = BitConverter.DoubleToInt64Bits(v);
-
-    /// <summary>A <c>__local</c> buffer of <paramref name="bytes"/> (no value; the size is stored negated).</summary>
-    public void Local(int bytes) { Add(0); sizes[count - 1] = -bytes; }
-
-    /// <summary>A <c>long8</c>: the first values of <paramref name="v"/>, the rest <paramref name="pad"/>.</summary>
-    public void Long8(ReadOnlySpan<long> v, long pad = 0)
-    {
-        var s = Add(64);
-        for (int i = 0; i < 8; i++) s[i] = i < v.Length ? v[i] : pad;
-    }
-
-    /// <summary>A scalar in a kernel's compute type (float, double or an integer type).</summary>
-    public void Scalar(string computeType, double d, long l)
-    {
-        switch (computeType)
-        {
-            case "float": Float((float)d); break;
-            case "double": Double(d); break;
-            case "long": Long(l); break;
-            case "int": Int((int)l); break;
-            case "short": Add(2)[0] = (ushort)(short)l; break;
-            case "char": Add(1)[0] = (byte)(sbyte)l; break;
-            case "uchar": Add(1)[0] = (byte)l; break;
-            default: throw new ArgumentOutOfRangeException(nameof(computeType), computeType, "not a kernel compute type");
-        }
     }
 }

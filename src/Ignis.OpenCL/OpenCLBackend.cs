@@ -1,7 +1,6 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Ignis.Backends;
+using Ignis.Gpu;
 using Ignis.OpenCL.Native;
 using static Ignis.OpenCL.Native.ClApi;
 
@@ -23,18 +22,19 @@ public sealed record OpenCLDeviceInfo(int Index, string Name, string Vendor, str
 /// <summary>
 /// The OpenCL backend: tensors on <c>opencl:N</c> (PyTorch has no OpenCL device; Ignis names it as <c>torch.device</c>
 /// would). It binds the system's OpenCL ICD loader at run time, enumerates every platform's devices (GPUs first), and
-/// implements <see cref="IBackend"/> with kernels rendered from templates (<c>Kernels/</c>) and built once per device.
-/// Primitives without a device kernel yet run the CPU kernel on a host copy of their operands (counted in
-/// <see cref="HostFallbacks"/>, never silently). Referencing this assembly registers the backend; <see cref="Register"/>
-/// does it explicitly.
+/// runs the device-neutral GPU backend (<c>src/Ignis.Gpu</c>) on them: kernels rendered from the shared templates and
+/// built once per device. Primitives without a device kernel yet run the CPU kernel on a host copy of their operands
+/// (counted in <see cref="HostFallbacks"/>, never silently). Referencing this assembly registers the backend;
+/// <see cref="Register"/> does it explicitly.
 /// </summary>
-public sealed partial class OpenCLBackend : IBackend
+public static class OpenCLBackend
 {
-    static readonly Lazy<(ClDevice[] Devices, string? Reason)> Discovery = new(Discover);
-    static readonly Lazy<OpenCLBackend> Shared = new(() => new OpenCLBackend());
+    static readonly Lazy<GpuBackend> Shared = new(() => new GpuBackend(DeviceType.OpenCL, Discover));
 
     /// <summary>The backend instance registered with <see cref="BackendRegistry"/>.</summary>
-    public static OpenCLBackend Instance => Shared.Value;
+    public static IBackend Instance => Shared.Value;
+
+    internal static GpuBackend Backend => Shared.Value;
 
     /// <summary>Registers the OpenCL backend for <see cref="DeviceType.OpenCL"/> (idempotent; devices are found on first use).</summary>
     public static void Register() => BackendRegistry.Register(Instance);
@@ -47,29 +47,42 @@ public sealed partial class OpenCLBackend : IBackend
         if (BackendRegistry.TryGet(DeviceType.OpenCL) is null) Register();
     }
 
-    readonly IBackend cpu = BackendRegistry.Get(Device.Cpu);
+    internal static ClDevice[] Devices => Backend.Devices.Cast<ClDevice>().ToArray();
 
-    OpenCLBackend() { }
-
-    internal static ClDevice[] Devices => Discovery.Value.Devices;
-
-    /// <inheritdoc/>
-    public DeviceType DeviceType => DeviceType.OpenCL;
-
-    /// <inheritdoc/>
-    public bool IsAvailable => Devices.Length > 0;
-
-    /// <inheritdoc/>
-    public string? UnavailableReason => Discovery.Value.Reason;
-
-    /// <inheritdoc/>
-    public int DeviceCount => Devices.Length;
+    internal static ClDevice DeviceOf(Device device) => (ClDevice)Backend.DeviceOf(device);
 
     /// <summary>Every usable OpenCL device, in <c>opencl:N</c> order.</summary>
     public static IReadOnlyList<OpenCLDeviceInfo> DeviceInfos => Devices.Select(d =>
         new OpenCLDeviceInfo(d.Index, d.Name, d.Vendor, d.PlatformName, d.Version, d.DriverVersion, d.GlobalMemory, d.ComputeUnits, d.HasFp64)).ToArray();
 
-    static (ClDevice[], string?) Discover()
+    /// <summary>
+    /// How often each primitive ran on the host instead of an OpenCL device since start (or
+    /// <see cref="ResetHostFallbacks"/>), keyed like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long> HostFallbacks => Backend.HostFallbacks;
+
+    /// <summary>Clears <see cref="HostFallbacks"/>.</summary>
+    public static void ResetHostFallbacks() => Backend.ResetHostFallbacks();
+
+    /// <summary>
+    /// When true, random fills on OpenCL devices draw on the host with PyTorch's CPU algorithms and are copied in, so a
+    /// device run reproduces a CPU run number for number (dropout masks included). False by default: samples come from
+    /// Philox4x32-10 on the device — reproducible per seed (<see cref="Generator.PhiloxOffset"/>) but not the CPU's
+    /// numbers, as in PyTorch, where CUDA and CPU streams differ.
+    /// </summary>
+    public static bool SampleOnHost
+    {
+        get => Backend.SampleOnHost;
+        set => Backend.SampleOnHost = value;
+    }
+
+    /// <summary>
+    /// A scope in which random fills draw on the host as with <see cref="SampleOnHost"/> (scopes nest and may overlap
+    /// across threads); dispose it to return to device sampling.
+    /// </summary>
+    public static IDisposable HostSampling() => Backend.HostSampling();
+
+    static (GpuDevice[], string?) Discover()
     {
         try
         {
@@ -82,7 +95,7 @@ public sealed partial class OpenCLBackend : IBackend
         }
     }
 
-    static unsafe (ClDevice[], string?) Enumerate()
+    static unsafe (GpuDevice[], string?) Enumerate()
     {
         uint nPlatforms;
         int err = GetPlatformIDs(0, null, &nPlatforms);
@@ -104,108 +117,8 @@ public sealed partial class OpenCLBackend : IBackend
         if (found.Count == 0) return ([], $"{platforms.Length} OpenCL platform(s) found but no device");
         // GPUs first, so opencl:0 is the accelerator when a machine has both a GPU driver and a CPU driver such as PoCL.
         var ordered = found.Where(f => f.Gpu).Concat(found.Where(f => !f.Gpu)).ToArray();
-        var devices = new ClDevice[ordered.Length];
+        var devices = new GpuDevice[ordered.Length];
         for (int i = 0; i < ordered.Length; i++) devices[i] = new ClDevice(i, ordered[i].Platform, ordered[i].Device);
         return (devices, null);
-    }
-
-    internal static ClDevice DeviceOf(Device device)
-    {
-        var all = Devices;
-        int i = device.IndexOrDefault;
-        if (i < 0 || i >= all.Length)
-            throw new DeviceUnavailableException($"Device '{device}' is not available: {all.Length} opencl device(s) found (invalid device ordinal).");
-        return all[i];
-    }
-
-    static ClDevice DeviceOf(TensorView v) => ClStorage.Of(v.Storage).Owner;
-
-    /// <inheritdoc/>
-    public DeviceProperties GetDeviceProperties(int index)
-    {
-        var d = DeviceOf(new Device(DeviceType.OpenCL, index));
-        return new DeviceProperties(d.Name, d.GlobalMemory, d.ComputeUnits);
-    }
-
-    /// <inheritdoc/>
-    public void Synchronize(int index) => DeviceOf(new Device(DeviceType.OpenCL, index)).Finish();
-
-    /// <inheritdoc/>
-    public MemoryStats GetMemoryStats(int index) => DeviceOf(new Device(DeviceType.OpenCL, index)).Allocator.Stats;
-
-    /// <inheritdoc/>
-    public void ResetPeakMemoryStats(int index) => DeviceOf(new Device(DeviceType.OpenCL, index)).Allocator.ResetPeak();
-
-    /// <inheritdoc/>
-    public void EmptyCache()
-    {
-        foreach (var d in Devices)
-        {
-            d.Finish();
-            d.Allocator.EmptyCache();
-        }
-    }
-
-    /// <inheritdoc/>
-    public Storage Allocate(Device device, DType dtype, long length)
-    {
-        var s = new ClStorage(DeviceOf(device), dtype, length);
-        ZeroFill(s);
-        return s;
-    }
-
-    /// <inheritdoc/>
-    public Storage AllocateUninitialized(Device device, DType dtype, long length) => new ClStorage(DeviceOf(device), dtype, length);
-
-    /// <inheritdoc/>
-    public Storage FromHost(Device device, Array data, DType dtype)
-    {
-        if (data.GetType().GetElementType() != dtype.ClrType())
-            throw new ArgumentException($"{dtype.TorchName()} storage needs {dtype.ClrType().Name}[], got {data.GetType().Name}.");
-        var s = new ClStorage(DeviceOf(device), dtype, data.LongLength);
-        s.Owner.Write(s.Mem, 0, Bytes(data, dtype));
-        GC.KeepAlive(s);
-        return s;
-    }
-
-    static ReadOnlySpan<byte> Bytes(Array a, DType dtype) =>
-        MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(a), checked((int)((long)a.Length * dtype.ElementSize())));
-
-    static Span<byte> WritableBytes(Array a, DType dtype) =>
-        MemoryMarshal.CreateSpan(ref MemoryMarshal.GetArrayDataReference(a), checked((int)((long)a.Length * dtype.ElementSize())));
-
-    /// <inheritdoc/>
-    public Array ToHost(TensorView t)
-    {
-        var result = DTypeInfo.NewHostArray(t.DType, checked((int)t.Numel));
-        if (t.Numel == 0) return result;
-        var src = t;
-        bool temp = !t.IsContiguous;
-        if (temp)
-        {
-            src = TensorView.Contiguous(AllocateUninitialized(t.Device, t.DType, t.Numel), t.Shape);
-            Copy(t, src);
-        }
-        var s = ClStorage.Of(src.Storage);
-        s.Owner.Read(s.Mem, src.Offset * t.DType.ElementSize(), WritableBytes(result, t.DType));
-        if (temp) src.Storage.Dispose();
-        GC.KeepAlive(t);
-        return result;
-    }
-
-    /// <summary>Copies a whole storage to a new host array (the host fallback's download).</summary>
-    internal static Array ReadStorage(Storage storage)
-    {
-        var s = ClStorage.Of(storage);
-        var a = DTypeInfo.NewHostArray(storage.DType, checked((int)storage.Length));
-        s.Owner.Read(s.Mem, 0, WritableBytes(a, storage.DType));
-        return a;
-    }
-
-    /// <summary>Overwrites a whole storage from a host array (the host fallback's upload).</summary>
-    internal static void WriteStorage(Storage storage, Array a)
-    {
-        var s = ClStorage.Of(storage);
-        s.Owner.Write(s.Mem, 0, Bytes(a, storage.DType));
     }
 }

@@ -1,3 +1,4 @@
+using Ignis.Gpu;
 using System.Security.Cryptography;
 using Xunit;
 

@@ -1,10 +1,10 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Row reductions, softmax and its gradient, cumsum (Kernels/RowKernels.cs); sort and top-k (Kernels/SortKernels.cs).
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     static bool Rows2D(TensorView x) => x.Dim == 2 && x.IsContiguous;
 

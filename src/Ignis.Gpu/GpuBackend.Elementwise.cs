@@ -1,12 +1,12 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Copy, fill, unary, binary, scalar, where and the masked gradient: one strided template (Kernels/Elementwise.cs).
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
-    void ZeroFill(ClStorage s)
+    void ZeroFill(GpuStorage s)
     {
         if (s.Length > 0) Fill(TensorView.Contiguous(s, [s.Length]), 0);
     }
@@ -64,7 +64,7 @@ public sealed partial class OpenCLBackend
     }
 
     /// <summary>True when a kernel would need float64 on a device without cl_khr_fp64 (the caller then uses the host).</summary>
-    static bool NeedsFp64(ClDevice device, IEnumerable<KernelType> types, string? scalarType) =>
+    static bool NeedsFp64(GpuDevice device, IEnumerable<KernelType> types, string? scalarType) =>
         !device.HasFp64 && (scalarType == "double" || types.Any(t => t.DType == DType.Float64));
 
     /// <inheritdoc/>
@@ -81,7 +81,7 @@ public sealed partial class OpenCLBackend
     /// <inheritdoc/>
     public void CopyAcrossDevices(TensorView src, TensorView dst)
     {
-        // Different OpenCL devices have different contexts: stage through the host.
+        // Different devices of a backend do not share memory here: stage through the host.
         var host = ToHost(src);
         var staged = TensorView.Contiguous(FromHost(dst.Device, host, src.DType), src.Shape);
         Copy(staged, dst);

@@ -1,23 +1,23 @@
 using System.Collections.Concurrent;
 using Ignis.Backends;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // The host path: a primitive without a device kernel (yet, or for a dtype the device cannot compute) downloads its
 // operands' storages, runs the CPU backend's kernel on them and uploads the storages it wrote. It is correct for any
 // layout and aliasing (whole storages travel, so views keep their offsets and strides), slow, and always counted.
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
-    static readonly ConcurrentDictionary<string, long> fallbacks = new();
+    readonly ConcurrentDictionary<string, long> fallbacks = new();
 
     /// <summary>
     /// How often each primitive ran on the host instead of the device since start (or <see cref="ResetHostFallbacks"/>),
     /// keyed like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
     /// </summary>
-    public static IReadOnlyDictionary<string, long> HostFallbacks => new Dictionary<string, long>(fallbacks);
+    public IReadOnlyDictionary<string, long> HostFallbacks => new Dictionary<string, long>(fallbacks);
 
     /// <summary>Clears <see cref="HostFallbacks"/>.</summary>
-    public static void ResetHostFallbacks() => fallbacks.Clear();
+    public void ResetHostFallbacks() => fallbacks.Clear();
 
     void Fallback(string name, TensorView?[] ops, int[] written, Action<TensorView?[]> run)
     {

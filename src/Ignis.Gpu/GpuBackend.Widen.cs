@@ -1,10 +1,10 @@
 using Ignis.Backends;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // float16/bfloat16 operands of the deep-learning kernels, computed as the CPU computes them: widened to float32 on the
 // device, the float32 kernel run, the written operands rounded back (to nearest even) — no host round trip.
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     /// <summary>
     /// When any operand is float16/bfloat16, runs <paramref name="body"/> on float32 device copies of those operands and

@@ -1,16 +1,16 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Batched matrix products and convolution (im2col/col2im + the GEMM template).
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     /// <summary>A GEMM operand: storage, element offset, batch stride and the two matrix strides.</summary>
     readonly record struct Operand(Storage Storage, long Offset, long BatchStride, long Stride1, long Stride2);
 
     /// <summary>C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] for z &lt; batches ([M,K]·[K,N]; C's column stride is 1).</summary>
-    static void Gemm(ClDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
+    static void Gemm(GpuDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
     {
         if (batches == 0 || m == 0 || n == 0) return;
         var args = new KernelArgs();
@@ -30,7 +30,7 @@ public sealed partial class OpenCLBackend
             [groupsN * Kernels.Gemm.Threads, groupsM * Kernels.Gemm.Threads, batches], [Kernels.Gemm.Threads, Kernels.Gemm.Threads, 1]);
     }
 
-    bool FloatKernelsFor(ClDevice device, params TensorView?[] views)
+    bool FloatKernelsFor(GpuDevice device, params TensorView?[] views)
     {
         var dt = views[0]!.DType;
         foreach (var v in views)
@@ -55,7 +55,7 @@ public sealed partial class OpenCLBackend
     /// <summary>Images per im2col chunk, so the column buffer stays under 32 Mi elements.</summary>
     static long ChunkImages(long images, long colPerImage) => Math.Clamp((32L << 20) / Math.Max(1, colPerImage), 1, Math.Max(1, images));
 
-    void Im2Col(ClDevice device, KernelType t, TensorView x, long n0, long nb, long cstart, long cg, Conv2dGeometry g, long kh, long kw, long oh, long ow, Storage col)
+    void Im2Col(GpuDevice device, KernelType t, TensorView x, long n0, long nb, long cstart, long cg, Conv2dGeometry g, long kh, long kw, long oh, long ow, Storage col)
     {
         long c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
         var args = new KernelArgs();
@@ -80,7 +80,7 @@ public sealed partial class OpenCLBackend
     /// Launches a depthwise kernel: (total, a, b, out, GEOM), or with <paramref name="first"/> (the weight gradient's image
     /// count) in place of total; <paramref name="image"/> gives the input's H×W.
     /// </summary>
-    static void DepthwiseLaunch(ClDevice device, KernelType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
+    static void DepthwiseLaunch(GpuDevice device, KernelType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
         TensorView image, Conv2dGeometry g, long kh, long kw, long oh, long ow, int local = 0, long first = -1)
     {
         var args = new KernelArgs();
@@ -95,7 +95,7 @@ public sealed partial class OpenCLBackend
         else device.Launch(k, args, [total]);
     }
 
-    bool ConvShapesOk(ClDevice device, TensorView input, TensorView weight, TensorView output) =>
+    bool ConvShapesOk(GpuDevice device, TensorView input, TensorView weight, TensorView output) =>
         FloatKernelsFor(device, input, weight, output) && input.Dim == 4 && weight.Dim == 4 && output.Dim == 4
         && input.IsContiguous && weight.IsContiguous && output.IsContiguous;
 

@@ -1,11 +1,11 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Gather, scatter and scatter-add (Kernels/IndexKernels.cs). Index bounds are checked on the device; the launch is
 // followed by a read of the device's error word, so a bad index raises the CPU's message before the call returns.
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     /// <summary>A 0-d operand walked as one element of a 1-d one (its only "dimension" has stride 0).</summary>
     static (long[] Shape, long[] Strides) Dims(TensorView v) => v.Dim == 0 ? ([1], [0]) : (v.Shape.ToArray(), v.Strides.ToArray());
@@ -71,7 +71,7 @@ public sealed partial class OpenCLBackend
     }
 
     /// <summary>Reads the error word; when a kernel reported a position, fetches that index and throws the CPU's error.</summary>
-    static void ThrowOnBadIndex(ClDevice device, TensorView index, int dim, long size)
+    static void ThrowOnBadIndex(GpuDevice device, TensorView index, int dim, long size)
     {
         long pos = device.TakeError();
         if (pos < 0) return;
@@ -79,7 +79,7 @@ public sealed partial class OpenCLBackend
         long offset = index.Offset;
         for (int d = shape.Length - 1; d >= 0; d--) { offset += pos % shape[d] * strides[d]; pos /= shape[d]; }
         Span<byte> value = stackalloc byte[8];
-        device.Read(ClStorage.Of(index.Storage).Mem, offset * 8, value);
+        device.Read(GpuStorage.Of(index.Storage).Mem, offset * 8, value);
         throw new ArgumentOutOfRangeException(null, $"index {BitConverter.ToInt64(value)} is out of bounds for dimension {dim} with size {size}");
     }
 }

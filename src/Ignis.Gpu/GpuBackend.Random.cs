@@ -1,37 +1,37 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Random fills on the device (Kernels/RandomKernels.cs), or on the host when asked.
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     /// <summary>
-    /// When true, random fills on OpenCL devices draw on the host with PyTorch's CPU algorithms and are copied in, so a
+    /// When true, random fills on this backend's devices draw on the host with PyTorch's CPU algorithms and are copied in, so a
     /// device run reproduces a CPU run number for number (dropout masks included). False by default: samples come from
     /// Philox4x32-10 on the device — reproducible per seed (<see cref="Generator.PhiloxOffset"/>) but not the CPU's
     /// numbers, as in PyTorch, where CUDA and CPU streams differ.
     /// </summary>
-    public static bool SampleOnHost { get; set; }
+    public bool SampleOnHost { get; set; }
 
-    static int hostSamplingScopes;
+    int hostSamplingScopes;
 
     /// <summary>
     /// A scope in which random fills draw on the host as with <see cref="SampleOnHost"/> (scopes nest and may overlap
     /// across threads); dispose it to return to device sampling.
     /// </summary>
-    public static IDisposable HostSampling()
+    public IDisposable HostSampling()
     {
         Interlocked.Increment(ref hostSamplingScopes);
-        return new HostSamplingScope();
+        return new HostSamplingScope(this);
     }
 
-    sealed class HostSamplingScope : IDisposable
+    sealed class HostSamplingScope(GpuBackend owner) : IDisposable
     {
         int disposed;
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref disposed, 1) == 0) Interlocked.Decrement(ref hostSamplingScopes);
+            if (Interlocked.Exchange(ref disposed, 1) == 0) Interlocked.Decrement(ref owner.hostSamplingScopes);
         }
     }
 

@@ -1,13 +1,13 @@
 using Ignis.Backends;
 using Ignis.Kernels;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 // Pooling, batch norm, Adam and SGD (Kernels/NnKernels.cs), for float32/float64 on contiguous operands.
-public sealed partial class OpenCLBackend
+internal sealed partial class GpuBackend
 {
     /// <summary>The device and kernel dtype when every operand is a contiguous float32/float64 tensor the device can compute.</summary>
-    bool NnKernelsFor(TensorView first, out ClDevice device, out KernelType t, params TensorView?[] rest)
+    bool NnKernelsFor(TensorView first, out GpuDevice device, out KernelType t, params TensorView?[] rest)
     {
         device = DeviceOf(first);
         t = KernelType.Of(first.DType);
@@ -18,9 +18,9 @@ public sealed partial class OpenCLBackend
         return true;
     }
 
-    nint NnKernel(ClDevice device, KernelType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
+    nint NnKernel(GpuDevice device, KernelType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
 
-    void AccScalar(KernelArgs args, ClDevice device, double v)
+    void AccScalar(KernelArgs args, GpuDevice device, double v)
     {
         if (device.HasFp64) args.Double(v); else args.Float((float)v);
     }
