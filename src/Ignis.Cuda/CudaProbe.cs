@@ -9,20 +9,28 @@ namespace Ignis.Cuda;
 internal readonly record struct DriverInfo(int CudaVersion, int DeviceCount, string? Error, IReadOnlyList<CudaDeviceInfo>? Devices = null);
 
 /// <summary>
-/// Finds and checks everything the CUDA backend needs — the driver, NVRTC, cuBLAS/cuBLASLt, cuDNN — and says, in one
-/// message, what is missing or mismatched. The result is the reason <c>Torch.Cuda.IsAvailable()</c> is false.
+/// Finds and checks everything the CUDA backend uses — the driver and NVRTC (required: every device operation runs
+/// kernels NVRTC compiled), cuBLAS/cuBLASLt and cuDNN (looked for and reported; this version of the backend does not call
+/// them yet) — and says, in one message, what is missing or mismatched. A required problem is the reason
+/// <c>Torch.Cuda.IsAvailable()</c> is false; an optional library's is a note.
 /// </summary>
 internal sealed class CudaProbe
 {
     public required LibraryResult Driver { get; init; }
     public DriverInfo? DriverInfo { get; init; }
     public required IReadOnlyList<LibraryResult> Libraries { get; init; }
+
+    /// <summary>What stops the backend: no driver, a driver that did not start or has no GPU, NVRTC missing or too new.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
+
+    /// <summary>Optional libraries missing or mismatched (cuBLAS, cuBLASLt, cuDNN: not called by this version yet).</summary>
+    public required IReadOnlyList<string> Notes { get; init; }
 
     /// <summary>Runs discovery on <paramref name="host"/>; <paramref name="queryDriver"/> asks a loaded driver (the real one by default).</summary>
     public static CudaProbe Run(INativeHost host, Func<nint, INativeHost, DriverInfo>? queryDriver = null)
     {
         var problems = new List<string>();
+        var notes = new List<string>();
         var driver = LibraryDiscovery.Find(LibrarySpec.Driver, host);
         DriverInfo? info = null;
         if (!driver.Found) problems.Add($"no NVIDIA driver: {driver.Explain()}");
@@ -37,22 +45,17 @@ internal sealed class CudaProbe
         {
             var r = LibraryDiscovery.Find(spec, host);
             libraries.Add(r);
-            if (!r.Found) problems.Add(r.Explain());
+            var into = spec == LibrarySpec.Nvrtc ? problems : notes;
+            if (!r.Found) into.Add(r.Explain());
             else if (info is { Error: null } d && DriverCompatibility.Explain(spec.Title, r.Major, d.CudaVersion, host.IsWindows) is { } mismatch)
-                problems.Add(mismatch);
+                into.Add(mismatch);
         }
-        return new CudaProbe { Driver = driver, DriverInfo = info, Libraries = libraries, Problems = problems };
+        return new CudaProbe { Driver = driver, DriverInfo = info, Libraries = libraries, Problems = problems, Notes = notes };
     }
 
-    /// <summary>
-    /// Why CUDA cannot be used: every problem found, or — when everything is present — that the backend's device
-    /// operations are not written yet (this package is in progress), naming what was found.
-    /// </summary>
-    public string Reason()
-    {
-        if (Problems.Count > 0) return string.Join(". ", Problems);
-        var found = new[] { Driver }.Concat(Libraries).Select(r => r.Explain());
-        return "the Ignis.Cuda backend found everything it needs but its device operations are not implemented yet " +
-            $"(CUDA {DriverCompatibility.Format(DriverInfo!.Value.CudaVersion)}, {DriverInfo.Value.DeviceCount} GPU(s); {string.Join("; ", found)})";
-    }
+    /// <summary>The NVRTC discovery found (present when <see cref="Problems"/> is empty).</summary>
+    public LibraryResult Nvrtc => Libraries.First(l => l.Spec == LibrarySpec.Nvrtc);
+
+    /// <summary>Why CUDA cannot be used (every required problem found), or null when it can.</summary>
+    public string? Reason() => Problems.Count > 0 ? string.Join(". ", Problems) : null;
 }

@@ -1,16 +1,33 @@
 using System.Runtime.CompilerServices;
 using Ignis.Backends;
 using Ignis.Cuda.Native;
+using Ignis.Gpu;
 
 namespace Ignis.Cuda;
 
 /// <summary>
-/// Entry point of the CUDA backend package. This step of the backend finds and checks the driver and libraries and
-/// reports, through <c>Torch.Cuda.UnavailableReason()</c>, exactly what is missing; device operations come next.
+/// Entry point of the CUDA backend package (<c>torch.cuda</c>'s device side): finds the driver and NVRTC at run time,
+/// and runs the device-neutral GPU backend (<c>src/Ignis.Gpu</c>) on each NVIDIA GPU with kernels rendered to CUDA C++
+/// and compiled by NVRTC. When something is missing, <c>Torch.Cuda.UnavailableReason()</c> says exactly what was tried.
+/// Referencing this assembly registers the backend; <see cref="Register"/> does it explicitly.
 /// </summary>
 public static class CudaBackend
 {
     static readonly Lazy<CudaProbe> Probe = new(() => CudaProbe.Run(SystemHost.Instance));
+    static readonly Lazy<GpuBackend> Shared = new(() => new GpuBackend(DeviceType.Cuda, () => Discover(Probe.Value, SystemHost.Instance)));
+
+    /// <summary>The backend instance registered with <see cref="BackendRegistry"/>.</summary>
+    public static IBackend Instance => Shared.Value;
+
+    internal static GpuBackend Backend => Shared.Value;
+
+    /// <summary>The GPU behind <c>cuda:<paramref name="index"/></c>, or the error a tensor gets for an unavailable device.</summary>
+    internal static CudaDevice DeviceOf(int index)
+    {
+        var device = new Device(DeviceType.Cuda, index);
+        _ = BackendRegistry.Get(device); // throws DeviceUnavailableException with the reason and the doctor's hint
+        return (CudaDevice)Backend.DeviceOf(device);
+    }
 
     /// <summary>
     /// Every library the backend looked for, where it was found or everything that was tried, and the problems
@@ -28,17 +45,47 @@ public static class CudaBackend
         }
         lines.AddRange(p.Libraries.Select(l => l.Explain()));
         lines.AddRange(p.Problems.Select(x => "problem: " + x));
+        lines.AddRange(p.Notes.Select(x => "note: " + x));
         return string.Join(Environment.NewLine, lines);
     }
 
     /// <summary>The same findings as data (driver, CUDA version, GPU count, libraries, problems), for <c>ignis doctor</c>.</summary>
     public static CudaStatus Status() => CudaStatus.From(Probe.Value);
 
-    /// <summary>Reports the backend's state to the core (idempotent).</summary>
-    public static void Register() => BackendRegistry.ReportUnavailable(DeviceType.Cuda, () => Probe.Value.Reason());
+    /// <summary>Registers the CUDA backend for <see cref="DeviceType.Cuda"/> (idempotent; the driver is asked on first use).</summary>
+    public static void Register()
+    {
+        if (BackendRegistry.TryGet(DeviceType.Cuda) is null) BackendRegistry.Register(Instance);
+    }
 
-#pragma warning disable CA2255 // the backend reports itself when its assembly loads, as the OpenCL backend registers
+#pragma warning disable CA2255 // the backend registers itself when its assembly loads, as the OpenCL backend does
     [ModuleInitializer]
 #pragma warning restore CA2255
     internal static void RegisterOnLoad() => Register();
+
+    /// <summary>
+    /// The GPUs of a machine whose probe found a working driver and NVRTC: the driver's entry points bound, each GPU's
+    /// primary context retained; none and the reason otherwise. Only GPUs the driver described, numbered from 0 without
+    /// gaps, become <c>cuda:N</c> devices.
+    /// </summary>
+    internal static (GpuDevice[] Devices, string? Reason) Discover(CudaProbe probe, INativeHost host)
+    {
+        if (probe.Reason() is { } why) return ([], why);
+        var driver = CuDriver.Bind(probe.Driver.Handle, host, out var missing);
+        if (driver is null) return ([], $"the NVIDIA driver at {probe.Driver.Path} lacks {missing}: update the driver");
+        var nvrtc = Nvrtc.Bind(probe.Nvrtc.Handle, host, out missing);
+        if (nvrtc is null) return ([], $"NVRTC at {probe.Nvrtc.Path} lacks {missing}: install a complete NVRTC (CUDA toolkit or `pip install nvidia-cuda-nvrtc-cu12`)");
+        var described = (probe.DriverInfo?.Devices ?? []).Where((g, i) => g.Index == i).ToArray();
+        if (described.Length == 0)
+            return ([], $"the NVIDIA driver at {probe.Driver.Path} reports {probe.DriverInfo?.DeviceCount} GPU(s) but could not describe cuda:0 (cuDeviceGetName, cuDeviceTotalMem or cuDeviceGetAttribute failed)");
+        try
+        {
+            driver.Init();
+            return (described.Select(g => (GpuDevice)new CudaDevice(driver, nvrtc, g)).ToArray(), null);
+        }
+        catch (Exception e) when (e is CudaException or NvrtcException)
+        {
+            return ([], "CUDA initialisation failed: " + e.Message);
+        }
+    }
 }

@@ -29,24 +29,25 @@ public sealed record CudaDeviceInfo(int Index, string Name, long TotalMemory, in
 
 /// <summary>
 /// What the CUDA backend found on this machine: the driver, the CUDA version it supports, the GPU count, every library
-/// and every problem (missing library, driver too old for a library's CUDA major). <see cref="Problems"/> empty means
-/// nothing is missing.
+/// and every problem (missing driver or NVRTC, driver too old for NVRTC's CUDA major). <see cref="Problems"/> empty means
+/// the backend can run; <see cref="Notes"/> lists optional libraries that are missing or mismatched.
 /// </summary>
 /// <param name="Driver">The driver library.</param>
 /// <param name="DriverCudaVersion">The highest CUDA version the driver supports (<c>12.4</c>), null when it did not start.</param>
 /// <param name="DeviceCount">GPUs the driver reports.</param>
 /// <param name="Devices">Each GPU's name, memory and compute capability (empty without a working driver).</param>
 /// <param name="Libraries">NVRTC, cuBLAS, cuBLASLt, cuDNN.</param>
-/// <param name="Problems">Each problem with its fix.</param>
-/// <param name="UnavailableReason">Why <c>Torch.Cuda.IsAvailable()</c> is false (also when nothing is missing: the backend's device operations are not implemented yet).</param>
+/// <param name="Problems">Each problem that stops the backend, with its fix.</param>
+/// <param name="Notes">Optional libraries (cuBLAS, cuBLASLt, cuDNN — not called by this version yet) missing or mismatched, with the fix.</param>
+/// <param name="UnavailableReason">Why <c>Torch.Cuda.IsAvailable()</c> is false, or null when nothing stops it.</param>
 public sealed record CudaStatus(CudaLibraryStatus Driver, string? DriverCudaVersion, int DeviceCount, IReadOnlyList<CudaDeviceInfo> Devices,
-    IReadOnlyList<CudaLibraryStatus> Libraries, IReadOnlyList<string> Problems, string UnavailableReason)
+    IReadOnlyList<CudaLibraryStatus> Libraries, IReadOnlyList<string> Problems, IReadOnlyList<string> Notes, string? UnavailableReason)
 {
     internal static CudaStatus From(CudaProbe p)
     {
         static CudaLibraryStatus Lib(LibraryResult r) => new(r.Spec.Title, r.Found, r.Path, r.Major, r.Via, r.Explain());
         var d = p.DriverInfo is { Error: null } info ? info : (DriverInfo?)null;
         return new CudaStatus(Lib(p.Driver), d is { } x ? DriverCompatibility.Format(x.CudaVersion) : null, d?.DeviceCount ?? 0,
-            d?.Devices ?? [], p.Libraries.Select(Lib).ToArray(), p.Problems, p.Reason());
+            d?.Devices ?? [], p.Libraries.Select(Lib).ToArray(), p.Problems, p.Notes, p.Reason());
     }
 }

@@ -112,6 +112,12 @@ internal sealed unsafe class ClDevice : GpuDevice
 
     const string BuildOptions = "-cl-std=CL1.2";
 
+    /// <summary>The on-disk cache of OpenCL program binaries.</summary>
+    internal static readonly ProgramCache DiskCache = new("opencl", "IGNIS_OPENCL_CACHE", "IGNISCL1", ".clbin");
+
+    /// <summary>The disk-cache key of a program built from <paramref name="source"/> on this device.</summary>
+    internal string CacheKey(string source) => ProgramCache.Key(PlatformName, Vendor, Name, DriverVersion, Version, BuildOptions, source);
+
     /// <summary>Programs loaded from the on-disk cache, and cache files rejected (damaged, or refused by the driver).</summary>
     public int DiskCacheHits, DiskCacheRejects;
 
@@ -120,17 +126,17 @@ internal sealed unsafe class ClDevice : GpuDevice
 
     nint Build(string source)
     {
-        string? folder = ProgramCache.Folder;
-        string key = folder is null ? "" : ProgramCache.Key(this, BuildOptions, source);
+        string? folder = DiskCache.Folder;
+        string key = folder is null ? "" : CacheKey(source);
         if (folder is not null)
         {
-            var binary = ProgramCache.TryRead(folder, key, out bool rejected);
+            var binary = DiskCache.TryRead(folder, key, out bool rejected);
             if (rejected) Interlocked.Increment(ref DiskCacheRejects);
             if (binary is not null)
             {
                 if (FromBinary(binary) is { } cached) { Interlocked.Increment(ref DiskCacheHits); return cached; }
                 Interlocked.Increment(ref DiskCacheRejects);
-                ProgramCache.Delete(folder, key);
+                DiskCache.Delete(folder, key);
             }
         }
         var bytes = Encoding.UTF8.GetBytes(source);
@@ -150,7 +156,7 @@ internal sealed unsafe class ClDevice : GpuDevice
             ReleaseProgram(program);
             throw new OpenCLException("clBuildProgram", code, $"build log:\n{log}\nsource:\n{source}");
         }
-        if (folder is not null && BinaryOf(program) is { } built) ProgramCache.Write(folder, key, built);
+        if (folder is not null && BinaryOf(program) is { } built) DiskCache.Write(folder, key, built);
         return program;
     }
 

@@ -80,7 +80,8 @@ public class DoctorTests
         var cuda = Verdict(r, "cuda");
         Assert.False(cuda.Usable);
         Assert.Contains("NVRTC is from CUDA 13, but the installed driver supports CUDA 12.4 only: CUDA 13 needs an NVIDIA driver ≥ 580.65.06", cuda.Verdict);
-        Assert.Contains("cuBLAS is from CUDA 13", cuda.Verdict);
+        Assert.DoesNotContain("cuBLAS", cuda.Verdict); // optional: a note, not the reason
+        Assert.Contains(r.Nvidia.Notes, n => n.Contains("cuBLAS is from CUDA 13", StringComparison.Ordinal));
         Assert.Contains("Update the driver, or use CUDA 12 libraries", cuda.Fix);
         Assert.Equal("12.4", r.Nvidia.DriverCudaVersion);
         Assert.Equal("550.54.14", r.Nvidia.KernelDriverVersion);
@@ -90,18 +91,33 @@ public class DoctorTests
     }
 
     [Fact]
-    public void Missing_libraries_are_named_with_where_ignis_looked_and_how_to_install_them()
+    public void Missing_nvrtc_is_named_with_where_ignis_looked_and_how_to_install_it()
+    {
+        var host = new FakeHost().With("libcuda.so.1", LibrarySpec.Driver, file: false);
+        var r = DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(host, new DriverInfo(12080, 2, null)) });
+        var cuda = Verdict(r, "cuda");
+        Assert.False(cuda.Usable);
+        Assert.StartsWith("not usable: NVRTC not found; tried ", cuda.Verdict);
+        Assert.Contains("IGNIS_CUDA_NVRTC", cuda.Fix);
+        Assert.Equal("2 NVIDIA GPU(s)", cuda.Name);
+        Assert.False(r.Nvidia.Libraries.Single(l => l.Name == "NVRTC").Found);
+    }
+
+    [Fact]
+    public void Missing_optional_libraries_are_notes_with_how_to_install_them_and_the_gpus_stay_usable()
     {
         var m = new SimulatedMachine { Cuda = Status(Nvidia(12, withCudnn: false), new DriverInfo(12080, 2, null)) };
         var r = DoctorAnalysis.Run(m);
-        var cuda = Verdict(r, "cuda");
-        Assert.False(cuda.Usable);
-        Assert.StartsWith("not usable: cuDNN not found; tried ", cuda.Verdict);
-        Assert.Contains("IGNIS_CUDA_CUDNN", cuda.Fix);
-        Assert.Equal("2 NVIDIA GPU(s)", cuda.Name);
-        var cudnn = r.Nvidia.Libraries.Single(l => l.Name == "cuDNN");
-        Assert.False(cudnn.Found);
-        Assert.True(r.Nvidia.Libraries.Single(l => l.Name == "NVRTC").Found);
+        Assert.Empty(r.Nvidia.Problems);
+        var note = Assert.Single(r.Nvidia.Notes);
+        Assert.StartsWith("cuDNN not found; tried ", note);
+        Assert.Contains("IGNIS_CUDA_CUDNN", note);
+        foreach (var dev in new[] { "cuda:0", "cuda:1" })
+        {
+            Assert.True(Verdict(r, dev).Usable);
+            Assert.Contains("optional libraries: cuDNN not found", Verdict(r, dev).Verdict);
+        }
+        Assert.False(r.Nvidia.Libraries.Single(l => l.Name == "cuDNN").Found);
     }
 
     static readonly CudaDeviceInfo[] TwoH200 =
@@ -111,23 +127,36 @@ public class DoctorTests
     public void The_gpus_are_named_with_their_memory_and_compute_capability()
     {
         var r = DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 2, null, TwoH200)) });
-        Assert.Equal("2× NVIDIA H200 (9.0)", Verdict(r, "cuda").Name);
+        Assert.Equal("NVIDIA H200 (9.0)", Verdict(r, "cuda:1").Name);
         Assert.Equal(2, r.Nvidia.Devices.Count);
         Assert.Equal(new GpuSection("cuda:1", "NVIDIA H200", 150_109_880_320, "9.0", 132), r.Nvidia.Devices[1]);
         var json = JsonNode.Parse(r.ToJson())!;
         Assert.Equal("9.0", (string)json["nvidia"]!["devices"]![0]!["computeCapability"]!);
-        // Without device queries (a driver that only counts) the verdict names the count.
-        Assert.Equal("1 NVIDIA GPU(s)", Verdict(DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 1, null)) }), "cuda").Name);
+        // Without device queries (a driver that only counts) each verdict still has its device.
+        Assert.Equal("NVIDIA GPU", Verdict(DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 1, null)) }), "cuda:0").Name);
     }
 
     [Fact]
-    public void With_everything_found_cuda_is_reported_as_not_implemented_yet_not_as_broken()
+    public void With_everything_found_each_gpu_gets_a_smoke_test_and_a_failing_one_is_not_usable()
     {
-        var r = DoctorAnalysis.Run(new SimulatedMachine { Cuda = Status(Nvidia(12), new DriverInfo(13000, 1, null)) });
-        var cuda = Verdict(r, "cuda");
-        Assert.False(cuda.Usable);
-        Assert.Contains("device operations are not implemented yet", cuda.Verdict);
+        var tested = new List<Device>();
+        var m = new SimulatedMachine { Cuda = Status(Nvidia(13), new DriverInfo(13000, 2, null, TwoH200)) };
+        m.Smoke = d =>
+        {
+            tested.Add(d);
+            return d == new Device(DeviceType.Cuda, 1) ? new SmokeResult(false, 0.5, 4, null) : new SmokeResult(true, 1e-6, 4, null);
+        };
+        var r = DoctorAnalysis.Run(m);
+        Assert.Contains(new Device(DeviceType.Cuda, 0), tested);
         Assert.Empty(r.Nvidia.Problems);
+        Assert.Empty(r.Nvidia.Notes);
+        var first = Verdict(r, "cuda:0");
+        Assert.True(first.Usable);
+        Assert.StartsWith("usable — CUDA 13.0, kernels compiled by NVRTC, smoke test passed", first.Verdict);
+        var second = Verdict(r, "cuda:1");
+        Assert.False(second.Usable);
+        Assert.Contains("the smoke test failed (max |Δ| 0.5 from the CPU)", second.Verdict);
+        Assert.Equal("cuda:0", r.BestDevice);
     }
 
     [Fact]

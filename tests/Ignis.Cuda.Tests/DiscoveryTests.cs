@@ -124,13 +124,21 @@ public class DiscoveryTests
     }
 
     [Fact]
-    public void With_everything_present_the_reason_says_the_backend_is_not_finished_and_what_it_found()
+    public void With_the_driver_and_nvrtc_present_nothing_stops_the_backend_and_optional_libraries_are_notes()
     {
         var probe = CudaProbe.Run(Complete(12), (_, _) => Cuda(13000, 8));
         Assert.Empty(probe.Problems);
-        string reason = probe.Reason();
-        Assert.StartsWith("the Ignis.Cuda backend found everything it needs but its device operations are not implemented yet (CUDA 13.0, 8 GPU(s)", reason);
-        Assert.Contains("cuDNN: /venv/lib/python3.11/site-packages/nvidia/cudnn/lib/libcudnn.so.9 (via pip wheel)", reason);
+        Assert.Null(probe.Reason());
+        Assert.Empty(probe.Notes);
+        Assert.Equal("/venv/lib/python3.11/site-packages/nvidia/cuda_nvrtc/lib/libnvrtc.so.12", probe.Nvrtc.Path);
+
+        var host = Complete(12);
+        host.Libraries.Remove("/venv/lib/python3.11/site-packages/nvidia/cudnn/lib/libcudnn.so.9");
+        host.Files.Remove("/venv/lib/python3.11/site-packages/nvidia/cudnn/lib/libcudnn.so.9");
+        var withoutCudnn = CudaProbe.Run(host, (_, _) => Cuda(13000, 8));
+        Assert.Null(withoutCudnn.Reason());
+        Assert.StartsWith("cuDNN not found; tried ", Assert.Single(withoutCudnn.Notes));
+        Assert.Contains("note: cuDNN not found", CudaStatus.From(withoutCudnn).Notes.Select(n => "note: " + n).Single());
     }
 
     [Fact]

@@ -12,6 +12,7 @@ namespace Ignis.Cuda.Tests;
 /// exact architecture, contraction off when a template asks, the CUBIN returned, the log and source on a failure, and
 /// every program destroyed.
 /// </summary>
+[Collection("fake driver")]
 public unsafe class NvrtcTests
 {
     static readonly Dictionary<nint, string> Programs = [];
@@ -50,11 +51,11 @@ public unsafe class NvrtcTests
     [UnmanagedCallersOnly] static int Cubin(nint program, byte* c) { CubinOf(program).CopyTo(new Span<byte>(c, CubinOf(program).Length)); return 0; }
     [UnmanagedCallersOnly] static int Destroy(nint* program) { lock (Programs) { Programs.Remove(*program); destroyed++; } *program = 0; return 0; }
 
-    static Nvrtc FakeNvrtc()
+    /// <summary>Puts the fake NVRTC on <paramref name="host"/> as the library <paramref name="path"/>.</summary>
+    internal static void Install(FakeHost host, string path)
     {
-        var host = new FakeHost().With("libnvrtc.so.12", LibrarySpec.Nvrtc, file: false);
         string[] names = ["nvrtcVersion", "nvrtcCreateProgram", "nvrtcCompileProgram", "nvrtcGetProgramLogSize", "nvrtcGetProgramLog", "nvrtcGetCUBINSize", "nvrtcGetCUBIN", "nvrtcDestroyProgram"];
-        host.Libraries["libnvrtc.so.12"] = names;
+        host.Libraries[path] = [.. host.Libraries.GetValueOrDefault(path, []), .. names];
         nint[] fns =
         [
             (nint)(delegate* unmanaged<int*, int*, int>)&Version, (nint)(delegate* unmanaged<nint*, byte*, byte*, int, byte**, byte**, int>)&Create,
@@ -63,6 +64,12 @@ public unsafe class NvrtcTests
             (nint)(delegate* unmanaged<nint, byte*, int>)&Cubin, (nint)(delegate* unmanaged<nint*, int>)&Destroy,
         ];
         for (int i = 0; i < names.Length; i++) host.Addresses[names[i]] = fns[i];
+    }
+
+    static Nvrtc FakeNvrtc()
+    {
+        var host = new FakeHost().With("libnvrtc.so.12", LibrarySpec.Nvrtc, file: false);
+        Install(host, "libnvrtc.so.12");
         Assert.True(host.TryLoad("libnvrtc.so.12", out nint lib, out _));
         return Nvrtc.Bind(lib, host, out var missing) ?? throw new InvalidOperationException(missing);
     }

@@ -27,12 +27,12 @@ public class ProgramCacheTests
     public void A_rebuilt_program_comes_from_disk_and_bad_files_are_rebuilt_from_source()
     {
         var folder = Directory.CreateTempSubdirectory("ignis-clcache").FullName;
-        ProgramCache.DirectoryOverride = folder;
+        ClDevice.DiskCache.DirectoryOverride = folder;
         try
         {
             var device = OpenCLBackend.DeviceOf(Cl);
             string source = $"__kernel void answer(__global int* d) {{ d[0] = 42; }}\n// {Guid.NewGuid()}\n";
-            string file = ProgramCache.FileOf(folder, ProgramCache.Key(device, "-cl-std=CL1.2", source));
+            string file = ClDevice.DiskCache.FileOf(folder, device.CacheKey(source));
             Assert.Equal(42, Run(device, source));
             Assert.True(File.Exists(file), "the first build wrote no cache file");
 
@@ -62,7 +62,7 @@ public class ProgramCacheTests
         }
         finally
         {
-            ProgramCache.DirectoryOverride = null;
+            ClDevice.DiskCache.DirectoryOverride = null;
             Directory.Delete(folder, recursive: true);
         }
     }
@@ -74,11 +74,11 @@ public class ProgramCacheTests
         try
         {
             Environment.SetEnvironmentVariable("IGNIS_OPENCL_CACHE", "0");
-            Assert.Null(ProgramCache.Folder);
+            Assert.Null(ClDevice.DiskCache.Folder);
             Environment.SetEnvironmentVariable("IGNIS_OPENCL_CACHE", "/tmp/somewhere");
-            Assert.Equal("/tmp/somewhere", ProgramCache.Folder);
+            Assert.Equal("/tmp/somewhere", ClDevice.DiskCache.Folder);
             Environment.SetEnvironmentVariable("IGNIS_OPENCL_CACHE", null);
-            Assert.EndsWith(Path.Combine("ignis", "opencl"), ProgramCache.Folder);
+            Assert.EndsWith(Path.Combine("ignis", "opencl"), ClDevice.DiskCache.Folder);
         }
         finally { Environment.SetEnvironmentVariable("IGNIS_OPENCL_CACHE", saved); }
     }

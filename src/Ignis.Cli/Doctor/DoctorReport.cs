@@ -21,7 +21,7 @@ public sealed record DoctorReport(
     string BestDevice)
 {
     /// <summary>The JSON shape's version.</summary>
-    public const int CurrentSchemaVersion = 2;
+    public const int CurrentSchemaVersion = 3;
 
     static readonly JsonSerializerOptions Json = new()
     {
@@ -51,9 +51,13 @@ public sealed record LibrarySection(string Name, bool Found, string? Path, int C
 /// <summary>One NVIDIA GPU as the driver describes it.</summary>
 public sealed record GpuSection(string Device, string Name, long TotalMemoryBytes, string ComputeCapability, int MultiProcessors);
 
-/// <summary>NVIDIA: the driver, the highest CUDA version it supports, GPUs, libraries and problems.</summary>
+/// <summary>
+/// NVIDIA: the driver, the highest CUDA version it supports, GPUs, libraries, problems (what stops the CUDA backend)
+/// and notes (optional libraries missing or mismatched).
+/// </summary>
 public sealed record NvidiaSection(bool DriverFound, string? KernelDriverVersion, string? DriverCudaVersion, int DeviceCount,
-    IReadOnlyList<GpuSection> Devices, LibrarySection Driver, IReadOnlyList<LibrarySection> Libraries, IReadOnlyList<string> Problems);
+    IReadOnlyList<GpuSection> Devices, LibrarySection Driver, IReadOnlyList<LibrarySection> Libraries, IReadOnlyList<string> Problems,
+    IReadOnlyList<string> Notes);
 
 /// <summary>One OpenCL device.</summary>
 public sealed record OpenClDeviceSection(string Device, string Name, string Vendor, string Platform, string Version, string DriverVersion,
@@ -89,7 +93,7 @@ public static class DoctorAnalysis
                 : $"usable — {m.Simd} kernels on {m.LogicalCores} logical core(s)" + (cpuSmoke is null ? "" : $", smoke test passed in {cpuSmoke.Milliseconds:F0} ms"),
             cpuSmoke is { Passed: false } ? "report this as a bug with `ignis doctor --json` attached" : null, cpuSmoke));
 
-        devices.Add(CudaVerdict(nv));
+        devices.AddRange(CudaVerdicts(nv, smoke ? probes.SmokeTest : null));
 
         foreach (var d in cl.Devices)
         {
@@ -169,32 +173,42 @@ public static class DoctorAnalysis
 
     static NvidiaSection NvidiaOf(NvidiaFacts nv) => new(nv.Status.Driver.Found, nv.KernelDriverVersion, nv.Status.DriverCudaVersion,
         nv.Status.DeviceCount, nv.Status.Devices.Select(g => new GpuSection($"cuda:{g.Index}", g.Name, g.TotalMemory, g.Capability, g.MultiProcessors)).ToArray(),
-        Lib(nv.Status.Driver), nv.Status.Libraries.Select(Lib).ToArray(), nv.Status.Problems);
+        Lib(nv.Status.Driver), nv.Status.Libraries.Select(Lib).ToArray(), nv.Status.Problems, nv.Status.Notes);
 
     /// <summary>The GPUs by name when the driver described them (<c>NVIDIA H200 (9.0)</c>), else their count.</summary>
     static string GpuNames(Ignis.Cuda.CudaStatus s) => s.Devices.Count == 0 ? $"{s.DeviceCount} NVIDIA GPU(s)"
         : string.Join(", ", s.Devices.GroupBy(g => (g.Name, g.Capability)).Select(g => $"{(g.Count() > 1 ? $"{g.Count()}× " : "")}{g.Key.Name} ({g.Key.Capability})"));
 
-    static DeviceVerdict CudaVerdict(NvidiaFacts nv)
+    static IEnumerable<DeviceVerdict> CudaVerdicts(NvidiaFacts nv, Func<Device, SmokeResult>? smoke)
     {
         var s = nv.Status;
         if (!s.Driver.Found)
-            return new DeviceVerdict("cuda", "NVIDIA GPU", false, "not usable: no NVIDIA driver (no NVIDIA GPU here, or its driver is not installed)",
+            return [new DeviceVerdict("cuda", "NVIDIA GPU", false, "not usable: no NVIDIA driver (no NVIDIA GPU here, or its driver is not installed)",
                 "on a machine with an NVIDIA GPU, install NVIDIA's driver (Linux: your distribution's nvidia-driver package or NVIDIA's .run installer; " +
-                "Windows: the GeForce/Studio or data-center driver); `nvidia-smi` must work", null);
+                "Windows: the GeForce/Studio or data-center driver); `nvidia-smi` must work", null)];
         if (s.DriverCudaVersion is null)
-            return new DeviceVerdict("cuda", "NVIDIA GPU", false, "not usable: " + string.Join("; ", s.Problems),
-                "reinstall the NVIDIA driver so that `nvidia-smi` works, then run `ignis doctor` again", null);
+            return [new DeviceVerdict("cuda", "NVIDIA GPU", false, "not usable: " + string.Join("; ", s.Problems),
+                "reinstall the NVIDIA driver so that `nvidia-smi` works, then run `ignis doctor` again", null)];
         if (s.DeviceCount == 0)
-            return new DeviceVerdict("cuda", "NVIDIA GPU", false, $"not usable: the driver (CUDA {s.DriverCudaVersion}) reports no GPU",
-                "check that the GPU is visible to this process (CUDA_VISIBLE_DEVICES, container --gpus flags, `nvidia-smi`)", null);
-        var libraryProblems = s.Problems.ToArray();
-        if (libraryProblems.Length > 0)
-            return new DeviceVerdict("cuda", GpuNames(s), false, "not usable: " + string.Join("; ", libraryProblems),
-                string.Join(" ", libraryProblems.Select(FixOf).Distinct()), null);
-        return new DeviceVerdict("cuda", GpuNames(s), false,
-            $"not usable yet: the driver (CUDA {s.DriverCudaVersion}) and every library were found, but Ignis.Cuda's device operations are not implemented yet",
-            "use `opencl` on this GPU meanwhile (NVIDIA's driver ships an OpenCL ICD)", null);
+            return [new DeviceVerdict("cuda", "NVIDIA GPU", false, $"not usable: the driver (CUDA {s.DriverCudaVersion}) reports no GPU",
+                "check that the GPU is visible to this process (CUDA_VISIBLE_DEVICES, container --gpus flags, `nvidia-smi`)", null)];
+        if (s.Problems.Count > 0)
+            return [new DeviceVerdict("cuda", GpuNames(s), false, "not usable: " + string.Join("; ", s.Problems),
+                string.Join(" ", s.Problems.Select(FixOf).Distinct()), null)];
+        // Usable: one verdict per GPU, each with its smoke test. Missing optional libraries are said, not held against it.
+        string notes = s.Notes.Count == 0 ? "" : $" (optional libraries: {string.Join("; ", s.Notes)})";
+        var gpus = s.Devices.Count > 0 ? s.Devices.Select(g => (g.Index, Name: $"{g.Name} ({g.Capability})")).ToArray()
+            : Enumerable.Range(0, s.DeviceCount).Select(i => (Index: i, Name: "NVIDIA GPU")).ToArray();
+        return gpus.Select(g =>
+        {
+            var dev = new Device(DeviceType.Cuda, g.Index);
+            var r = smoke is null ? null : Smoke(smoke(dev));
+            return r is { Passed: false }
+                ? new DeviceVerdict(dev.ToString(), g.Name, false, $"not usable: the smoke test failed ({r.Error ?? $"max |Δ| {r.MaxAbsDifference:G3} from the CPU"})",
+                    "update the NVIDIA driver, or report it with `ignis doctor --json` attached", r)
+                : new DeviceVerdict(dev.ToString(), g.Name, true, $"usable — CUDA {s.DriverCudaVersion}, kernels compiled by NVRTC" +
+                    (r is null ? "" : $", smoke test passed in {r.Milliseconds:F0} ms (max |Δ| {r.MaxAbsDifference:G3})") + notes, null, r);
+        }).ToArray();
     }
 
     // A problem line carries its own fix after "To fix:" (missing library) or names the driver to install (mismatch).

@@ -22,8 +22,14 @@ internal sealed unsafe class CuDriver
     [
         "cuInit", "cuDeviceGet", "cuDevicePrimaryCtxRetain", "cuCtxSetCurrent", "cuMemAlloc_v2", "cuMemFree_v2",
         "cuMemcpyHtoD_v2", "cuMemcpyDtoH_v2", "cuModuleLoadData", "cuModuleGetFunction", "cuLaunchKernel",
-        "cuCtxSynchronize", "cuGetErrorName",
+        "cuCtxSynchronize", "cuGetErrorName", "cuMemcpyDtoDAsync_v2", "cuMemHostAlloc", "cuMemFreeHost",
+        "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamSynchronize", "cuStreamWaitEvent", "cuEventCreate",
+        "cuEventRecord", "cuEventSynchronize", "cuEventQuery", "cuEventElapsedTime", "cuEventDestroy_v2",
+        "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2",
     ];
+
+    /// <summary>The entry points every driver since CUDA 4 exports (a fake driver in tests provides them too).</summary>
+    internal static IReadOnlyList<string> Exports => Names;
 
     readonly nint[] f;
 
@@ -74,39 +80,112 @@ internal sealed unsafe class CuDriver
 
     public void Free(ulong address) => Check(((delegate* unmanaged<ulong, int>)f[5])(address), "cuMemFree_v2");
 
+    /// <summary>Copies host bytes to the device; returns once the source may be reused (ordered after earlier work on the legacy stream).</summary>
     public void CopyToDevice(ulong dst, ReadOnlySpan<byte> src)
     {
         fixed (byte* p = src) Check(((delegate* unmanaged<ulong, void*, nuint, int>)f[6])(dst, p, (nuint)src.Length), "cuMemcpyHtoD_v2");
     }
 
+    /// <summary>Copies device bytes to the host after the work issued before it.</summary>
     public void CopyToHost(Span<byte> dst, ulong src)
     {
         fixed (byte* p = dst) Check(((delegate* unmanaged<void*, ulong, nuint, int>)f[7])(p, src, (nuint)dst.Length), "cuMemcpyDtoH_v2");
     }
 
-    /// <summary>Loads a CUBIN (or PTX) image and returns the function <paramref name="name"/> of it.</summary>
-    public nint LoadFunction(byte[] image, string name, out nint module)
+    /// <summary>Asynchronous host-to-device copy on <paramref name="stream"/>; <paramref name="src"/> must be pinned and stay valid until it ran.</summary>
+    public void CopyToDeviceAsync(ulong dst, void* src, long bytes, nint stream) =>
+        Check(((delegate* unmanaged<ulong, void*, nuint, nint, int>)f[26])(dst, src, (nuint)bytes, stream), "cuMemcpyHtoDAsync_v2");
+
+    /// <summary>Asynchronous device-to-host copy on <paramref name="stream"/> into pinned memory.</summary>
+    public void CopyToHostAsync(void* dst, ulong src, long bytes, nint stream) =>
+        Check(((delegate* unmanaged<void*, ulong, nuint, nint, int>)f[27])(dst, src, (nuint)bytes, stream), "cuMemcpyDtoHAsync_v2");
+
+    /// <summary>Device-to-device copy, ordered on <paramref name="stream"/> (0: the legacy default stream).</summary>
+    public void CopyOnDevice(ulong dst, ulong src, long bytes, nint stream = 0) =>
+        Check(((delegate* unmanaged<ulong, ulong, nuint, nint, int>)f[13])(dst, src, (nuint)bytes, stream), "cuMemcpyDtoDAsync_v2");
+
+    /// <summary>Page-locked host memory the GPU reads and writes by DMA (cuMemHostAlloc, portable across contexts).</summary>
+    public void* HostAlloc(long bytes)
+    {
+        void* p;
+        Check(((delegate* unmanaged<void**, nuint, uint, int>)f[14])(&p, (nuint)bytes, 1 /* CU_MEMHOSTALLOC_PORTABLE */), "cuMemHostAlloc");
+        return p;
+    }
+
+    public void FreeHost(void* p) => Check(((delegate* unmanaged<void*, int>)f[15])(p), "cuMemFreeHost");
+
+    /// <summary>Loads a CUBIN (or PTX) image.</summary>
+    public nint LoadModule(byte[] image)
     {
         nint m;
         fixed (byte* p = image) Check(((delegate* unmanaged<nint*, void*, int>)f[8])(&m, p), "cuModuleLoadData");
-        module = m;
+        return m;
+    }
+
+    /// <summary>The kernel <paramref name="name"/> of a loaded module.</summary>
+    public nint Function(nint module, string name)
+    {
         nint function;
         var bytes = System.Text.Encoding.ASCII.GetBytes(name + "\0");
-        fixed (byte* n = bytes) Check(((delegate* unmanaged<nint*, nint, byte*, int>)f[9])(&function, m, n), $"cuModuleGetFunction({name})");
+        fixed (byte* n = bytes) Check(((delegate* unmanaged<nint*, nint, byte*, int>)f[9])(&function, module, n), $"cuModuleGetFunction({name})");
         return function;
     }
 
-    /// <summary>Launches a 1-D grid covering <paramref name="threads"/> work-items in blocks of <paramref name="block"/>.</summary>
-    public void Launch(nint function, long threads, int block, LaunchArgs args, nint stream = 0)
-    {
-        if (threads <= 0) return;
-        long blocks = (threads + block - 1) / block;
-        if (blocks > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(threads), $"{threads} work-items need more than 2^31 blocks");
+    /// <summary>Launches a grid of <paramref name="grid"/> blocks of <paramref name="block"/> threads with the parameter array <paramref name="parameters"/> (<c>void**</c>).</summary>
+    public void Launch(nint function, (uint X, uint Y, uint Z) grid, (uint X, uint Y, uint Z) block, nint parameters, nint stream = 0) =>
         Check(((delegate* unmanaged<nint, uint, uint, uint, uint, uint, uint, uint, nint, nint, nint, int>)f[10])(
-            function, (uint)blocks, 1, 1, (uint)block, 1, 1, 0, stream, args.KernelParams(), 0), "cuLaunchKernel");
-    }
+            function, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, 0, stream, parameters, 0), "cuLaunchKernel");
 
     public void Synchronize() => Check(((delegate* unmanaged<int>)f[11])(), "cuCtxSynchronize");
+
+    /// <summary>
+    /// A new stream (CU_STREAM_DEFAULT: it synchronises with the legacy default stream, so transfers and reads on the
+    /// default stream still see its work in issue order).
+    /// </summary>
+    public nint CreateStream()
+    {
+        nint s;
+        Check(((delegate* unmanaged<nint*, uint, int>)f[16])(&s, 0), "cuStreamCreate");
+        return s;
+    }
+
+    public void DestroyStream(nint stream) => Check(((delegate* unmanaged<nint, int>)f[17])(stream), "cuStreamDestroy_v2");
+
+    public void SynchronizeStream(nint stream) => Check(((delegate* unmanaged<nint, int>)f[18])(stream), "cuStreamSynchronize");
+
+    /// <summary>Makes later work on <paramref name="stream"/> wait for <paramref name="evt"/>.</summary>
+    public void StreamWaitEvent(nint stream, nint evt) => Check(((delegate* unmanaged<nint, nint, uint, int>)f[19])(stream, evt, 0), "cuStreamWaitEvent");
+
+    /// <summary>A new event (with timing unless <paramref name="timing"/> is false: CU_EVENT_DISABLE_TIMING).</summary>
+    public nint CreateEvent(bool timing)
+    {
+        nint e;
+        Check(((delegate* unmanaged<nint*, uint, int>)f[20])(&e, timing ? 0u : 2u), "cuEventCreate");
+        return e;
+    }
+
+    public void RecordEvent(nint evt, nint stream) => Check(((delegate* unmanaged<nint, nint, int>)f[21])(evt, stream), "cuEventRecord");
+
+    public void SynchronizeEvent(nint evt) => Check(((delegate* unmanaged<nint, int>)f[22])(evt), "cuEventSynchronize");
+
+    /// <summary>True when the work before the event is done (CUDA_SUCCESS), false while it is pending (CUDA_ERROR_NOT_READY).</summary>
+    public bool QueryEvent(nint evt)
+    {
+        int rc = ((delegate* unmanaged<nint, int>)f[23])(evt);
+        if (rc == 600) return false; // CUDA_ERROR_NOT_READY
+        Check(rc, "cuEventQuery");
+        return true;
+    }
+
+    /// <summary>Milliseconds between two recorded events.</summary>
+    public float ElapsedMilliseconds(nint start, nint end)
+    {
+        float ms;
+        Check(((delegate* unmanaged<float*, nint, nint, int>)f[24])(&ms, start, end), "cuEventElapsedTime");
+        return ms;
+    }
+
+    public void DestroyEvent(nint evt) => Check(((delegate* unmanaged<nint, int>)f[25])(evt), "cuEventDestroy_v2");
 }
 
 /// <summary>Device memory for the caching allocator through the driver (the device's primary context is current).</summary>

@@ -1,34 +1,39 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Ignis.OpenCL;
+namespace Ignis.Gpu;
 
 /// <summary>
-/// The on-disk cache of compiled OpenCL programs: the driver's binary of each program, keyed by SHA-256 of platform,
-/// device, driver version, build options and source, so a later process skips the compiler (seconds per program on
-/// some drivers). Files carry a magic and the SHA-256 of their payload: a truncated, corrupted or foreign file is
-/// deleted and the program is rebuilt from source, and nothing unverified reaches the driver. Writes go to a temporary
-/// file renamed into place. Location: <c>IGNIS_OPENCL_CACHE</c> (a folder, or <c>0</c> to turn the cache off), else
-/// <c>$XDG_CACHE_HOME/ignis/opencl</c> or <c>~/.cache/ignis/opencl</c> (<c>%LOCALAPPDATA%\ignis\opencl</c> on Windows).
+/// The on-disk cache of compiled device programs (OpenCL driver binaries, CUDA CUBINs from NVRTC): each program's binary
+/// keyed by SHA-256 of everything that decides it — device, driver or compiler version, options and source — so a later
+/// process skips the compiler (seconds per program on some drivers). Files carry a magic and the SHA-256 of their
+/// payload: a truncated, corrupted or foreign file is deleted and the program is rebuilt from source, and nothing
+/// unverified reaches the driver. Writes go to a temporary file renamed into place. Location: the backend's variable
+/// (<c>IGNIS_OPENCL_CACHE</c>, <c>IGNIS_CUDA_CACHE</c>: a folder, or <c>0</c> to turn the cache off), else
+/// <c>$XDG_CACHE_HOME/ignis/KIND</c> or <c>~/.cache/ignis/KIND</c> (<c>%LOCALAPPDATA%\ignis\KIND</c> on Windows).
 /// </summary>
-internal static class ProgramCache
+/// <param name="kind">The cache's folder name under <c>ignis/</c> (<c>opencl</c>, <c>cuda</c>).</param>
+/// <param name="variable">The environment variable that moves or disables the cache.</param>
+/// <param name="magic">Eight ASCII bytes every file of this cache starts with.</param>
+/// <param name="extension">The files' extension.</param>
+internal sealed class ProgramCache(string kind, string variable, string magic, string extension)
 {
-    static readonly byte[] Magic = "IGNISCL1"u8.ToArray();
+    readonly byte[] Magic = System.Text.Encoding.ASCII.GetBytes(magic);
     const int HashBytes = 32;
 
     /// <summary>The largest file read back (a program binary is kilobytes to a few megabytes).</summary>
     public const long MaxFileBytes = 256L << 20;
 
     /// <summary>Set by tests to a private folder; null means the environment decides.</summary>
-    internal static string? DirectoryOverride;
+    internal string? DirectoryOverride;
 
     /// <summary>The cache folder, or null when the cache is off.</summary>
-    public static string? Folder
+    public string? Folder
     {
         get
         {
             if (DirectoryOverride is not null) return DirectoryOverride;
-            string? env = Environment.GetEnvironmentVariable("IGNIS_OPENCL_CACHE");
+            string? env = Environment.GetEnvironmentVariable(variable);
             if (env is "0" or "off" or "false") return null;
             if (!string.IsNullOrEmpty(env)) return env;
             string? root = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
@@ -36,19 +41,18 @@ internal static class ProgramCache
                 root = OperatingSystem.IsWindows()
                     ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
                     : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return string.IsNullOrEmpty(root) ? null : Path.Combine(root, "ignis", "opencl");
+            return string.IsNullOrEmpty(root) ? null : Path.Combine(root, "ignis", kind);
         }
     }
 
-    /// <summary>The cache key of a program for a device.</summary>
-    public static string Key(ClDevice d, string options, string source) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
-            string.Join('\n', d.PlatformName, d.Vendor, d.Name, d.DriverVersion, d.Version, options, source)))).ToLowerInvariant();
+    /// <summary>The cache key of a program: the SHA-256 of every part that decides its binary (device, versions, options, source).</summary>
+    public static string Key(params string[] parts) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', parts)))).ToLowerInvariant();
 
-    static string PathOf(string folder, string key) => Path.Combine(folder, key + ".clbin");
+    string PathOf(string folder, string key) => Path.Combine(folder, key + extension);
 
     /// <summary>The verified binary for <paramref name="key"/>, or null (missing, unreadable or rejected — then deleted).</summary>
-    public static byte[]? TryRead(string folder, string key, out bool rejected)
+    public byte[]? TryRead(string folder, string key, out bool rejected)
     {
         rejected = false;
         string path = PathOf(folder, key);
@@ -73,7 +77,7 @@ internal static class ProgramCache
     }
 
     /// <summary>Stores a binary (best effort: a read-only or full disk only costs the next process a compile).</summary>
-    public static void Write(string folder, string key, ReadOnlySpan<byte> binary)
+    public void Write(string folder, string key, ReadOnlySpan<byte> binary)
     {
         string tmp = Path.Combine(folder, $".{key}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
@@ -98,7 +102,7 @@ internal static class ProgramCache
     }
 
     /// <summary>Removes a cache entry (one the driver refused, or a damaged file).</summary>
-    public static void Delete(string folder, string key)
+    public void Delete(string folder, string key)
     {
         try { File.Delete(PathOf(folder, key)); }
         catch (IOException) { }
@@ -106,5 +110,5 @@ internal static class ProgramCache
     }
 
     /// <summary>The file an entry lives in (tests damage it on purpose).</summary>
-    internal static string FileOf(string folder, string key) => PathOf(folder, key);
+    internal string FileOf(string folder, string key) => PathOf(folder, key);
 }

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using Ignis.Backends;
+using Ignis.Cuda.Memory;
+using Ignis.Cuda.Native;
+using Ignis.Gpu;
+using Ignis.Kernels;
+
+namespace Ignis.Cuda;
+
+/// <summary>
+/// One NVIDIA GPU as a <see cref="GpuDevice"/>: its primary context (shared with cuBLAS and cuDNN, as PyTorch does),
+/// the caching <see cref="SegmentAllocator"/> on cuMemAlloc, programs rendered to CUDA C++ (<see cref="Dialect"/>) and
+/// compiled by NVRTC for the device's exact <c>sm_XX</c> (CUBINs cached on disk), and launches on the thread's current
+/// stream (<see cref="CudaStream"/>; the legacy default stream otherwise). Transfers of 64 KiB and more go through a
+/// pinned staging buffer, which the GPU reads and writes by DMA.
+/// </summary>
+internal sealed unsafe class CudaDevice : GpuDevice
+{
+    readonly CuDriver driver;
+    readonly Nvrtc nvrtc;
+    readonly nint context;
+    readonly SegmentAllocator allocator;
+    readonly ConcurrentDictionary<string, Lazy<nint>> modules = new();
+    readonly ConcurrentDictionary<(nint Module, string Name), nint> functions = new();
+    readonly object transferGate = new();
+
+    [ThreadStatic] static nint currentContext;
+
+    public CudaDevice(CuDriver driver, Nvrtc nvrtc, CudaDeviceInfo info)
+    {
+        this.driver = driver;
+        this.nvrtc = nvrtc;
+        Info = info;
+        context = driver.PrimaryContext(info.Index);
+        currentContext = context;
+        allocator = new SegmentAllocator(new DriverMemory(driver, info.TotalMemory), $"cuda:{info.Index}");
+        var (major, minor) = nvrtc.Version;
+        CompilerVersion = $"{major}.{minor}";
+    }
+
+    /// <summary>What the driver reported about this GPU.</summary>
+    public CudaDeviceInfo Info { get; }
+
+    /// <summary>NVRTC's version, part of the CUBIN cache key.</summary>
+    public string CompilerVersion { get; }
+
+    /// <inheritdoc/>
+    public override int Index => Info.Index;
+
+    /// <inheritdoc/>
+    public override Device Device => new(DeviceType.Cuda, Info.Index);
+
+    /// <inheritdoc/>
+    public override string Name => Info.Name;
+
+    /// <inheritdoc/>
+    public override long GlobalMemory => Info.TotalMemory;
+
+    /// <inheritdoc/>
+    public override int ComputeUnits => Info.MultiProcessors;
+
+    /// <inheritdoc/>
+    public override bool HasFp64 => true;
+
+    /// <summary>The compute capability as one number (<c>90</c> for sm_90), which NVRTC compiles for.</summary>
+    public int Arch => Info.Major * 10 + Info.Minor;
+
+    /// <summary>Makes this device's context current on the calling thread (once per thread and device switch).</summary>
+    internal CuDriver Bound()
+    {
+        if (currentContext != context)
+        {
+            driver.SetCurrent(context);
+            currentContext = context;
+        }
+        return driver;
+    }
+
+    /// <summary>The stream work goes to on this thread: the innermost <see cref="CudaStream.Use"/> scope's, else 0 (legacy default).</summary>
+    nint Stream => CudaStream.CurrentHandle(this);
+
+    /// <summary>The on-disk cache of CUBINs.</summary>
+    internal static readonly ProgramCache DiskCache = new("cuda", "IGNIS_CUDA_CACHE", "IGNISCU1", ".cubin");
+
+    /// <summary>Modules loaded from the on-disk cache, and compiles NVRTC ran (tests).</summary>
+    public int DiskCacheHits, Compiles;
+
+    /// <inheritdoc/>
+    public override nint Kernel(string source, string name)
+    {
+        nint module = modules.GetOrAdd(source, s => new Lazy<nint>(() => Bound().LoadModule(Cubin(s)))).Value;
+        return functions.GetOrAdd((module, name), k => Bound().Function(k.Module, k.Name));
+    }
+
+    /// <summary>The CUBIN of an OpenCL-dialect program: from the disk cache, else rendered to CUDA C++ and compiled by NVRTC.</summary>
+    byte[] Cubin(string openclSource)
+    {
+        var (cuda, noFma) = Dialect.ToCuda(openclSource);
+        string? folder = DiskCache.Folder;
+        string key = folder is null ? "" : ProgramCache.Key(Name, Info.Architecture, CompilerVersion, string.Join(' ', Nvrtc.Options(Arch, noFma)), cuda);
+        if (folder is not null && DiskCache.TryRead(folder, key, out _) is { } cached)
+        {
+            Interlocked.Increment(ref DiskCacheHits);
+            return cached;
+        }
+        var cubin = nvrtc.Compile(cuda, "ignis.cu", Arch, noFma);
+        Interlocked.Increment(ref Compiles);
+        if (folder is not null) DiskCache.Write(folder, key, cubin);
+        return cubin;
+    }
+
+    /// <summary>Threads per block when a launch leaves the choice to the device.</summary>
+    internal const int DefaultBlock = 256;
+
+    /// <summary>
+    /// The grid and block of an OpenCL-style launch: groups of <paramref name="local"/> (or <see cref="DefaultBlock"/>
+    /// threads along the first dimension and 1 along the others) and as many blocks as cover <paramref name="global"/>.
+    /// </summary>
+    internal static ((uint X, uint Y, uint Z) Grid, (uint X, uint Y, uint Z) Block) Geometry(ReadOnlySpan<long> global, ReadOnlySpan<long> local)
+    {
+        Span<uint> grid = [1, 1, 1], block = [1, 1, 1];
+        ReadOnlySpan<long> limits = [int.MaxValue, 65535, 65535];
+        for (int i = 0; i < global.Length; i++)
+        {
+            long b = !local.IsEmpty ? local[i] : i == 0 ? Math.Min(DefaultBlock, global[0]) : 1;
+            long g = (global[i] + b - 1) / b;
+            if (g > limits[i])
+                throw new ArgumentOutOfRangeException(nameof(global), $"a launch over {global[i]} work-items in dimension {i} needs {g} blocks; CUDA allows {limits[i]}");
+            grid[i] = (uint)g;
+            block[i] = (uint)b;
+        }
+        return ((grid[0], grid[1], grid[2]), (block[0], block[1], block[2]));
+    }
+
+    /// <inheritdoc/>
+    public override void Launch(nint kernel, KernelArgs args, ReadOnlySpan<long> global, ReadOnlySpan<long> local = default)
+    {
+        foreach (long g in global)
+            if (g == 0) return;
+        var (grid, block) = Geometry(global, local);
+        // cuLaunchKernel copies the values behind each pointer before it returns: KernelArgs keeps every argument at the
+        // start of its own 8-byte words, so the pointers can point straight into its array.
+        nint* parameters = stackalloc nint[Math.Max(1, args.Count)];
+        fixed (long* values = &args.Value(0))
+        {
+            for (int i = 0; i < args.Count; i++) parameters[i] = (nint)(values + args.Slot(i).Start);
+            Bound().Launch(kernel, grid, block, (nint)parameters, Stream);
+        }
+    }
+
+    /// <summary>Bytes of the pinned staging buffer, and the smallest transfer worth staging.</summary>
+    const int StagingBytes = 16 << 20, StagingMin = 64 << 10;
+
+    /// <summary>Whether transfers of 64 KiB and more go through the pinned staging buffer (on by default; tests turn it off).</summary>
+    internal bool UsePinnedStaging = true;
+
+    /// <summary>Transfers that went through the staging buffer (tests).</summary>
+    internal long StagedTransfers;
+
+    byte* staging;
+
+    /// <inheritdoc/>
+    public override void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty) return;
+        var d = Bound();
+        nint stream = Stream;
+        ulong dst = (ulong)mem + (ulong)byteOffset;
+        if (!UsePinnedStaging || data.Length < StagingMin)
+        {
+            // A synchronous copy on the legacy default stream, which waits for work on Ignis' streams (created blocking).
+            d.CopyToDevice(dst, data);
+            return;
+        }
+        lock (transferGate)
+        {
+            Interlocked.Increment(ref StagedTransfers);
+            byte* st = staging != null ? staging : staging = (byte*)d.HostAlloc(StagingBytes);
+            for (int done = 0; done < data.Length; done += StagingBytes)
+            {
+                int n = Math.Min(StagingBytes, data.Length - done);
+                data.Slice(done, n).CopyTo(new Span<byte>(st, n));
+                d.CopyToDeviceAsync(dst + (ulong)done, st, n, stream);
+                d.SynchronizeStream(stream); // the staging buffer is reused by the next chunk
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Read(nint mem, long byteOffset, Span<byte> data)
+    {
+        if (data.IsEmpty) return;
+        var d = Bound();
+        nint stream = Stream;
+        ulong src = (ulong)mem + (ulong)byteOffset;
+        if (!UsePinnedStaging || data.Length < StagingMin)
+        {
+            d.CopyToHost(data, src);
+            return;
+        }
+        lock (transferGate)
+        {
+            Interlocked.Increment(ref StagedTransfers);
+            byte* st = staging != null ? staging : staging = (byte*)d.HostAlloc(StagingBytes);
+            for (int done = 0; done < data.Length; done += StagingBytes)
+            {
+                int n = Math.Min(StagingBytes, data.Length - done);
+                d.CopyToHostAsync(st, src + (ulong)done, n, stream);
+                d.SynchronizeStream(stream);
+                new ReadOnlySpan<byte>(st, n).CopyTo(data.Slice(done, n));
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void CopyBuffer(nint src, long srcOffset, nint dst, long dstOffset, long bytes)
+    {
+        if (bytes == 0) return;
+        Bound().CopyOnDevice((ulong)dst + (ulong)dstOffset, (ulong)src + (ulong)srcOffset, bytes, Stream);
+    }
+
+    /// <inheritdoc/>
+    public override void Finish() => Bound().Synchronize();
+
+    /// <inheritdoc/>
+    public override GpuBuffer Allocate(long bytes)
+    {
+        Bound();
+        long size = SegmentAllocator.Round(bytes);
+        return new GpuBuffer((nint)allocator.Allocate(bytes), size);
+    }
+
+    /// <inheritdoc/>
+    public override void Free(GpuBuffer block, bool finalizing)
+    {
+        if (finalizing) allocator.FreeFromFinalizer((ulong)block.Mem);
+        else
+        {
+            Bound();
+            allocator.Free((ulong)block.Mem);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override MemoryStats MemoryStats => allocator.Stats;
+
+    /// <inheritdoc/>
+    public override void ResetPeakMemory() => allocator.ResetPeak();
+
+    /// <inheritdoc/>
+    public override void EmptyCache()
+    {
+        Bound();
+        allocator.EmptyCache();
+    }
+}

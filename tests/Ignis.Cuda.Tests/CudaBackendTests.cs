@@ -1,0 +1,186 @@
+using System.Text;
+using Ignis.Backends;
+using Ignis.Cuda.Native;
+using Ignis.Gpu;
+using Xunit;
+
+namespace Ignis.Cuda.Tests;
+
+/// <summary>
+/// The CUDA backend — the device-neutral GPU backend on a <see cref="CudaDevice"/> — against the fake driver and the
+/// fake NVRTC: discovery to devices, transfers (direct and through pinned staging), kernels rendered, compiled once and
+/// cached on disk, launch geometry and parameters (the fake plays the fill kernel, so values must arrive intact), the
+/// caching allocator, and streams and events. The kernels themselves run only on a real GPU (tools/gpucheck).
+/// </summary>
+[Collection("fake driver")]
+public sealed unsafe class CudaBackendTests : IDisposable
+{
+    const string Site = "/venv/lib/python3.11/site-packages/nvidia";
+    static readonly CudaDeviceInfo Gpu = new(0, "NVIDIA Fake", 1L << 30, 9, 0, 132);
+    static readonly Device Cuda0 = new(DeviceType.Cuda, 0);
+    readonly string cacheFolder = Path.Combine(Path.GetTempPath(), "ignis-cuda-cache-" + Guid.NewGuid().ToString("N"));
+
+    public CudaBackendTests() => CudaDevice.DiskCache.DirectoryOverride = cacheFolder;
+
+    public void Dispose()
+    {
+        CudaDevice.DiskCache.DirectoryOverride = null;
+        FakeDriver.OnLaunch = null;
+        if (Directory.Exists(cacheFolder)) Directory.Delete(cacheFolder, recursive: true);
+    }
+
+    static GpuBackend Backend()
+    {
+        var host = new FakeHost()
+            .With("libcuda.so.1", LibrarySpec.Driver, file: false)
+            .With($"{Site}/cuda_nvrtc/lib/libnvrtc.so.13", LibrarySpec.Nvrtc);
+        host.Environment["VIRTUAL_ENV"] = "/venv";
+        FakeDriver.Install(host);
+        NvrtcTests.Install(host, $"{Site}/cuda_nvrtc/lib/libnvrtc.so.13");
+        var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [Gpu]));
+        Assert.Null(probe.Reason());
+        return new GpuBackend(DeviceType.Cuda, () => CudaBackend.Discover(probe, host));
+    }
+
+    static CudaDevice DeviceOf(GpuBackend b) => (CudaDevice)b.DeviceOf(Cuda0);
+
+    /// <summary>Plays the elementwise fill (<c>ew</c> with no inputs): n, rank, shape, dst, offset, strides, p0, p1.</summary>
+    static void PlayFill(string kernel, nint* p)
+    {
+        if (kernel != "ew") return;
+        long n = *(long*)p[0];
+        int rank = *(int*)p[1];
+        Assert.Equal(1, rank);
+        ulong dst = *(ulong*)p[3];
+        long offset = *(long*)p[4], stride = *(long*)p[5];
+        float value = *(float*)p[6];
+        var memory = FakeDriver.At(dst);
+        for (long i = 0; i < n; i++) BitConverter.TryWriteBytes(memory[(int)((offset + i * stride) * 4)..], value);
+    }
+
+    [Fact]
+    public void Discovery_describes_the_gpu_and_an_invalid_ordinal_is_named()
+    {
+        var b = Backend();
+        Assert.True(b.IsAvailable);
+        Assert.Equal(1, b.DeviceCount);
+        Assert.Equal(new DeviceProperties("NVIDIA Fake", 1L << 30, 132), b.GetDeviceProperties(0));
+        Assert.Equal(90, DeviceOf(b).Arch);
+        Assert.Equal("Device 'cuda:3' is not available: 1 cuda device(s) found (invalid device ordinal).",
+            Assert.Throws<DeviceUnavailableException>(() => b.DeviceOf(new Device(DeviceType.Cuda, 3))).Message);
+    }
+
+    [Fact]
+    public void Host_data_round_trips_directly_and_through_pinned_staging()
+    {
+        var b = Backend();
+        var device = DeviceOf(b);
+        var small = Enumerable.Range(0, 100).Select(i => i * 0.5f).ToArray();
+        var s = b.FromHost(Cuda0, small, DType.Float32);
+        Assert.Equal(small, (float[])b.ToHost(TensorView.Contiguous(s, [100])));
+        Assert.Equal(0, device.StagedTransfers);
+
+        var large = Enumerable.Range(0, 100_000).Select(i => (float)Math.Sin(i)).ToArray(); // 400 KB: staged
+        var l = b.FromHost(Cuda0, large, DType.Float32);
+        Assert.Equal(large, (float[])b.ToHost(TensorView.Contiguous(l, [100_000])));
+        Assert.Equal(2, device.StagedTransfers);
+        Assert.Contains("HtoD async 400000 on 0", FakeDriver.Calls);
+        Assert.Contains("DtoH async 400000 on 0", FakeDriver.Calls);
+    }
+
+    [Fact]
+    public void A_fill_is_rendered_compiled_once_and_launched_with_its_parameters()
+    {
+        var b = Backend();
+        var device = DeviceOf(b);
+        FakeDriver.OnLaunch = PlayFill;
+        var t = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 1000), [1000]);
+        int launches = FakeDriver.Launches.Count;
+        b.Fill(t, 2.5);
+        var launch = FakeDriver.Launches[launches];
+        Assert.Equal(("ew", (4u, 1u, 1u), (256u, 1u, 1u), (nint)0), (launch.Kernel, launch.Grid, launch.Block, launch.Stream));
+        Assert.All((float[])b.ToHost(t), v => Assert.Equal(2.5f, v));
+        Assert.StartsWith("CUBIN for ", Encoding.ASCII.GetString(FakeDriver.LoadedImage!));
+        Assert.Equal(1, device.Compiles);
+        b.Fill(t, -1);
+        Assert.Equal(1, device.Compiles); // the module is reused
+        Assert.All((float[])b.ToHost(t), v => Assert.Equal(-1f, v));
+
+        // A second process (here: a new backend) loads the CUBIN from the disk cache instead of compiling.
+        var again = Backend();
+        var t2 = TensorView.Contiguous(again.AllocateUninitialized(Cuda0, DType.Float32, 10), [10]);
+        again.Fill(t2, 7);
+        Assert.Equal((0, 1), (DeviceOf(again).Compiles, DeviceOf(again).DiskCacheHits));
+        Assert.All((float[])again.ToHost(t2), v => Assert.Equal(7f, v));
+    }
+
+    [Fact]
+    public void Storages_come_from_the_caching_allocator_and_go_back_to_it()
+    {
+        var b = Backend();
+        long before = b.GetMemoryStats(0).Allocated;
+        var s = b.AllocateUninitialized(Cuda0, DType.Float32, 1000);
+        Assert.Equal(before + 4096, b.GetMemoryStats(0).Allocated); // 4000 bytes in 512-byte steps
+        s.Dispose();
+        Assert.Equal(before, b.GetMemoryStats(0).Allocated);
+        Assert.True(b.GetMemoryStats(0).Reserved >= 2 << 20); // the 2 MiB segment stays cached
+        b.EmptyCache();
+        Assert.Contains("synchronize", FakeDriver.Calls);
+    }
+
+    [Theory]
+    [InlineData(new long[] { 1000 }, new long[0], 4u, 1u, 256u, 1u)]
+    [InlineData(new long[] { 5 }, new long[0], 1u, 1u, 5u, 1u)]
+    [InlineData(new long[] { 64, 48 }, new long[] { 16, 16 }, 4u, 3u, 16u, 16u)]
+    [InlineData(new long[] { 100, 3 }, new long[0], 1u, 3u, 100u, 1u)]
+    public void Launch_geometry_covers_the_work_items(long[] global, long[] local, uint gx, uint gy, uint bx, uint by)
+    {
+        var (grid, block) = CudaDevice.Geometry(global, local);
+        Assert.Equal((gx, gy, 1u), grid);
+        Assert.Equal((bx, by, 1u), block);
+    }
+
+    [Fact]
+    public void A_grid_beyond_cudas_limits_is_refused_with_the_numbers()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => CudaDevice.Geometry([1, 70_000], []));
+        Assert.Contains("70000 work-items in dimension 1 needs 70000 blocks; CUDA allows 65535", e.Message);
+    }
+
+    [Fact]
+    public void Work_goes_to_the_current_stream_and_events_record_wait_and_time_it()
+    {
+        var b = Backend();
+        var device = DeviceOf(b);
+        var t = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 10), [10]);
+        using var stream = new CudaStream(device);
+        Assert.Contains("stream flags 0", FakeDriver.Calls); // blocking: ordered with the default stream
+        using (stream.Use())
+        {
+            b.Fill(t, 1);
+            Assert.Equal(stream.Handle, FakeDriver.Launches[^1].Stream);
+            using var start = new CudaEvent(enableTiming: true);
+            using var end = new CudaEvent(enableTiming: true);
+            start.Record(stream);
+            end.Record(stream);
+            Assert.Contains($"record {start.Handle} on {stream.Handle}", FakeDriver.Calls);
+            Assert.Equal(1.5f, start.ElapsedTime(end));
+            Assert.False(end.Query());
+            end.Synchronize();
+            Assert.Contains($"sync event {end.Handle}", FakeDriver.Calls);
+        }
+        b.Fill(t, 2);
+        Assert.Equal(0, FakeDriver.Launches[^1].Stream); // the scope ended: the default stream again
+
+        using var other = new CudaStream(device);
+        other.WaitStream(stream);
+        Assert.Contains(FakeDriver.Calls, c => c.StartsWith($"stream {other.Handle} waits ", StringComparison.Ordinal));
+        using var untimed = new CudaEvent();
+        Assert.True(untimed.Query()); // never recorded: nothing to wait for
+        Assert.Equal("Both events must be created with argument 'enable_timing=True'.",
+            Assert.Throws<InvalidOperationException>(() => untimed.ElapsedTime(untimed)).Message);
+        long h = stream.Handle;
+        stream.Dispose();
+        Assert.Contains($"destroy stream {h}", FakeDriver.Calls);
+    }
+}
