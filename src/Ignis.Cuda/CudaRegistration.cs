@@ -30,6 +30,22 @@ public static class CudaBackend
     }
 
     /// <summary>
+    /// How often each primitive ran on the host instead of a GPU since start (or <see cref="ResetHostFallbacks"/>), keyed
+    /// like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
+    /// </summary>
+    public static IReadOnlyDictionary<string, long> HostFallbacks => Backend.HostFallbacks;
+
+    /// <summary>Clears <see cref="HostFallbacks"/>.</summary>
+    public static void ResetHostFallbacks() => Backend.ResetHostFallbacks();
+
+    /// <summary>
+    /// A scope in which random fills on CUDA devices draw PyTorch's CPU numbers on the host and copy them in, so a run
+    /// reproduces a CPU run number for number; outside it samples come from Philox4x32-10 on the device (as in PyTorch,
+    /// CUDA's streams differ from the CPU's).
+    /// </summary>
+    public static IDisposable HostSampling() => Backend.HostSampling();
+
+    /// <summary>
     /// Every library the backend looked for, where it was found or everything that was tried, and the problems
     /// (missing driver, library/driver CUDA version mismatch) — for <c>ignis doctor</c>.
     /// </summary>

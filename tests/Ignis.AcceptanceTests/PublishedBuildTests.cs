@@ -190,6 +190,24 @@ public class PublishedBuildTests(ITestOutputHelper output)
         Assert.Contains("error=DeviceUnavailableException: Device 'opencl' is not available: no OpenCL ICD loader found", hidden.Out);
     }
 
+    [SkippableFact]
+    public void Gpucheck_as_carried_to_a_gpu_machine_runs_the_conformance_suite_and_times_steps_on_an_opencl_device()
+    {
+        // The same file a GPU session carries (self-contained, one file); here on PoCL's CPU device, with tiny steps.
+        string exe = PublishedFile("gpucheck", "gpucheck");
+        var r = Run(exe, "--device opencl:0 --image-size 32 --batch 2 --warmup 1 --steps 1");
+        Assert.Equal(0, r.Code);
+        Assert.Matches(@"conformance ops: (\d+)/\1 cases match PyTorch 1\.13 \(forward and gradients\), 0 failed", r.Out);
+        Assert.Matches(@"conformance nn: (\d+)/\1 cases match", r.Out);
+        Assert.Matches(@"(?m)^step resnet18 32 2 \d+\.\d\d \d+\.\d\d ", r.Out);
+        Assert.Matches(@"(?m)^step mobilenet_v2 32 2 ", r.Out);
+        Assert.Contains("host fallbacks during timing: none", r.Out);
+        // Without a GPU the default device is cuda:0, which is not there: it says why and exits 2.
+        var none = Run(exe, "");
+        Assert.Equal(2, none.Code);
+        Assert.Contains("no CUDA device: ", none.Out);
+    }
+
     // Loss and accuracy lines without the timings that follow them.
     static string[] Results(string stdout) => stdout.Split('\n')
         .Where(l => l.Contains("loss", StringComparison.Ordinal) || l.Contains("accuracy", StringComparison.Ordinal))
