@@ -18,18 +18,21 @@ internal sealed unsafe class CudaDevice : GpuDevice
 {
     readonly CuDriver driver;
     readonly Nvrtc nvrtc;
+    readonly CuBlas? blas;
+    nint blasHandle;
     readonly nint context;
     readonly SegmentAllocator allocator;
     readonly ConcurrentDictionary<string, Lazy<nint>> modules = new();
     readonly ConcurrentDictionary<(nint Module, string Name), nint> functions = new();
-    readonly object transferGate = new();
+    readonly object transferGate = new(), blasGate = new();
 
     [ThreadStatic] static nint currentContext;
 
-    public CudaDevice(CuDriver driver, Nvrtc nvrtc, CudaDeviceInfo info)
+    public CudaDevice(CuDriver driver, Nvrtc nvrtc, CuBlas? blas, CudaDeviceInfo info)
     {
         this.driver = driver;
         this.nvrtc = nvrtc;
+        this.blas = blas;
         Info = info;
         context = driver.PrimaryContext(info.Index);
         currentContext = context;
@@ -221,6 +224,28 @@ internal sealed unsafe class CudaDevice : GpuDevice
 
     /// <inheritdoc/>
     public override void Finish() => Bound().Synchronize();
+
+    /// <summary>GEMMs cuBLAS ran (tests).</summary>
+    internal long VendorGemms;
+
+    /// <inheritdoc/>
+    public override bool TryVendorGemm(DType dtype, long batches, long sum, long m, long n, long k, GemmOperand a, GemmOperand b, GemmOperand c, bool accumulate)
+    {
+        if (blas is null || k == 0 || (dtype != DType.Float32 && dtype != DType.Float64) || batches > int.MaxValue) return false;
+        if (CuBlas.Plan(m, n, k, a, b, c) is not { } plan) return false;
+        Bound();
+        lock (blasGate)
+        {
+            if (blasHandle == 0) blasHandle = blas.Create();
+            blas.SetStream(blasHandle, Stream);
+            // Σ over s: the first product writes (or accumulates), the others add — A and B step by S batches per z.
+            var (stepA, stepB) = (a with { BatchStride = a.BatchStride * sum }, b with { BatchStride = b.BatchStride * sum });
+            for (long s = 0; s < sum; s++)
+                blas.Gemm(blasHandle, plan, dtype.ElementSize(), CudaBackend.AllowTf32, stepA, stepB, c, s * a.BatchStride, s * b.BatchStride, batches, accumulate || s > 0);
+        }
+        Interlocked.Increment(ref VendorGemms);
+        return true;
+    }
 
     /// <inheritdoc/>
     public override GpuBuffer Allocate(long bytes)

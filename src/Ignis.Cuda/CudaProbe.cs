@@ -10,8 +10,8 @@ internal readonly record struct DriverInfo(int CudaVersion, int DeviceCount, str
 
 /// <summary>
 /// Finds and checks everything the CUDA backend uses — the driver and NVRTC (required: every device operation runs
-/// kernels NVRTC compiled), cuBLAS/cuBLASLt and cuDNN (looked for and reported; this version of the backend does not call
-/// them yet) — and says, in one message, what is missing or mismatched. A required problem is the reason
+/// kernels NVRTC compiled), cuBLAS (optional: GEMMs use it when present), cuBLASLt and cuDNN (looked for and reported;
+/// not called by this version yet) — and says, in one message, what is missing or mismatched. A required problem is the reason
 /// <c>Torch.Cuda.IsAvailable()</c> is false; an optional library's is a note.
 /// </summary>
 internal sealed class CudaProbe
@@ -23,7 +23,7 @@ internal sealed class CudaProbe
     /// <summary>What stops the backend: no driver, a driver that did not start or has no GPU, NVRTC missing or too new.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
 
-    /// <summary>Optional libraries missing or mismatched (cuBLAS, cuBLASLt, cuDNN: not called by this version yet).</summary>
+    /// <summary>Optional libraries missing or mismatched (cuBLAS: GEMMs then run Ignis' kernel; cuBLASLt, cuDNN: not called by this version yet).</summary>
     public required IReadOnlyList<string> Notes { get; init; }
 
     /// <summary>Runs discovery on <paramref name="host"/>; <paramref name="queryDriver"/> asks a loaded driver (the real one by default).</summary>
@@ -55,6 +55,11 @@ internal sealed class CudaProbe
 
     /// <summary>The NVRTC discovery found (present when <see cref="Problems"/> is empty).</summary>
     public LibraryResult Nvrtc => Libraries.First(l => l.Spec == LibrarySpec.Nvrtc);
+
+    /// <summary>An optional library when it was found and its CUDA major suits the driver; null otherwise (its note says why).</summary>
+    public LibraryResult? Usable(LibrarySpec spec, bool windows) =>
+        Libraries.FirstOrDefault(l => l.Spec == spec) is { Found: true } r && DriverInfo is { Error: null } d
+        && DriverCompatibility.Explain(spec.Title, r.Major, d.CudaVersion, windows) is null ? r : null;
 
     /// <summary>Why CUDA cannot be used (every required problem found), or null when it can.</summary>
     public string? Reason() => Problems.Count > 0 ? string.Join(". ", Problems) : null;

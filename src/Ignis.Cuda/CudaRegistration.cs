@@ -30,6 +30,12 @@ public static class CudaBackend
     }
 
     /// <summary>
+    /// Whether float32 matrix products (and the GEMMs of convolutions) may use TF32 tensor cores in cuBLAS, trading
+    /// mantissa bits for speed (<c>torch.backends.cuda.matmul.allow_tf32</c>; false by default, as in PyTorch ≥ 1.12).
+    /// </summary>
+    public static bool AllowTf32 { get; set; }
+
+    /// <summary>
     /// How often each primitive ran on the host instead of a GPU since start (or <see cref="ResetHostFallbacks"/>), keyed
     /// like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
     /// </summary>
@@ -94,10 +100,12 @@ public static class CudaBackend
         var described = (probe.DriverInfo?.Devices ?? []).Where((g, i) => g.Index == i).ToArray();
         if (described.Length == 0)
             return ([], $"the NVIDIA driver at {probe.Driver.Path} reports {probe.DriverInfo?.DeviceCount} GPU(s) but could not describe cuda:0 (cuDeviceGetName, cuDeviceTotalMem or cuDeviceGetAttribute failed)");
+        // cuBLAS is optional: without it (or with one the driver is too old for) GEMMs run the template.
+        var blas = probe.Usable(LibrarySpec.Cublas, host.IsWindows) is { } cublas ? CuBlas.Bind(cublas.Handle, host, out _) : null;
         try
         {
             driver.Init();
-            return (described.Select(g => (GpuDevice)new CudaDevice(driver, nvrtc, g)).ToArray(), null);
+            return (described.Select(g => (GpuDevice)new CudaDevice(driver, nvrtc, blas, g)).ToArray(), null);
         }
         catch (Exception e) when (e is CudaException or NvrtcException)
         {

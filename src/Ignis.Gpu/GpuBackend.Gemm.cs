@@ -7,12 +7,16 @@ namespace Ignis.Gpu;
 internal sealed partial class GpuBackend
 {
     /// <summary>A GEMM operand: storage, element offset, batch stride and the two matrix strides.</summary>
-    readonly record struct Operand(Storage Storage, long Offset, long BatchStride, long Stride1, long Stride2);
+    readonly record struct Operand(Storage Storage, long Offset, long BatchStride, long Stride1, long Stride2)
+    {
+        public GemmOperand OnDevice => new(GpuStorage.Of(Storage).Mem, Offset, BatchStride, Stride1, Stride2);
+    }
 
     /// <summary>C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] for z &lt; batches ([M,K]·[K,N]; C's column stride is 1).</summary>
     static void Gemm(GpuDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
     {
         if (batches == 0 || m == 0 || n == 0) return;
+        if (device.TryVendorGemm(t.DType, batches, sum, m, n, k, a.OnDevice, b.OnDevice, c.OnDevice, accumulate)) return;
         var args = new KernelArgs();
         args.Long(m); args.Long(n); args.Long(k); args.Long(sum); args.Int(accumulate ? 1 : 0);
         foreach (var o in new[] { a, b })

@@ -2,6 +2,9 @@ using Ignis.Backends;
 
 namespace Ignis.Gpu;
 
+/// <summary>One operand of a device GEMM: its buffer, element offset, batch stride and row and column strides (elements).</summary>
+internal readonly record struct GemmOperand(nint Mem, long Offset, long BatchStride, long Stride1, long Stride2);
+
 /// <summary>
 /// What <see cref="GpuBackend"/> needs of a device — tinygrad's "small device runtime": build a kernel from a rendered
 /// template, launch it over a grid, move bytes, hand out memory, report errors kernels raise, and wait. Work is ordered:
@@ -52,6 +55,13 @@ internal abstract class GpuDevice
 
     /// <summary>Blocks until all issued work is done (<c>torch.cuda.synchronize</c>).</summary>
     public abstract void Finish();
+
+    /// <summary>
+    /// Runs C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] (z &lt; <paramref name="batches"/>, s &lt; <paramref name="sum"/>; A is
+    /// [M,K], B [K,N], C [M,N] with column stride 1) with the vendor's BLAS (cuBLAS) when the device has one and the
+    /// operands' layout and dtype suit it; false leaves it to the GEMM template.
+    /// </summary>
+    public virtual bool TryVendorGemm(DType dtype, long batches, long sum, long m, long n, long k, GemmOperand a, GemmOperand b, GemmOperand c, bool accumulate) => false;
 
     /// <summary>A block of at least <paramref name="bytes"/> from the device's caching allocator.</summary>
     public abstract GpuBuffer Allocate(long bytes);

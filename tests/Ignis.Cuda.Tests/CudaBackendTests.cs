@@ -29,7 +29,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         if (Directory.Exists(cacheFolder)) Directory.Delete(cacheFolder, recursive: true);
     }
 
-    static GpuBackend Backend()
+    static GpuBackend Backend(bool withBlas = false)
     {
         var host = new FakeHost()
             .With("libcuda.so.1", LibrarySpec.Driver, file: false)
@@ -37,6 +37,11 @@ public sealed unsafe class CudaBackendTests : IDisposable
         host.Environment["VIRTUAL_ENV"] = "/venv";
         FakeDriver.Install(host);
         NvrtcTests.Install(host, $"{Site}/cuda_nvrtc/lib/libnvrtc.so.13");
+        if (withBlas)
+        {
+            host.With($"{Site}/cublas/lib/libcublas.so.13", LibrarySpec.Cublas);
+            FakeBlas.Install(host, $"{Site}/cublas/lib/libcublas.so.13");
+        }
         var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [Gpu]));
         Assert.Null(probe.Reason());
         return new GpuBackend(DeviceType.Cuda, () => CudaBackend.Discover(probe, host));
@@ -182,5 +187,117 @@ public sealed unsafe class CudaBackendTests : IDisposable
         long h = stream.Handle;
         stream.Dispose();
         Assert.Contains($"destroy stream {h}", FakeDriver.Calls);
+    }
+
+    /// <summary>A [batch, rows, cols] view over <paramref name="data"/> with the given strides, on <paramref name="backend"/>'s device.</summary>
+    static TensorView View(IBackend backend, Device device, Array data, DType dtype, long[] shape, long[] strides, long offset = 0) =>
+        new(backend.FromHost(device, data, dtype), shape, strides, offset);
+
+    [Theory]
+    [InlineData("plain", "float32")]
+    [InlineData("a transposed", "float32")]
+    [InlineData("b transposed", "float32")]
+    [InlineData("both transposed, a broadcast over the batch", "float32")]
+    [InlineData("b transposed", "float64")]
+    public void Matrix_products_go_to_cublas_as_the_transposed_column_major_product(string layout, string type)
+    {
+        var b = Backend(withBlas: true);
+        var device = DeviceOf(b);
+        var cpu = BackendRegistry.Get(Device.Cpu);
+        var dtype = type == "float64" ? DType.Float64 : DType.Float32;
+        var rng = new Random(7);
+        Array Random(int n) => dtype == DType.Float64 ? Enumerable.Range(0, n).Select(_ => rng.NextDouble() - 0.5).ToArray()
+            : Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        // A [2,3,4] · B [2,4,5] = C [2,3,5]; a transposed operand is stored [2,cols,rows] and viewed with swapped strides.
+        bool at = layout.StartsWith("a transposed", StringComparison.Ordinal) || layout.StartsWith("both", StringComparison.Ordinal);
+        bool bt = layout.Contains("b transposed", StringComparison.Ordinal) || layout.StartsWith("both", StringComparison.Ordinal);
+        bool broadcast = layout.Contains("broadcast", StringComparison.Ordinal);
+        long[] aStrides = [broadcast ? 0 : 12, at ? 1 : 4, at ? 3 : 1], bStrides = [20, bt ? 1 : 5, bt ? 4 : 1];
+        var ah = Random(24);
+        var bh = Random(40);
+        TensorView Operands(IBackend on, Device d, out TensorView bv)
+        {
+            bv = View(on, d, bh, dtype, [2, 4, 5], bStrides);
+            return View(on, d, ah, dtype, [2, 3, 4], aStrides);
+        }
+        var ac = Operands(cpu, Device.Cpu, out var bc);
+        var expected = TensorView.Contiguous(cpu.Allocate(Device.Cpu, dtype, 30), [2, 3, 5]);
+        cpu.MatMul(ac, bc, expected);
+        var ad = Operands(b, Cuda0, out var bd);
+        var actual = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, dtype, 30), [2, 3, 5]);
+        long before = device.VendorGemms;
+        int launches = FakeDriver.Launches.Count;
+        b.MatMul(ad, bd, actual);
+        Assert.Equal(before + 1, device.VendorGemms);
+        Assert.Equal(launches, FakeDriver.Launches.Count); // no kernel: cuBLAS did it
+        var call = FakeBlas.Calls[^1];
+        Assert.Equal((bt ? 1 : 0, at ? 1 : 0, 5, 3, 4), (call.TransA, call.TransB, call.M, call.N, call.K));
+        Assert.Equal((bt ? 4 : 5, at ? 3 : 4, 5, 2), (call.Lda, call.Ldb, call.Ldc, call.Batches));
+        Assert.Equal(dtype == DType.Float64 ? CuBlas.Compute64F : CuBlas.Compute32F, call.Compute);
+        var e = cpu.ToHost(expected).Cast<IConvertible>().Select(x => x.ToDouble(null)).ToArray();
+        var a = b.ToHost(actual).Cast<IConvertible>().Select(x => x.ToDouble(null)).ToArray();
+        for (int i = 0; i < e.Length; i++) Assert.Equal(e[i], a[i], 1e-5);
+    }
+
+    [Fact]
+    public void A_sum_over_batches_accumulates_one_product_after_another_and_tf32_is_asked_for_only_when_allowed()
+    {
+        var b = Backend(withBlas: true);
+        var device = DeviceOf(b);
+        // C[z] = Σ_{s<3} A[3z+s]·B[3z+s] for z < 2, A [2,2], B [2,1]: the convolution weight gradient's form.
+        var ah = Enumerable.Range(0, 24).Select(i => (float)i).ToArray();
+        var bh = Enumerable.Range(0, 12).Select(i => (float)(i % 5) - 2).ToArray();
+        var a = b.FromHost(Cuda0, ah, DType.Float32);
+        var bs = b.FromHost(Cuda0, bh, DType.Float32);
+        var c = b.FromHost(Cuda0, new float[4], DType.Float32);
+        var mem = (GpuStorage s) => s.Mem;
+        try
+        {
+            CudaBackend.AllowTf32 = true;
+            Assert.True(device.TryVendorGemm(DType.Float32, 2, 3, 2, 1, 2,
+                new GemmOperand(mem((GpuStorage)a), 0, 4, 2, 1), new GemmOperand(mem((GpuStorage)bs), 0, 2, 1, 1),
+                new GemmOperand(mem((GpuStorage)c), 0, 2, 1, 1), accumulate: false));
+        }
+        finally { CudaBackend.AllowTf32 = false; }
+        var expected = new float[4];
+        for (int z = 0; z < 2; z++)
+            for (int s = 0; s < 3; s++)
+                for (int i = 0; i < 2; i++)
+                    for (int l = 0; l < 2; l++)
+                        expected[z * 2 + i] += ah[(z * 3 + s) * 4 + i * 2 + l] * bh[(z * 3 + s) * 2 + l];
+        Assert.Equal(expected, (float[])b.ToHost(TensorView.Contiguous(c, [4])));
+        Assert.Equal([0.0, 1.0, 1.0], FakeBlas.Calls.TakeLast(3).Select(x => x.Beta));
+        Assert.All(FakeBlas.Calls.TakeLast(3), x => Assert.Equal((CuBlas.Compute32FFastTf32, 12L, 6L), (x.Compute, x.StrideB, x.StrideA)));
+    }
+
+    [Fact]
+    public void Layouts_without_a_cublas_form_are_left_to_the_gemm_template()
+    {
+        GemmOperand Op(long s1, long s2) => new(0x1000, 0, 0, s1, s2);
+        Assert.NotNull(CuBlas.Plan(3, 5, 4, Op(4, 1), Op(5, 1), Op(5, 1)));
+        Assert.Null(CuBlas.Plan(3, 5, 4, Op(8, 2), Op(5, 1), Op(5, 1))); // A's rows and columns both strided
+        Assert.Null(CuBlas.Plan(3, 5, 4, Op(4, 1), Op(5, 1), Op(10, 2))); // C not row-contiguous
+        Assert.Null(CuBlas.Plan(3, 5, 4, Op(2, 1), Op(5, 1), Op(5, 1))); // A's rows overlap
+
+        var b = Backend(withBlas: true);
+        var device = DeviceOf(b);
+        var a = new TensorView(b.FromHost(Cuda0, new float[16], DType.Float32), [1, 2, 2], [16, 8, 2], 0);
+        var m = TensorView.Contiguous(b.FromHost(Cuda0, new float[4], DType.Float32), [1, 2, 2]);
+        var dst = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 4), [1, 2, 2]);
+        long before = device.VendorGemms;
+        b.MatMul(a, m, dst);
+        Assert.Equal(before, device.VendorGemms);
+        Assert.Equal("gemm", FakeDriver.Launches[^1].Kernel);
+    }
+
+    [Fact]
+    public void Without_cublas_products_run_the_gemm_template()
+    {
+        var b = Backend();
+        var x = TensorView.Contiguous(b.FromHost(Cuda0, new float[4], DType.Float32), [1, 2, 2]);
+        var dst = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 4), [1, 2, 2]);
+        b.MatMul(x, x, dst);
+        Assert.Equal(0, DeviceOf(b).VendorGemms);
+        Assert.Equal("gemm", FakeDriver.Launches[^1].Kernel);
     }
 }
