@@ -65,6 +65,9 @@ internal sealed unsafe class CudaDevice : GpuDevice
     /// <inheritdoc/>
     public override bool HasFp64 => true;
 
+    /// <inheritdoc/>
+    public override (int Major, int Minor)? ComputeCapability => (Info.Major, Info.Minor);
+
     /// <summary>The compute capability as one number (<c>90</c> for sm_90), which NVRTC compiles for.</summary>
     public int Arch => Info.Major * 10 + Info.Minor;
 

@@ -50,7 +50,7 @@ internal sealed partial class GpuBackend(DeviceType deviceType, Func<(GpuDevice[
     public DeviceProperties GetDeviceProperties(int index)
     {
         var d = DeviceAt(index);
-        return new DeviceProperties(d.Name, d.GlobalMemory, d.ComputeUnits);
+        return new DeviceProperties(d.Name, d.GlobalMemory, d.ComputeUnits, d.ComputeCapability);
     }
 
     /// <inheritdoc/>

@@ -29,6 +29,9 @@ internal abstract class GpuDevice
     /// <summary>Compute units (OpenCL) or multiprocessors (CUDA).</summary>
     public abstract int ComputeUnits { get; }
 
+    /// <summary>The compute capability of an NVIDIA GPU; null for other devices.</summary>
+    public virtual (int Major, int Minor)? ComputeCapability => null;
+
     /// <summary>Whether float64 kernels can run.</summary>
     public abstract bool HasFp64 { get; }
 

@@ -35,28 +35,28 @@ public sealed class DeviceTypeApi
     public int DeviceCount() => Backend?.DeviceCount ?? 0;
 
     /// <summary>Name, memory and compute units of a device (<c>torch.cuda.get_device_properties</c>).</summary>
-    public DeviceProperties GetDeviceProperties(int device = 0) => Required.GetDeviceProperties(CheckIndex(device));
+    public DeviceProperties GetDeviceProperties(int? device = null) => Required.GetDeviceProperties(CheckIndex(device));
 
     /// <summary>The device's name (<c>torch.cuda.get_device_name</c>).</summary>
-    public string GetDeviceName(int device = 0) => GetDeviceProperties(device).Name;
+    public string GetDeviceName(int? device = null) => GetDeviceProperties(device).Name;
 
     /// <summary>Waits for all queued work on the device (<c>torch.cuda.synchronize</c>).</summary>
-    public void Synchronize(int device = 0) => Required.Synchronize(CheckIndex(device));
+    public void Synchronize(int? device = null) => Required.Synchronize(CheckIndex(device));
 
     /// <summary>Bytes held by live tensors on the device (<c>torch.cuda.memory_allocated</c>).</summary>
-    public long MemoryAllocated(int device = 0) => Stats(device).Allocated;
+    public long MemoryAllocated(int? device = null) => Stats(device).Allocated;
 
     /// <summary>Bytes the caching allocator holds, live and cached (<c>torch.cuda.memory_reserved</c>).</summary>
-    public long MemoryReserved(int device = 0) => Stats(device).Reserved;
+    public long MemoryReserved(int? device = null) => Stats(device).Reserved;
 
     /// <summary>Peak of <see cref="MemoryAllocated"/> since start or the last reset (<c>torch.cuda.max_memory_allocated</c>).</summary>
-    public long MaxMemoryAllocated(int device = 0) => Stats(device).PeakAllocated;
+    public long MaxMemoryAllocated(int? device = null) => Stats(device).PeakAllocated;
 
     /// <summary>All counters at once.</summary>
-    public MemoryStats MemoryStats(int device = 0) => Stats(device);
+    public MemoryStats MemoryStats(int? device = null) => Stats(device);
 
     /// <summary>Starts a new peak measurement (<c>torch.cuda.reset_peak_memory_stats</c>).</summary>
-    public void ResetPeakMemoryStats(int device = 0) => Required.ResetPeakMemoryStats(CheckIndex(device));
+    public void ResetPeakMemoryStats(int? device = null) => Required.ResetPeakMemoryStats(CheckIndex(device));
 
     /// <summary>Returns cached, unused blocks (<c>torch.cuda.empty_cache</c>).</summary>
     public void EmptyCache()
@@ -64,10 +64,22 @@ public sealed class DeviceTypeApi
         if (Backend is { } b) b.EmptyCache();
     }
 
-    MemoryStats Stats(int device) => Required.GetMemoryStats(CheckIndex(device));
+    MemoryStats Stats(int? device) => Required.GetMemoryStats(CheckIndex(device));
 
-    int CheckIndex(int device)
+    /// <summary>This thread's current device of this type: what a device named without an index (<c>"cuda"</c>) means (<c>torch.cuda.current_device</c>).</summary>
+    public int CurrentDevice() => Device.CurrentIndex(Type);
+
+    /// <summary>Makes <paramref name="device"/> this thread's current device of this type (<c>torch.cuda.set_device</c>).</summary>
+    public void SetDevice(int device) => Device.SetCurrentIndex(Type, CheckIndex(device));
+
+    /// <summary>An NVIDIA GPU's compute capability, e.g. (9, 0) (<c>torch.cuda.get_device_capability</c>).</summary>
+    public (int Major, int Minor) GetDeviceCapability(int? device = null) =>
+        GetDeviceProperties(device).ComputeCapability
+        ?? throw new NotSupportedException($"{Device.TypeName(Type)} devices have no compute capability (an NVIDIA CUDA notion)");
+
+    int CheckIndex(int? index)
     {
+        int device = index ?? CurrentDevice();
         int n = DeviceCount();
         if (device < 0 || device >= n)
             throw new ArgumentOutOfRangeException(nameof(device), $"Invalid device id {device}: {n} {Device.TypeName(Type)} device(s) available");

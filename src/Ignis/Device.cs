@@ -54,8 +54,19 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
         return Index is int i ? $"{t}:{i}" : t;
     }
 
-    /// <summary>The device index with "no index" read as the current device, 0.</summary>
-    public int IndexOrDefault => Index ?? 0;
+    /// <summary>The device index with "no index" read as this thread's current device of the type (0 unless set).</summary>
+    public int IndexOrDefault => Index ?? CurrentIndex(Type);
+
+    // The current device per device type, per thread as in PyTorch (torch.cuda.set_device): 0 until set.
+    [ThreadStatic] static int[]? current;
+
+    internal static int CurrentIndex(DeviceType type) => current is { } c && (int)type < c.Length ? c[(int)type] : 0;
+
+    internal static void SetCurrentIndex(DeviceType type, int index)
+    {
+        current ??= new int[Enum.GetValues<DeviceType>().Max(t => (int)t) + 1];
+        current[(int)type] = index;
+    }
 
     /// <summary>True when both name the same physical device (<c>cuda</c> and <c>cuda:0</c> do).</summary>
     public bool SameAs(Device other) => Type == other.Type && IndexOrDefault == other.IndexOrDefault;

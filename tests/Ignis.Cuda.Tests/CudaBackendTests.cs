@@ -69,7 +69,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         var b = Backend();
         Assert.True(b.IsAvailable);
         Assert.Equal(1, b.DeviceCount);
-        Assert.Equal(new DeviceProperties("NVIDIA Fake", 1L << 30, 132), b.GetDeviceProperties(0));
+        Assert.Equal(new DeviceProperties("NVIDIA Fake", 1L << 30, 132, (9, 0)), b.GetDeviceProperties(0));
         Assert.Equal(90, DeviceOf(b).Arch);
         Assert.Equal("Device 'cuda:3' is not available: 1 cuda device(s) found (invalid device ordinal).",
             Assert.Throws<DeviceUnavailableException>(() => b.DeviceOf(new Device(DeviceType.Cuda, 3))).Message);

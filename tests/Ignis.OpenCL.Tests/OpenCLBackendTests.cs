@@ -28,6 +28,31 @@ public class OpenCLBackendTests
     }
 
     [OpenCLFact]
+    public void The_current_device_is_per_thread_and_names_the_device_without_an_index()
+    {
+        int n = Torch.OpenCL.DeviceCount();
+        Assert.Equal(0, Torch.OpenCL.CurrentDevice());
+        Torch.OpenCL.SetDevice(n - 1);
+        try
+        {
+            Assert.Equal(n - 1, Torch.OpenCL.CurrentDevice());
+            Assert.Equal(n - 1, new Device(DeviceType.OpenCL).IndexOrDefault);
+            Assert.Equal(Torch.OpenCL.GetDeviceName(n - 1), Torch.OpenCL.GetDeviceName());
+            int other = -1;
+            var t = new Thread(() => other = Torch.OpenCL.CurrentDevice());
+            t.Start();
+            t.Join();
+            Assert.Equal(0, other); // another thread starts at device 0, as in PyTorch
+            Assert.Equal($"Invalid device id {n}: {n} opencl device(s) available (Parameter 'device')",
+                Assert.Throws<ArgumentOutOfRangeException>(() => Torch.OpenCL.SetDevice(n)).Message);
+        }
+        finally { Torch.OpenCL.SetDevice(0); }
+        Assert.Equal("opencl devices have no compute capability (an NVIDIA CUDA notion)",
+            Assert.Throws<NotSupportedException>(() => Torch.OpenCL.GetDeviceCapability()).Message);
+        Assert.Null(Torch.OpenCL.GetDeviceProperties().ComputeCapability);
+    }
+
+    [OpenCLFact]
     public void Tensors_live_on_the_device_and_compute_there()
     {
         var x = Torch.Arange(6).View(2, 3).Float().To(Cl);

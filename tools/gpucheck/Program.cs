@@ -57,7 +57,7 @@ if (!Flag("--no-timing"))
     foreach (var model in (Option("--models") ?? "resnet18,mobilenet_v2").Split(','))
     {
         var row = StepTiming.Time(model, device, size, batch, warmup, steps, () => api.Synchronize(index));
-        Console.WriteLine($"step {row.Model} {row.ImageSize} {row.Batch} {row.MedianMs:F2} {row.MinMs:F2} (Ignis on {device}, median of {steps} after {warmup} warm-up, last loss {row.LastLoss:F4})");
+        Console.WriteLine($"step {row.Model} {row.ImageSize} {row.Batch} {row.MedianMs:F2} {row.MinMs:F2} (Ignis on {device}, {row.Parameters} parameters, median of {steps} after {warmup} warm-up, last loss {row.LastLoss:F4})");
     }
     ReportFallbacks(device, "timing");
 }

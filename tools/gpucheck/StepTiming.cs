@@ -11,7 +11,7 @@ namespace Ignis.GpuCheck;
 /// </summary>
 static class StepTiming
 {
-    public sealed record Row(string Model, int ImageSize, int Batch, double MedianMs, double MinMs, double LastLoss);
+    public sealed record Row(string Model, int ImageSize, int Batch, double MedianMs, double MinMs, double LastLoss, long Parameters);
 
     public static Row Time(string model, Device device, int imageSize, int batch, int warmup, int steps, Action synchronize)
     {
@@ -40,6 +40,6 @@ static class StepTiming
             times[i] = sw.Elapsed.TotalMilliseconds;
         }
         Array.Sort(times);
-        return new Row(model, imageSize, batch, times[steps / 2], times[0], loss!.Item<float>());
+        return new Row(model, imageSize, batch, times[steps / 2], times[0], loss!.Item<float>(), net.Parameters().Sum(p => p.Numel));
     }
 }

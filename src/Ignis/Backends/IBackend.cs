@@ -206,7 +206,8 @@ public readonly record struct Scalar
 /// <param name="Name">The device's name as its driver reports it.</param>
 /// <param name="TotalMemory">Bytes of memory the device has (for the CPU: what the process may use).</param>
 /// <param name="ComputeUnits">Streaming multiprocessors, compute units or cores.</param>
-public readonly record struct DeviceProperties(string Name, long TotalMemory, int ComputeUnits);
+/// <param name="ComputeCapability">An NVIDIA GPU's compute capability (<c>major</c>, <c>minor</c>); null for other devices.</param>
+public readonly record struct DeviceProperties(string Name, long TotalMemory, int ComputeUnits, (int Major, int Minor)? ComputeCapability = null);
 
 /// <summary>
 /// Memory counters of one device (<c>torch.cuda.memory_allocated</c>, <c>memory_reserved</c>,

@@ -62,7 +62,7 @@ public abstract class Module
     }
 
     [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Module's DynamicallyAccessedMembers keeps the fields of every derived type, base types included.")]
-    static FieldInfo[] FieldsOf(Type type) => FieldCache.GetOrAdd(type, static t =>
+    static FieldInfo[] FieldsOf([DynamicallyAccessedMembers(FieldMembers)] Type type) => FieldCache.GetOrAdd(type, static t =>
     {
         var chain = new List<Type>();
         for (var c = t; c is not null && c != typeof(Module) && c != typeof(object); c = c.BaseType) chain.Add(c);
@@ -82,13 +82,24 @@ public abstract class Module
         return n.Length == 0 ? f.Name : char.ToLowerInvariant(n[0]) + n[1..];
     }
 
+    const DynamicallyAccessedMemberTypes FieldMembers = DynamicallyAccessedMemberTypes.PublicFields | DynamicallyAccessedMemberTypes.NonPublicFields;
+
+    // NativeAOT keeps the fields of Module-derived types only once its dataflow analysis sees GetType() called on a
+    // Module, and it analyses only methods whose signature is annotated or that call reflection: a bare GetType() in the
+    // iterator below was never analysed, and zoo models (whose submodules are fields) came out with no parameters.
+    [return: DynamicallyAccessedMembers(FieldMembers)]
+    Type FieldOwnerType() => GetType();
+
     /// <summary>Fields first (declaration order, base class first), then explicit registrations; an object registered explicitly is not listed twice.</summary>
-    IEnumerable<(string Name, T Value)> Members<T>(List<(string Name, T? Value)> explicitList) where T : class
+    IEnumerable<(string Name, T Value)> Members<T>(List<(string Name, T? Value)> explicitList) where T : class =>
+        Members(FieldsOf(FieldOwnerType()), explicitList);
+
+    IEnumerable<(string Name, T Value)> Members<T>(FieldInfo[] fields, List<(string Name, T? Value)> explicitList) where T : class
     {
         var explicitValues = new HashSet<object>(ReferenceEqualityComparer.Instance);
         var names = new HashSet<string>();
         foreach (var (n, v) in explicitList) { if (v is not null) explicitValues.Add(v); names.Add(n); }
-        foreach (var f in FieldsOf(GetType()))
+        foreach (var f in fields)
             if (f.GetValue(this) is T v && !explicitValues.Contains(v))
             {
                 var n = MemberName(f);
