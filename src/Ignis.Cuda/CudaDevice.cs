@@ -19,20 +19,22 @@ internal sealed unsafe class CudaDevice : GpuDevice
     readonly CuDriver driver;
     readonly Nvrtc nvrtc;
     readonly CuBlas? blas;
-    nint blasHandle;
+    readonly CuDnn? dnn;
+    nint blasHandle, dnnHandle;
     readonly nint context;
     readonly SegmentAllocator allocator;
     readonly ConcurrentDictionary<string, Lazy<nint>> modules = new();
     readonly ConcurrentDictionary<(nint Module, string Name), nint> functions = new();
-    readonly object transferGate = new(), blasGate = new();
+    readonly object transferGate = new(), blasGate = new(), dnnGate = new();
 
     [ThreadStatic] static nint currentContext;
 
-    public CudaDevice(CuDriver driver, Nvrtc nvrtc, CuBlas? blas, CudaDeviceInfo info)
+    public CudaDevice(CuDriver driver, Nvrtc nvrtc, CuBlas? blas, CuDnn? dnn, CudaDeviceInfo info)
     {
         this.driver = driver;
         this.nvrtc = nvrtc;
         this.blas = blas;
+        this.dnn = dnn;
         Info = info;
         context = driver.PrimaryContext(info.Index);
         currentContext = context;
@@ -247,6 +249,25 @@ internal sealed unsafe class CudaDevice : GpuDevice
                 blas.Gemm(blasHandle, plan, dtype.ElementSize(), CudaBackend.AllowTf32, stepA, stepB, c, s * a.BatchStride, s * b.BatchStride, batches, accumulate || s > 0);
         }
         Interlocked.Increment(ref VendorGemms);
+        return true;
+    }
+
+    /// <summary>Convolution passes cuDNN ran (tests).</summary>
+    internal long VendorConvs;
+
+    /// <inheritdoc/>
+    public override bool TryVendorConv2d(ConvPass pass, ConvShape shape, ConvBuffers b)
+    {
+        if (dnn is null || !CudaBackend.CudnnEnabled || (shape.DType != DType.Float32 && shape.DType != DType.Float64)) return false;
+        int size = shape.DType.ElementSize();
+        Bound();
+        lock (dnnGate)
+        {
+            if (dnnHandle == 0) dnnHandle = dnn.Create();
+            dnn.Run(dnnHandle, Stream, pass, shape, b.X + (nint)(b.XOffset * size), b.W + (nint)(b.WOffset * size), b.Y + (nint)(b.YOffset * size),
+                CudaBackend.CudnnBenchmark, CudaBackend.CudnnAllowTf32, Allocate, block => Free(block, finalizing: false));
+        }
+        Interlocked.Increment(ref VendorConvs);
         return true;
     }
 

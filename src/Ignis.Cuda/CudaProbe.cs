@@ -10,8 +10,8 @@ internal readonly record struct DriverInfo(int CudaVersion, int DeviceCount, str
 
 /// <summary>
 /// Finds and checks everything the CUDA backend uses — the driver and NVRTC (required: every device operation runs
-/// kernels NVRTC compiled), cuBLAS (optional: GEMMs use it when present), cuBLASLt and cuDNN (looked for and reported;
-/// not called by this version yet) — and says, in one message, what is missing or mismatched. A required problem is the reason
+/// kernels NVRTC compiled), cuBLAS and cuDNN (optional: GEMMs and convolutions use them when present) and cuBLASLt
+/// (looked for and reported; not called by this version) — and says, in one message, what is missing or mismatched. A required problem is the reason
 /// <c>Torch.Cuda.IsAvailable()</c> is false; an optional library's is a note.
 /// </summary>
 internal sealed class CudaProbe
@@ -23,7 +23,7 @@ internal sealed class CudaProbe
     /// <summary>What stops the backend: no driver, a driver that did not start or has no GPU, NVRTC missing or too new.</summary>
     public required IReadOnlyList<string> Problems { get; init; }
 
-    /// <summary>Optional libraries missing or mismatched (cuBLAS: GEMMs then run Ignis' kernel; cuBLASLt, cuDNN: not called by this version yet).</summary>
+    /// <summary>Optional libraries missing or mismatched (cuBLAS, cuDNN: GEMMs and convolutions then run Ignis' kernels; cuBLASLt: not called by this version).</summary>
     public required IReadOnlyList<string> Notes { get; init; }
 
     /// <summary>Runs discovery on <paramref name="host"/>; <paramref name="queryDriver"/> asks a loaded driver (the real one by default).</summary>

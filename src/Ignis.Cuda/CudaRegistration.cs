@@ -35,6 +35,21 @@ public static class CudaBackend
     /// </summary>
     public static bool AllowTf32 { get; set; }
 
+    /// <summary>Whether convolutions use cuDNN when it is present (<c>torch.backends.cudnn.enabled</c>; true by default).</summary>
+    public static bool CudnnEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether cuDNN picks each convolution's algorithm by timing the candidates once per problem instead of by its
+    /// heuristics (<c>torch.backends.cudnn.benchmark</c>; false by default).
+    /// </summary>
+    public static bool CudnnBenchmark { get; set; }
+
+    /// <summary>
+    /// Whether float32 convolutions may use TF32 tensor cores in cuDNN (<c>torch.backends.cudnn.allow_tf32</c>; true by
+    /// default, as in PyTorch).
+    /// </summary>
+    public static bool CudnnAllowTf32 { get; set; } = true;
+
     /// <summary>
     /// How often each primitive ran on the host instead of a GPU since start (or <see cref="ResetHostFallbacks"/>), keyed
     /// like <c>"Binary Remainder"</c>. Empty when every primitive ran on the device.
@@ -102,10 +117,12 @@ public static class CudaBackend
             return ([], $"the NVIDIA driver at {probe.Driver.Path} reports {probe.DriverInfo?.DeviceCount} GPU(s) but could not describe cuda:0 (cuDeviceGetName, cuDeviceTotalMem or cuDeviceGetAttribute failed)");
         // cuBLAS is optional: without it (or with one the driver is too old for) GEMMs run the template.
         var blas = probe.Usable(LibrarySpec.Cublas, host.IsWindows) is { } cublas ? CuBlas.Bind(cublas.Handle, host, out _) : null;
+        // cuDNN likewise: without it convolutions run the im2col/GEMM and depthwise templates.
+        var dnn = probe.Usable(LibrarySpec.Cudnn, host.IsWindows) is { } cudnn ? CuDnn.Bind(cudnn.Handle, host, out _) : null;
         try
         {
             driver.Init();
-            return (described.Select(g => (GpuDevice)new CudaDevice(driver, nvrtc, blas, g)).ToArray(), null);
+            return (described.Select(g => (GpuDevice)new CudaDevice(driver, nvrtc, blas, dnn, g)).ToArray(), null);
         }
         catch (Exception e) when (e is CudaException or NvrtcException)
         {

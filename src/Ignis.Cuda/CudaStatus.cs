@@ -38,7 +38,7 @@ public sealed record CudaDeviceInfo(int Index, string Name, long TotalMemory, in
 /// <param name="Devices">Each GPU's name, memory and compute capability (empty without a working driver).</param>
 /// <param name="Libraries">NVRTC, cuBLAS, cuBLASLt, cuDNN.</param>
 /// <param name="Problems">Each problem that stops the backend, with its fix.</param>
-/// <param name="Notes">Optional libraries missing or mismatched, with the fix (without cuBLAS GEMMs run Ignis' kernel; cuBLASLt and cuDNN are not called by this version yet).</param>
+/// <param name="Notes">Optional libraries missing or mismatched, with the fix (without cuBLAS and cuDNN, GEMMs and convolutions run Ignis' kernels; cuBLASLt is not called by this version).</param>
 /// <param name="UnavailableReason">Why <c>Torch.Cuda.IsAvailable()</c> is false, or null when nothing stops it.</param>
 public sealed record CudaStatus(CudaLibraryStatus Driver, string? DriverCudaVersion, int DeviceCount, IReadOnlyList<CudaDeviceInfo> Devices,
     IReadOnlyList<CudaLibraryStatus> Libraries, IReadOnlyList<string> Problems, IReadOnlyList<string> Notes, string? UnavailableReason)

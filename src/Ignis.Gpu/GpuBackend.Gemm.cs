@@ -99,6 +99,16 @@ internal sealed partial class GpuBackend
         else device.Launch(k, args, [total]);
     }
 
+    /// <summary>Offers a convolution pass to the device's vendor library (cuDNN); false when there is none or it declines.</summary>
+    static bool VendorConv(GpuDevice device, ConvPass pass, TensorView x, TensorView w, TensorView y, Conv2dGeometry g)
+    {
+        if (x.Numel == 0 || y.Numel == 0 || x.Numel > int.MaxValue || y.Numel > int.MaxValue || w.Numel > int.MaxValue) return false;
+        var shape = new ConvShape(x.DType, (int)x.Shape[0], (int)x.Shape[1], (int)x.Shape[2], (int)x.Shape[3],
+            (int)w.Shape[0], (int)w.Shape[2], (int)w.Shape[3], (int)y.Shape[2], (int)y.Shape[3], g);
+        return device.TryVendorConv2d(pass, shape, new ConvBuffers(GpuStorage.Of(x.Storage).Mem, x.Offset,
+            GpuStorage.Of(w.Storage).Mem, w.Offset, GpuStorage.Of(y.Storage).Mem, y.Offset));
+    }
+
     bool ConvShapesOk(GpuDevice device, TensorView input, TensorView weight, TensorView output) =>
         FloatKernelsFor(device, input, weight, output) && input.Dim == 4 && weight.Dim == 4 && output.Dim == 4
         && input.IsContiguous && weight.IsContiguous && output.IsContiguous;
@@ -111,7 +121,8 @@ internal sealed partial class GpuBackend
         long n = input.Shape[0], c = input.Shape[1], cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = output.Shape[2], ow = output.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
-        if (IsDepthwise(g, cg)) DepthwiseLaunch(device, t, "dw_fwd", output.Numel, input, weight, output, c, mg, input, g, kh, kw, oh, ow);
+        if (VendorConv(device, ConvPass.Forward, input, weight, output, g)) { }
+        else if (IsDepthwise(g, cg)) DepthwiseLaunch(device, t, "dw_fwd", output.Numel, input, weight, output, c, mg, input, g, kh, kw, oh, ow);
         else
         {
         long chunk = ChunkImages(n, ckk * p);
@@ -150,6 +161,11 @@ internal sealed partial class GpuBackend
         long cout = weight.Shape[0], kh = weight.Shape[2], kw = weight.Shape[3];
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
+        if (VendorConv(device, ConvPass.BackwardData, gradInput, weight, gradOutput, g))
+        {
+            GC.KeepAlive(gradOutput); GC.KeepAlive(weight); GC.KeepAlive(gradInput);
+            return true;
+        }
         if (IsDepthwise(g, cg))
         {
             DepthwiseLaunch(device, t, "dw_bw_input", gradInput.Numel, gradOutput, weight, gradInput, c, mg, gradInput, g, kh, kw, oh, ow);
@@ -190,6 +206,11 @@ internal sealed partial class GpuBackend
         long oh = gradOutput.Shape[2], ow = gradOutput.Shape[3], p = oh * ow;
         long cg = c / g.Groups, mg = cout / g.Groups, ckk = cg * kh * kw;
         if (n == 0) { Fill(gradWeight, 0); return true; }
+        if (VendorConv(device, ConvPass.BackwardFilter, input, gradWeight, gradOutput, g))
+        {
+            GC.KeepAlive(gradOutput); GC.KeepAlive(input); GC.KeepAlive(gradWeight);
+            return true;
+        }
         if (IsDepthwise(g, cg))
         {
             DepthwiseLaunch(device, t, "dw_bw_weight", gradWeight.Numel * RowKernels.Group, gradOutput, input, gradWeight, c, mg, input, g, kh, kw, oh, ow,

@@ -38,7 +38,7 @@ internal sealed partial class GpuBackend(DeviceType deviceType, Func<(GpuDevice[
         var all = Devices;
         int i = device.IndexOrDefault;
         if (i < 0 || i >= all.Length)
-            throw new DeviceUnavailableException($"Device '{device}' is not available: {all.Length} {deviceType.ToString().ToLowerInvariant()} device(s) found (invalid device ordinal).");
+            throw new DeviceUnavailableException($"Device '{device}' is not available: {all.Length} {Device.TypeName(deviceType)} device(s) found (invalid device ordinal).");
         return all[i];
     }
 

@@ -5,6 +5,18 @@ namespace Ignis.Gpu;
 /// <summary>One operand of a device GEMM: its buffer, element offset, batch stride and row and column strides (elements).</summary>
 internal readonly record struct GemmOperand(nint Mem, long Offset, long BatchStride, long Stride1, long Stride2);
 
+/// <summary>The three passes of a convolution: forward, the input gradient and the weight gradient.</summary>
+internal enum ConvPass { Forward, BackwardData, BackwardFilter }
+
+/// <summary>
+/// A 2-D convolution problem on contiguous NCHW tensors: input [N,C,H,W], weight [K,C/groups,KH,KW], output
+/// [N,K,OH,OW], its geometry and dtype (the key vendor libraries choose algorithms by).
+/// </summary>
+internal readonly record struct ConvShape(DType DType, int N, int C, int H, int W, int K, int KH, int KW, int OH, int OW, Conv2dGeometry G);
+
+/// <summary>The buffers and element offsets of a convolution's input (or its gradient), weight and output (or its gradient).</summary>
+internal readonly record struct ConvBuffers(nint X, long XOffset, nint W, long WOffset, nint Y, long YOffset);
+
 /// <summary>
 /// What <see cref="GpuBackend"/> needs of a device — tinygrad's "small device runtime": build a kernel from a rendered
 /// template, launch it over a grid, move bytes, hand out memory, report errors kernels raise, and wait. Work is ordered:
@@ -65,6 +77,13 @@ internal abstract class GpuDevice
     /// operands' layout and dtype suit it; false leaves it to the GEMM template.
     /// </summary>
     public virtual bool TryVendorGemm(DType dtype, long batches, long sum, long m, long n, long k, GemmOperand a, GemmOperand b, GemmOperand c, bool accumulate) => false;
+
+    /// <summary>
+    /// Runs one pass of a convolution with the vendor's library (cuDNN) when the device has one and it takes the problem;
+    /// the pass's result (output, input gradient or weight gradient) replaces what its buffer held. False leaves it to
+    /// the templates.
+    /// </summary>
+    public virtual bool TryVendorConv2d(ConvPass pass, ConvShape shape, ConvBuffers buffers) => false;
 
     /// <summary>A block of at least <paramref name="bytes"/> from the device's caching allocator.</summary>
     public abstract GpuBuffer Allocate(long bytes);

@@ -29,7 +29,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         if (Directory.Exists(cacheFolder)) Directory.Delete(cacheFolder, recursive: true);
     }
 
-    static GpuBackend Backend(bool withBlas = false)
+    static GpuBackend Backend(bool withBlas = false, bool withDnn = false)
     {
         var host = new FakeHost()
             .With("libcuda.so.1", LibrarySpec.Driver, file: false)
@@ -41,6 +41,11 @@ public sealed unsafe class CudaBackendTests : IDisposable
         {
             host.With($"{Site}/cublas/lib/libcublas.so.13", LibrarySpec.Cublas);
             FakeBlas.Install(host, $"{Site}/cublas/lib/libcublas.so.13");
+        }
+        if (withDnn)
+        {
+            host.With($"{Site}/cudnn/lib/libcudnn.so.9", LibrarySpec.Cudnn);
+            FakeDnn.Install(host, $"{Site}/cudnn/lib/libcudnn.so.9");
         }
         var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [Gpu]));
         Assert.Null(probe.Reason());
@@ -299,5 +304,88 @@ public sealed unsafe class CudaBackendTests : IDisposable
         b.MatMul(x, x, dst);
         Assert.Equal(0, DeviceOf(b).VendorGemms);
         Assert.Equal("gemm", FakeDriver.Launches[^1].Kernel);
+    }
+
+    static double[] Values(IBackend backend, TensorView t) => backend.ToHost(t).Cast<IConvertible>().Select(v => v.ToDouble(null)).ToArray();
+
+    [Theory]
+    [InlineData("float32", 2, 1, 1, 2)]
+    [InlineData("float32", 1, 0, 2, 1)]
+    [InlineData("float64", 1, 2, 1, 4)]
+    public void Convolutions_go_to_cudnn_with_the_problem_described_and_match_the_cpu(string type, int stride, int pad, int dilation, int groups)
+    {
+        var b = Backend(withDnn: true);
+        var device = DeviceOf(b);
+        var cpu = BackendRegistry.Get(Device.Cpu);
+        var dtype = type == "float64" ? DType.Float64 : DType.Float32;
+        var g = new Conv2dGeometry(stride, stride, pad, pad, dilation, dilation, groups);
+        long n = 2, c = 4, h = 7, w = 6, k = 4, kh = 3, kw = 3;
+        long oh = Conv2dGeometry.OutSize(h, kh, stride, pad, dilation), ow = Conv2dGeometry.OutSize(w, kw, stride, pad, dilation);
+        var rng = new Random(11);
+        Array Random(long count) => dtype == DType.Float64 ? Enumerable.Range(0, (int)count).Select(_ => rng.NextDouble() - 0.5).ToArray()
+            : Enumerable.Range(0, (int)count).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
+        var xh = Random(n * c * h * w);
+        var wh = Random(k * (c / groups) * kh * kw);
+        var dyh = Random(n * k * oh * ow);
+        long[] xs = [n, c, h, w], ws = [k, c / groups, kh, kw], ys = [n, k, oh, ow];
+        TensorView On(IBackend on, Device d, Array data, long[] shape) => TensorView.Contiguous(on.FromHost(d, data, dtype), shape);
+        TensorView Empty(IBackend on, Device d, long[] shape) => TensorView.Contiguous(on.Allocate(d, dtype, shape.Aggregate(1L, (p, q) => p * q)), shape);
+
+        var (xc, wc, dyc) = (On(cpu, Device.Cpu, xh, xs), On(cpu, Device.Cpu, wh, ws), On(cpu, Device.Cpu, dyh, ys));
+        var (yc, dxc, dwc) = (Empty(cpu, Device.Cpu, ys), Empty(cpu, Device.Cpu, xs), Empty(cpu, Device.Cpu, ws));
+        cpu.Conv2d(xc, wc, null, g, yc);
+        cpu.Conv2dBackwardInput(dyc, wc, g, dxc);
+        cpu.Conv2dBackwardWeight(dyc, xc, g, dwc);
+
+        var (xd, wd, dyd) = (On(b, Cuda0, xh, xs), On(b, Cuda0, wh, ws), On(b, Cuda0, dyh, ys));
+        var (yd, dxd, dwd) = (Empty(b, Cuda0, ys), Empty(b, Cuda0, xs), Empty(b, Cuda0, ws));
+        long allocated = b.GetMemoryStats(0).Allocated;
+        int launches = FakeDriver.Launches.Count;
+        b.Conv2d(xd, wd, null, g, yd);
+        b.Conv2dBackwardInput(dyd, wd, g, dxd);
+        b.Conv2dBackwardWeight(dyd, xd, g, dwd);
+        Assert.Equal(3, device.VendorConvs);
+        Assert.Equal(launches, FakeDriver.Launches.Count); // no im2col, GEMM or depthwise kernels
+        Assert.Equal(allocated, b.GetMemoryStats(0).Allocated); // each workspace went back
+        int math = CuDnn.DefaultMath; // TF32 allowed for float32 by default, as torch.backends.cudnn.allow_tf32
+        Assert.Equal([$"forward algo 1 workspace 4096 beta 0 groups {groups} math {math}", $"backward data algo 1 workspace 4096 beta 0 groups {groups} math {math}",
+            $"backward filter algo 1 workspace 4096 beta 0 groups {groups} math {math}"], FakeDnn.Calls.Where(x => x.Contains("algo", StringComparison.Ordinal)).TakeLast(3));
+        foreach (var (e, a, what) in new[] { (yc, yd, "output"), (dxc, dxd, "input gradient"), (dwc, dwd, "weight gradient") })
+        {
+            var (ev, av) = (Values(cpu, e), Values(b, a));
+            for (int i = 0; i < ev.Length; i++) Assert.True(Math.Abs(ev[i] - av[i]) <= 1e-5, $"{what}[{i}]: {av[i]} vs the CPU's {ev[i]}");
+        }
+    }
+
+    [Fact]
+    public void The_algorithm_is_searched_once_per_problem_by_heuristics_or_in_benchmark_mode_by_timing()
+    {
+        var b = Backend(withDnn: true);
+        var x = TensorView.Contiguous(b.FromHost(Cuda0, new float[2 * 3 * 5 * 5], DType.Float32), [2, 3, 5, 5]);
+        var w = TensorView.Contiguous(b.FromHost(Cuda0, new float[4 * 3 * 3 * 3], DType.Float32), [4, 3, 3, 3]);
+        var y = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 2 * 4 * 3 * 3), [2, 4, 3, 3]);
+        var g = new Conv2dGeometry(1, 1, 0, 0, 1, 1, 1);
+        int before = FakeDnn.Calls.Count;
+        b.Conv2d(x, w, null, g, y);
+        b.Conv2d(x, w, null, g, y);
+        Assert.Single(FakeDnn.Calls.Skip(before), c => c == "heuristics forward");
+        try
+        {
+            CudaBackend.CudnnBenchmark = true;
+            CudaBackend.CudnnAllowTf32 = false;
+            b.Conv2d(x, w, null, g, y);
+            b.Conv2d(x, w, null, g, y);
+            Assert.Single(FakeDnn.Calls.Skip(before), c => c == "find forward");
+            Assert.EndsWith($"math {CuDnn.FmaMath}", FakeDnn.Calls[^1]); // float32 without TF32
+            CudaBackend.CudnnEnabled = false;
+            b.Conv2d(x, w, null, g, y);
+            Assert.Equal("gemm", FakeDriver.Launches[^1].Kernel); // im2col and the GEMM template
+        }
+        finally
+        {
+            CudaBackend.CudnnBenchmark = false;
+            CudaBackend.CudnnAllowTf32 = true;
+            CudaBackend.CudnnEnabled = true;
+        }
     }
 }

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Ignis.Backends;
+using Ignis.Gpu;
+
+namespace Ignis.Cuda.Native;
+
+/// <summary>A cuDNN call failed; the message names the call and cuDNN's words for the status.</summary>
+public sealed class CudnnException : Exception
+{
+    internal CudnnException(string call, int status, string text) : base($"{call} failed: {text} ({status})") => Status = status;
+
+    /// <summary>The <c>cudnnStatus_t</c>.</summary>
+    public int Status { get; }
+}
+
+/// <summary>
+/// cuDNN's convolutions (the legacy API, present in cuDNN 8 and 9), bound at run time: NCHW tensor, filter and
+/// convolution descriptors built from a <see cref="ConvShape"/>, the algorithm chosen by cuDNN's heuristics
+/// (<c>cudnnGet…Algorithm_v7</c>) or, in benchmark mode, by timing them (<c>cudnnFind…Algorithm</c>, as
+/// <c>torch.backends.cudnn.benchmark</c>), remembered per problem, and a workspace from the device's allocator.
+/// </summary>
+internal sealed unsafe class CuDnn
+{
+    static readonly string[] Names =
+    [
+        "cudnnCreate", "cudnnDestroy", "cudnnSetStream", "cudnnGetErrorString",
+        "cudnnCreateTensorDescriptor", "cudnnSetTensor4dDescriptorEx", "cudnnDestroyTensorDescriptor",
+        "cudnnCreateFilterDescriptor", "cudnnSetFilter4dDescriptor", "cudnnDestroyFilterDescriptor",
+        "cudnnCreateConvolutionDescriptor", "cudnnSetConvolution2dDescriptor", "cudnnSetConvolutionGroupCount",
+        "cudnnSetConvolutionMathType", "cudnnDestroyConvolutionDescriptor",
+        "cudnnGetConvolutionForwardAlgorithm_v7", "cudnnFindConvolutionForwardAlgorithm",
+        "cudnnGetConvolutionForwardWorkspaceSize", "cudnnConvolutionForward",
+        "cudnnGetConvolutionBackwardDataAlgorithm_v7", "cudnnFindConvolutionBackwardDataAlgorithm",
+        "cudnnGetConvolutionBackwardDataWorkspaceSize", "cudnnConvolutionBackwardData",
+        "cudnnGetConvolutionBackwardFilterAlgorithm_v7", "cudnnFindConvolutionBackwardFilterAlgorithm",
+        "cudnnGetConvolutionBackwardFilterWorkspaceSize", "cudnnConvolutionBackwardFilter",
+    ];
+
+    readonly nint[] f;
+    readonly ConcurrentDictionary<(ConvPass, ConvShape, bool Benchmark), (int Algo, long Workspace)> algorithms = new();
+
+    CuDnn(nint[] functions) => f = functions;
+
+    /// <summary>The entry points bound (tests give a fake library these).</summary>
+    internal static IReadOnlyList<string> Exports => Names;
+
+    /// <summary>Binds cuDNN's entry points; null and the missing names when the library lacks some.</summary>
+    public static CuDnn? Bind(nint library, INativeHost host, out string? missing)
+    {
+        var f = new nint[Names.Length];
+        var absent = Names.Where((n, i) => !host.TryGetExport(library, n, out f[i])).ToArray();
+        missing = absent.Length == 0 ? null : string.Join(", ", absent);
+        return absent.Length == 0 ? new CuDnn(f) : null;
+    }
+
+    /// <summary>Algorithm searches run (heuristics or timing), once per problem (tests).</summary>
+    internal int Searches;
+
+    void Check(int status, string call)
+    {
+        if (status == 0) return;
+        nint text = ((delegate* unmanaged<int, nint>)f[3])(status);
+        throw new CudnnException(call, status, text != 0 ? Marshal.PtrToStringUTF8(text) ?? "CUDNN_STATUS_UNKNOWN" : "CUDNN_STATUS_UNKNOWN");
+    }
+
+    /// <summary>A handle on the current context (<c>cudnnCreate</c>).</summary>
+    public nint Create()
+    {
+        nint h;
+        Check(((delegate* unmanaged<nint*, int>)f[0])(&h), "cudnnCreate");
+        return h;
+    }
+
+    public void SetStream(nint handle, nint stream) => Check(((delegate* unmanaged<nint, nint, int>)f[2])(handle, stream), "cudnnSetStream");
+
+    // cudnnDataType_t, cudnnMathType_t, cudnnConvolutionMode_t, cudnnTensorFormat_t values (cudnn_ops.h / cudnn_cnn.h).
+    internal const int DataFloat = 0, DataDouble = 1, DefaultMath = 0, FmaMath = 3, CrossCorrelation = 1, Nchw = 0;
+
+    /// <summary>Descriptors of one problem, destroyed together.</summary>
+    readonly struct Descriptors(CuDnn dnn, nint x, nint w, nint conv, nint y) : IDisposable
+    {
+        public readonly nint X = x, W = w, Conv = conv, Y = y;
+
+        public void Dispose()
+        {
+            ((delegate* unmanaged<nint, int>)dnn.f[6])(X);
+            ((delegate* unmanaged<nint, int>)dnn.f[6])(Y);
+            ((delegate* unmanaged<nint, int>)dnn.f[9])(W);
+            ((delegate* unmanaged<nint, int>)dnn.f[14])(Conv);
+        }
+    }
+
+    Descriptors Describe(ConvShape s, bool allowTf32)
+    {
+        nint x, w, conv, y;
+        Check(((delegate* unmanaged<nint*, int>)f[4])(&x), "cudnnCreateTensorDescriptor");
+        Check(((delegate* unmanaged<nint*, int>)f[4])(&y), "cudnnCreateTensorDescriptor");
+        Check(((delegate* unmanaged<nint*, int>)f[7])(&w), "cudnnCreateFilterDescriptor");
+        Check(((delegate* unmanaged<nint*, int>)f[10])(&conv), "cudnnCreateConvolutionDescriptor");
+        var d = new Descriptors(this, x, w, conv, y);
+        try
+        {
+            int type = s.DType == DType.Float64 ? DataDouble : DataFloat;
+            Tensor4d(x, type, s.N, s.C, s.H, s.W);
+            Tensor4d(y, type, s.N, s.K, s.OH, s.OW);
+            Check(((delegate* unmanaged<nint, int, int, int, int, int, int, int>)f[8])(w, type, Nchw, s.K, s.C / s.G.Groups, s.KH, s.KW), "cudnnSetFilter4dDescriptor");
+            var g = s.G;
+            Check(((delegate* unmanaged<nint, int, int, int, int, int, int, int, int, int>)f[11])(conv, g.PadH, g.PadW, g.StrideH, g.StrideW, g.DilationH, g.DilationW,
+                CrossCorrelation, type), "cudnnSetConvolution2dDescriptor");
+            Check(((delegate* unmanaged<nint, int, int>)f[12])(conv, g.Groups), "cudnnSetConvolutionGroupCount");
+            // float32: TF32 tensor cores unless turned off (torch.backends.cudnn.allow_tf32, true by default in PyTorch).
+            Check(((delegate* unmanaged<nint, int, int>)f[13])(conv, type == DataFloat && !allowTf32 ? FmaMath : DefaultMath), "cudnnSetConvolutionMathType");
+            return d;
+        }
+        catch
+        {
+            d.Dispose();
+            throw;
+        }
+    }
+
+    void Tensor4d(nint desc, int type, int n, int c, int h, int w) =>
+        Check(((delegate* unmanaged<nint, int, int, int, int, int, int, int, int, int, int>)f[5])(desc, type, n, c, h, w, c * h * w, h * w, w, 1), "cudnnSetTensor4dDescriptorEx");
+
+    /// <summary>cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t: algo, status, time, memory, … (48 bytes, the same layout for all three).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    struct AlgoPerf
+    {
+        public int Algo, Status;
+        public float Time;
+        public nuint Memory;
+        public int Determinism, MathType, R0, R1, R2;
+    }
+
+    const int MaxAlgos = 8;
+
+    /// <summary>
+    /// The algorithm for a problem and its workspace size: the first cuDNN reports usable (its heuristics, or its timings
+    /// in benchmark mode), searched once per problem.
+    /// </summary>
+    (int Algo, long Workspace) Algorithm(nint handle, ConvPass pass, ConvShape s, Descriptors d, bool benchmark) =>
+        algorithms.GetOrAdd((pass, s, benchmark), _ =>
+        {
+            Interlocked.Increment(ref Searches);
+            var perf = stackalloc AlgoPerf[MaxAlgos];
+            int count = 0;
+            int search = (pass, benchmark) switch
+            {
+                (ConvPass.Forward, false) => 15, (ConvPass.Forward, true) => 16,
+                (ConvPass.BackwardData, false) => 19, (ConvPass.BackwardData, true) => 20,
+                (ConvPass.BackwardFilter, false) => 23, _ => 24,
+            };
+            int sizeOf = pass switch { ConvPass.Forward => 17, ConvPass.BackwardData => 21, _ => 25 };
+            // cuDNN orders a pass's descriptors (x, w, conv, y), (w, dy, conv, dx), (x, dy, conv, dw) in the search, the
+            // workspace query and the call alike.
+            var (a, b, c) = Order(pass, d);
+            Check(((delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, AlgoPerf*, int>)f[search])(handle, a, b, d.Conv, c, MaxAlgos, &count, perf),
+                Names[search]);
+            for (int i = 0; i < count; i++)
+            {
+                if (perf[i].Status != 0) continue;
+                nuint bytes;
+                Check(((delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)f[sizeOf])(handle, a, b, d.Conv, c, perf[i].Algo, &bytes), Names[sizeOf]);
+                return (perf[i].Algo, (long)bytes);
+            }
+            throw new CudnnException(Names[search], 9, "no convolution algorithm is usable for this problem");
+        });
+
+    static (nint A, nint B, nint C) Order(ConvPass pass, Descriptors d) => pass switch
+    {
+        ConvPass.Forward => (d.X, d.W, d.Y),
+        ConvPass.BackwardData => (d.W, d.Y, d.X),
+        _ => (d.X, d.Y, d.W),
+    };
+
+    /// <summary>
+    /// Runs one pass of <paramref name="s"/> on device addresses <paramref name="x"/>, <paramref name="w"/>,
+    /// <paramref name="y"/>: forward y = x ⋆ w, backward data x = y ⋆ᵀ w, backward filter w = x ⋆ y (beta 0: the result
+    /// replaces what was there). The workspace comes from and goes back to the device's allocator.
+    /// </summary>
+    public void Run(nint handle, nint stream, ConvPass pass, ConvShape s, nint x, nint w, nint y, bool benchmark, bool allowTf32,
+        Func<long, GpuBuffer> allocate, Action<GpuBuffer> free)
+    {
+        SetStream(handle, stream);
+        using var d = Describe(s, allowTf32);
+        var (algo, workspaceBytes) = Algorithm(handle, pass, s, d, benchmark);
+        var workspace = workspaceBytes > 0 ? allocate(workspaceBytes) : null;
+        try
+        {
+            double one64 = 1, zero64 = 0;
+            float one32 = 1, zero32 = 0;
+            void* alpha = s.DType == DType.Float64 ? &one64 : &one32, beta = s.DType == DType.Float64 ? &zero64 : &zero32;
+            var (a, b, c) = Order(pass, d);
+            var (pa, pb, pc) = pass switch { ConvPass.Forward => (x, w, y), ConvPass.BackwardData => (w, y, x), _ => (x, y, w) };
+            int call = pass switch { ConvPass.Forward => 18, ConvPass.BackwardData => 22, _ => 26 };
+            // cudnnConvolutionForward/BackwardData/BackwardFilter share one signature: (handle, alpha, aDesc, a, bDesc, b,
+            // convDesc, algo, workspace, bytes, beta, cDesc, c).
+            Check(((delegate* unmanaged<nint, void*, nint, nint, nint, nint, nint, int, nint, nuint, void*, nint, nint, int>)f[call])(
+                handle, alpha, a, pa, b, pb, d.Conv, algo, workspace?.Mem ?? 0, (nuint)workspaceBytes, beta, c, pc), Names[call]);
+        }
+        finally
+        {
+            if (workspace is not null) free(workspace);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Ignis.Cuda.Tests;
+
+/// <summary>
+/// cuDNN's legacy convolution API made of unmanaged-callable methods over <see cref="FakeDriver"/>'s memory: descriptors
+/// are recorded, the algorithm search offers an unusable algorithm before a usable one, and the three passes compute
+/// what cuDNN documents (cross-correlation with padding, stride, dilation and groups on NCHW data, beta 0) by direct
+/// loops — so a descriptor built wrong gives wrong numbers. Every search and pass is recorded.
+/// </summary>
+internal static unsafe class FakeDnn
+{
+    public sealed record Tensor4d(int Type, int N, int C, int H, int W, int SN, int SC, int SH, int SW);
+    public sealed record Filter(int Type, int Format, int K, int C, int H, int W);
+    public sealed record Conv(int PadH, int PadW, int StrideH, int StrideW, int DilH, int DilW, int Mode, int Type)
+    {
+        public int Groups = 1, Math;
+    }
+
+    public static readonly Dictionary<nint, object> Descriptors = [];
+    public static readonly List<string> Calls = [];
+    static nint nextDescriptor = 0x9000;
+    static readonly nint ErrorText = Marshal.StringToHGlobalAnsi("CUDNN_STATUS_BAD_PARAM");
+
+    [UnmanagedCallersOnly] static int Create(nint* h) { *h = 0xD11; return 0; }
+    [UnmanagedCallersOnly] static int Destroy(nint h) => 0;
+    [UnmanagedCallersOnly] static int SetStream(nint h, nint s) { Calls.Add($"stream {s}"); return 0; }
+    [UnmanagedCallersOnly] static nint ErrorString(int status) => ErrorText;
+    [UnmanagedCallersOnly] static int CreateDescriptor(nint* d) { *d = nextDescriptor++; return 0; }
+    [UnmanagedCallersOnly] static int DestroyDescriptor(nint d) => Descriptors.Remove(d) ? 0 : 3;
+
+    [UnmanagedCallersOnly]
+    static int SetTensor(nint d, int type, int n, int c, int h, int w, int sn, int sc, int sh, int sw) { Descriptors[d] = new Tensor4d(type, n, c, h, w, sn, sc, sh, sw); return 0; }
+
+    [UnmanagedCallersOnly]
+    static int SetFilter(nint d, int type, int format, int k, int c, int h, int w) { Descriptors[d] = new Filter(type, format, k, c, h, w); return 0; }
+
+    [UnmanagedCallersOnly]
+    static int SetConv(nint d, int ph, int pw, int sh, int sw, int dh, int dw, int mode, int type) { Descriptors[d] = new Conv(ph, pw, sh, sw, dh, dw, mode, type); return 0; }
+
+    [UnmanagedCallersOnly] static int SetGroups(nint d, int groups) { ((Conv)Descriptors[d]).Groups = groups; return 0; }
+    [UnmanagedCallersOnly] static int SetMath(nint d, int math) { ((Conv)Descriptors[d]).Math = math; return 0; }
+
+    /// <summary>The perf structs of a search: algorithm 5 (status 3, not supported) before algorithm 1 (usable).</summary>
+    static int Search(string name, int requested, int* returned, byte* perf)
+    {
+        Calls.Add(name);
+        *returned = Math.Min(requested, 2);
+        *(int*)perf = 5; *(int*)(perf + 4) = 3;
+        *(int*)(perf + 48) = 1; *(int*)(perf + 52) = 0;
+        return 0;
+    }
+
+    [UnmanagedCallersOnly] static int GetFwd(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("heuristics forward", n, r, p);
+    [UnmanagedCallersOnly] static int FindFwd(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("find forward", n, r, p);
+    [UnmanagedCallersOnly] static int GetBwdData(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("heuristics backward data", n, r, p);
+    [UnmanagedCallersOnly] static int FindBwdData(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("find backward data", n, r, p);
+    [UnmanagedCallersOnly] static int GetBwdFilter(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("heuristics backward filter", n, r, p);
+    [UnmanagedCallersOnly] static int FindBwdFilter(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("find backward filter", n, r, p);
+
+    [UnmanagedCallersOnly]
+    static int WorkspaceSize(nint h, nint a, nint b, nint c, nint d, int algo, nuint* bytes) { *bytes = algo == 1 ? 4096u : 0u; return algo == 1 ? 0 : 3; }
+
+    /// <summary>Which buffer a pass writes.</summary>
+    enum Into { Y, X, W }
+
+    static double Read(int type, nint p, long i) => type == 1 ? BitConverter.ToDouble(FakeDriver.At((ulong)p + (ulong)(i * 8))) : BitConverter.ToSingle(FakeDriver.At((ulong)p + (ulong)(i * 4)));
+
+    static void Add(int type, nint p, long i, double v)
+    {
+        var at = FakeDriver.At((ulong)p + (ulong)(i * (type == 1 ? 8 : 4)));
+        if (type == 1) BitConverter.TryWriteBytes(at, BitConverter.ToDouble(at) + v); else BitConverter.TryWriteBytes(at, (float)(BitConverter.ToSingle(at) + v));
+    }
+
+    /// <summary>Cross-correlation over NCHW with padding, stride, dilation and groups, accumulated into one of its three operands.</summary>
+    static int Run(string name, int algo, nint workspace, nuint bytes, double beta, Tensor4d x, Filter w, Conv c, Tensor4d y, nint px, nint pw, nint py, Into into)
+    {
+        Calls.Add($"{name} algo {algo} workspace {(workspace != 0 ? bytes : 0)} beta {beta} groups {c.Groups} math {c.Math}");
+        if (algo != 1 || (bytes > 0 && workspace == 0) || beta != 0) return 3;
+        int type = x.Type;
+        var (target, count) = into switch { Into.Y => (py, (long)y.N * y.C * y.H * y.W), Into.X => (px, (long)x.N * x.C * x.H * x.W), _ => (pw, (long)w.K * w.C * w.H * w.W) };
+        for (long i = 0; i < count; i++) Add(type, target, i, -Read(type, target, i)); // beta 0
+        int kPerGroup = w.K / c.Groups;
+        for (int n = 0; n < x.N; n++)
+            for (int k = 0; k < w.K; k++)
+                for (int oh = 0; oh < y.H; oh++)
+                    for (int ow = 0; ow < y.W; ow++)
+                        for (int ci = 0; ci < w.C; ci++)
+                            for (int i = 0; i < w.H; i++)
+                                for (int j = 0; j < w.W; j++)
+                                {
+                                    int ih = oh * c.StrideH - c.PadH + i * c.DilH, iw = ow * c.StrideW - c.PadW + j * c.DilW;
+                                    if (ih < 0 || ih >= x.H || iw < 0 || iw >= x.W) continue;
+                                    long xi = (long)n * x.SN + (long)(k / kPerGroup * w.C + ci) * x.SC + (long)ih * x.SH + iw * x.SW;
+                                    long wi = (((long)k * w.C + ci) * w.H + i) * w.W + j;
+                                    long yi = (long)n * y.SN + (long)k * y.SC + (long)oh * y.SH + ow * y.SW;
+                                    switch (into)
+                                    {
+                                        case Into.Y: Add(type, py, yi, Read(type, px, xi) * Read(type, pw, wi)); break;
+                                        case Into.X: Add(type, px, xi, Read(type, py, yi) * Read(type, pw, wi)); break;
+                                        default: Add(type, pw, wi, Read(type, px, xi) * Read(type, py, yi)); break;
+                                    }
+                                }
+        return 0;
+    }
+
+    static double Beta(int type, void* beta) => type == 1 ? *(double*)beta : *(float*)beta;
+
+    [UnmanagedCallersOnly]
+    static int Forward(nint h, void* alpha, nint xd, nint x, nint wd, nint w, nint cd, int algo, nint ws, nuint bytes, void* beta, nint yd, nint y)
+    {
+        var t = (Tensor4d)Descriptors[xd];
+        return Run("forward", algo, ws, bytes, Beta(t.Type, beta), t, (Filter)Descriptors[wd], (Conv)Descriptors[cd], (Tensor4d)Descriptors[yd], x, w, y, Into.Y);
+    }
+
+    [UnmanagedCallersOnly]
+    static int BackwardData(nint h, void* alpha, nint wd, nint w, nint dyd, nint dy, nint cd, int algo, nint ws, nuint bytes, void* beta, nint dxd, nint dx)
+    {
+        var t = (Tensor4d)Descriptors[dxd];
+        return Run("backward data", algo, ws, bytes, Beta(t.Type, beta), t, (Filter)Descriptors[wd], (Conv)Descriptors[cd], (Tensor4d)Descriptors[dyd], dx, w, dy, Into.X);
+    }
+
+    [UnmanagedCallersOnly]
+    static int BackwardFilter(nint h, void* alpha, nint xd, nint x, nint dyd, nint dy, nint cd, int algo, nint ws, nuint bytes, void* beta, nint dwd, nint dw)
+    {
+        var t = (Tensor4d)Descriptors[xd];
+        return Run("backward filter", algo, ws, bytes, Beta(t.Type, beta), t, (Filter)Descriptors[dwd], (Conv)Descriptors[cd], (Tensor4d)Descriptors[dyd], x, dw, dy, Into.W);
+    }
+
+    /// <summary>Puts the fake cuDNN on <paramref name="host"/> as the library <paramref name="path"/>.</summary>
+    public static void Install(FakeHost host, string path)
+    {
+        nint search = (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&GetFwd;
+        (string, nint)[] exports =
+        [
+            ("cudnnCreate", (nint)(delegate* unmanaged<nint*, int>)&Create),
+            ("cudnnDestroy", (nint)(delegate* unmanaged<nint, int>)&Destroy),
+            ("cudnnSetStream", (nint)(delegate* unmanaged<nint, nint, int>)&SetStream),
+            ("cudnnGetErrorString", (nint)(delegate* unmanaged<int, nint>)&ErrorString),
+            ("cudnnCreateTensorDescriptor", (nint)(delegate* unmanaged<nint*, int>)&CreateDescriptor),
+            ("cudnnSetTensor4dDescriptorEx", (nint)(delegate* unmanaged<nint, int, int, int, int, int, int, int, int, int, int>)&SetTensor),
+            ("cudnnDestroyTensorDescriptor", (nint)(delegate* unmanaged<nint, int>)&DestroyDescriptor),
+            ("cudnnCreateFilterDescriptor", (nint)(delegate* unmanaged<nint*, int>)&CreateDescriptor),
+            ("cudnnSetFilter4dDescriptor", (nint)(delegate* unmanaged<nint, int, int, int, int, int, int, int>)&SetFilter),
+            ("cudnnDestroyFilterDescriptor", (nint)(delegate* unmanaged<nint, int>)&DestroyDescriptor),
+            ("cudnnCreateConvolutionDescriptor", (nint)(delegate* unmanaged<nint*, int>)&CreateDescriptor),
+            ("cudnnSetConvolution2dDescriptor", (nint)(delegate* unmanaged<nint, int, int, int, int, int, int, int, int, int>)&SetConv),
+            ("cudnnSetConvolutionGroupCount", (nint)(delegate* unmanaged<nint, int, int>)&SetGroups),
+            ("cudnnSetConvolutionMathType", (nint)(delegate* unmanaged<nint, int, int>)&SetMath),
+            ("cudnnDestroyConvolutionDescriptor", (nint)(delegate* unmanaged<nint, int>)&DestroyDescriptor),
+            ("cudnnGetConvolutionForwardAlgorithm_v7", search),
+            ("cudnnFindConvolutionForwardAlgorithm", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&FindFwd),
+            ("cudnnGetConvolutionForwardWorkspaceSize", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)&WorkspaceSize),
+            ("cudnnConvolutionForward", (nint)(delegate* unmanaged<nint, void*, nint, nint, nint, nint, nint, int, nint, nuint, void*, nint, nint, int>)&Forward),
+            ("cudnnGetConvolutionBackwardDataAlgorithm_v7", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&GetBwdData),
+            ("cudnnFindConvolutionBackwardDataAlgorithm", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&FindBwdData),
+            ("cudnnGetConvolutionBackwardDataWorkspaceSize", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)&WorkspaceSize),
+            ("cudnnConvolutionBackwardData", (nint)(delegate* unmanaged<nint, void*, nint, nint, nint, nint, nint, int, nint, nuint, void*, nint, nint, int>)&BackwardData),
+            ("cudnnGetConvolutionBackwardFilterAlgorithm_v7", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&GetBwdFilter),
+            ("cudnnFindConvolutionBackwardFilterAlgorithm", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&FindBwdFilter),
+            ("cudnnGetConvolutionBackwardFilterWorkspaceSize", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)&WorkspaceSize),
+            ("cudnnConvolutionBackwardFilter", (nint)(delegate* unmanaged<nint, void*, nint, nint, nint, nint, nint, int, nint, nuint, void*, nint, nint, int>)&BackwardFilter),
+        ];
+        host.Libraries[path] = [.. host.Libraries.GetValueOrDefault(path, []), .. exports.Select(e => e.Item1)];
+        foreach (var (n, a) in exports) host.Addresses[n] = a;
+    }
+}
