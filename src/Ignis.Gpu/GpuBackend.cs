@@ -94,6 +94,17 @@ internal sealed partial class GpuBackend(DeviceType deviceType, Func<(GpuDevice[
         return s;
     }
 
+    /// <inheritdoc/>
+    public Storage FromHostBytes(Device device, ReadOnlySpan<byte> bytes, DType dtype)
+    {
+        long n = bytes.Length / dtype.ElementSize();
+        if (n * dtype.ElementSize() != bytes.Length)
+            throw new ArgumentException($"{bytes.Length} bytes are not a whole number of {dtype.TorchName()} elements");
+        var s = new GpuStorage(DeviceOf(device), dtype, n);
+        s.Owner.Write(s.Mem, 0, bytes);
+        return s;
+    }
+
     static ReadOnlySpan<byte> Bytes(Array a, DType dtype) =>
         MemoryMarshal.CreateReadOnlySpan(ref MemoryMarshal.GetArrayDataReference(a), checked((int)((long)a.Length * dtype.ElementSize())));
 

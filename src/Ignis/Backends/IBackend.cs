@@ -289,6 +289,19 @@ public interface IBackend
     /// <summary>Copies a host array (of the dtype's CLR type) into new storage.</summary>
     Storage FromHost(Device device, Array data, DType dtype);
 
+    /// <summary>
+    /// New storage holding <paramref name="bytes"/> (little-endian elements of <paramref name="dtype"/>) — e.g. straight
+    /// from a memory-mapped file. A device backend writes them to the device without a managed copy; the default copies
+    /// them into a host array first.
+    /// </summary>
+    Storage FromHostBytes(Device device, ReadOnlySpan<byte> bytes, DType dtype)
+    {
+        var data = HostArrays.New(dtype, checked((int)(bytes.Length / dtype.ElementSize())));
+        bytes.CopyTo(System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
+            ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(data), bytes.Length));
+        return FromHost(device, data, dtype);
+    }
+
     /// <summary>Copies a tensor's elements, in row-major order, into a new host array of its CLR type.</summary>
     Array ToHost(TensorView t);
 

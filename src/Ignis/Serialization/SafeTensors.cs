@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
+using Ignis.Backends;
 using System.Text;
 using System.Text.Json;
 
@@ -60,7 +62,59 @@ public static class SafeTensors
     /// </summary>
     public static OrderedDictionary<string, Tensor> Load(string path) => Read(path, out _);
 
-    /// <summary>The <c>__metadata__</c> block of a safetensors file (empty when absent); the file is validated as by <see cref="Load"/>.</summary>
+    /// <summary>
+    /// Reads every tensor of a safetensors file onto <paramref name="device"/> (<c>safetensors.torch.load_file(path,
+    /// device=...)</c>). For a GPU device the file is memory-mapped and each tensor's bytes go from the mapping to the
+    /// device: no managed copy and no buffer of the file's size, so multi-GB checkpoints load without their size in
+    /// managed memory. CPU tensors are managed arrays, so on the CPU each is read straight into its own array.
+    /// </summary>
+    public static OrderedDictionary<string, Tensor> Load(string path, Device device)
+    {
+        if (device.Type == DeviceType.Cpu) return Read(path, out _);
+        var backend = BackendRegistry.Get(device);
+        Header header;
+        long dataStart;
+        using (var f = File.OpenRead(path)) header = ReadHeader(path, f, out dataStart, out _);
+        var result = new OrderedDictionary<string, Tensor>();
+        if (header.Entries.Count == 0) return result;
+        using var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        using var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+        unsafe
+        {
+            byte* start = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref start);
+            try
+            {
+                foreach (var e in header.Entries)
+                {
+                    long length = e.End - e.Begin;
+                    byte* data = start + view.PointerOffset + dataStart;
+                    // bool bytes must be normalised to 0/1 first, so they go through a host array.
+                    var storage = e.DType == DType.Bool ? OnHost(e, data, backend, device)
+                        : backend.FromHostBytes(device, new ReadOnlySpan<byte>(data + e.Begin, checked((int)length)), e.DType);
+                    result[e.Name] = new Tensor(storage, (long[])e.Shape.Clone(), Tensor.ContiguousStrides(e.Shape), 0, e.DType);
+                }
+            }
+            finally
+            {
+                view.SafeMemoryMappedViewHandle.ReleasePointer();
+            }
+        }
+        return result;
+    }
+
+    static unsafe Backends.Storage OnHost(Entry e, byte* data, IBackend backend, Device device)
+    {
+        var host = HostArrays.New(e.DType, checked((int)e.Count));
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
+            ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(host), checked((int)(e.End - e.Begin)));
+        new ReadOnlySpan<byte>(data + e.Begin, bytes.Length).CopyTo(bytes);
+        if (e.DType == DType.Bool)
+            foreach (ref byte b in bytes) b = b != 0 ? (byte)1 : (byte)0;
+        return backend.FromHost(device, host, e.DType);
+    }
+
+    /// <summary>The <c>__metadata__</c> block of a safetensors file (empty when absent); the file is validated as by <see cref="Load(string)"/>.</summary>
     public static IReadOnlyDictionary<string, string> LoadMetadata(string path)
     {
         using var f = File.OpenRead(path);
