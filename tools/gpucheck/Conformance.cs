@@ -14,6 +14,9 @@ class ConformanceFailure(string message) : Exception(message);
 /// </summary>
 static class Conformance
 {
+    /// <summary>Failures printed per suite; the rest are counted (and written in full with <c>--log</c>).</summary>
+    const int ShownFailures = 25;
+
     /// <summary>One suite's outcome.</summary>
     public sealed record Result(string Suite, int Cases, int Passed, IReadOnlyList<string> Failures, double Seconds);
 
@@ -47,7 +50,8 @@ static class Conformance
             {
                 string line = $"{file}/{name}: {e.GetType().Name}: {e.Message.Split('\n')[0]}";
                 failures.Add(line);
-                log.WriteLine("  FAIL " + line);
+                // The console shows the first failures (a device session sees only its output's tail); --log has all.
+                if (failures.Count <= ShownFailures) log.WriteLine("  FAIL " + line);
             }
         }
         return new Result(file, cases, passed, failures, sw.Elapsed.TotalSeconds);

@@ -5,7 +5,7 @@ using Ignis.GpuCheck;
 using Ignis.OpenCL;
 
 // gpucheck [--device cuda:0|opencl:N] [--no-conformance] [--no-timing] [--models resnet18,mobilenet_v2]
-//          [--image-size 224] [--batch 64] [--warmup 3] [--steps 10] [--seed-benchmark]
+//          [--image-size 224] [--batch 64] [--warmup 3] [--steps 10] [--seed-benchmark] [--log FILE]
 // Prints the device, the conformance suite's result (exit code 1 when a case fails) and one line per timed model,
 // `step MODEL SIZE BATCH MEDIAN_MS MIN_MS`, the format tools/gpucheck/torch_steps.py prints for PyTorch.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
@@ -47,6 +47,7 @@ if (!Flag("--no-conformance"))
     {
         Console.WriteLine($"conformance {r.Suite}: {r.Passed}/{r.Cases} cases match PyTorch 1.13 (forward and gradients), {r.Cases - r.Passed} failed, {r.Seconds:F1} s");
         if (r.Passed != r.Cases) status = 1;
+        if (Option("--log") is { } log) File.AppendAllLines(log, r.Failures.Select(f => "FAIL " + f));
     }
     ReportFallbacks(device, "conformance");
 }
@@ -56,8 +57,18 @@ if (!Flag("--no-timing"))
     int size = Number("--image-size", 224), batch = Number("--batch", 64), warmup = Number("--warmup", 3), steps = Number("--steps", 10);
     foreach (var model in (Option("--models") ?? "resnet18,mobilenet_v2").Split(','))
     {
-        var row = StepTiming.Time(model, device, size, batch, warmup, steps, () => api.Synchronize(index));
-        Console.WriteLine($"step {row.Model} {row.ImageSize} {row.Batch} {row.MedianMs:F2} {row.MinMs:F2} (Ignis on {device}, {row.Parameters} parameters, median of {steps} after {warmup} warm-up, last loss {row.LastLoss:F4})");
+        try
+        {
+            var row = StepTiming.Time(model, device, size, batch, warmup, steps, () => api.Synchronize(index));
+            Console.WriteLine($"step {row.Model} {row.ImageSize} {row.Batch} {row.MedianMs:F2} {row.MinMs:F2} (Ignis on {device}, {row.Parameters} parameters, median of {steps} after {warmup} warm-up, last loss {row.LastLoss:F4})");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // One model failing (a kernel the compiler refused, say) must not cost the device session the others.
+            Console.WriteLine($"failed {model}: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            if (Option("--log") is { } log) File.AppendAllText(log, $"failed {model}: {e}\n");
+            status = 1;
+        }
     }
     ReportFallbacks(device, "timing");
 }
