@@ -536,7 +536,7 @@ public class DTypeTests
         // appear in the primitive list, so a new primitive cannot escape the dtype sweep.
         string[] infrastructure =
         [
-            nameof(IBackend.Allocate), nameof(IBackend.AllocateUninitialized), nameof(IBackend.FromHost), nameof(IBackend.ToHost),
+            nameof(IBackend.Allocate), nameof(IBackend.AllocateUninitialized), nameof(IBackend.FromHost), nameof(IBackend.FromHostBytes), nameof(IBackend.ToHost),
             nameof(IBackend.GetDeviceProperties), nameof(IBackend.Synchronize), nameof(IBackend.GetMemoryStats),
             nameof(IBackend.ResetPeakMemoryStats), nameof(IBackend.EmptyCache),
         ];
