@@ -55,10 +55,12 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
     }
 
     /// <summary>The device index with "no index" read as this thread's current device of the type (0 unless set).</summary>
-    public int IndexOrDefault => Index ?? CurrentIndex(Type);
+    public int IndexOrDefault => Index ?? (anyCurrentSet ? CurrentIndex(Type) : 0);
 
-    // The current device per device type, per thread as in PyTorch (torch.cuda.set_device): 0 until set.
+    // The current device per device type, per thread as in PyTorch (torch.cuda.set_device): 0 until set. Every binary
+    // op compares devices, so the thread-static table is read only once some thread has set a device.
     [ThreadStatic] static int[]? current;
+    static volatile bool anyCurrentSet;
 
     internal static int CurrentIndex(DeviceType type) => current is { } c && (int)type < c.Length ? c[(int)type] : 0;
 
@@ -66,6 +68,7 @@ public readonly record struct Device(DeviceType Type, int? Index = null)
     {
         current ??= new int[Enum.GetValues<DeviceType>().Max(t => (int)t) + 1];
         current[(int)type] = index;
+        anyCurrentSet = true;
     }
 
     /// <summary>True when both name the same physical device (<c>cuda</c> and <c>cuda:0</c> do).</summary>
