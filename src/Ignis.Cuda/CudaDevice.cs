@@ -170,52 +170,45 @@ internal sealed unsafe class CudaDevice : GpuDevice
     /// <inheritdoc/>
     public override void Write(nint mem, long byteOffset, ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty) return;
-        var d = Bound();
-        nint stream = Stream;
-        ulong dst = (ulong)mem + (ulong)byteOffset;
-        if (!UsePinnedStaging || data.Length < StagingMin)
-        {
-            // A synchronous copy on the legacy default stream, which waits for work on Ignis' streams (created blocking).
-            d.CopyToDevice(dst, data);
-            return;
-        }
-        lock (transferGate)
-        {
-            Interlocked.Increment(ref StagedTransfers);
-            byte* st = staging != null ? staging : staging = (byte*)d.HostAlloc(StagingBytes);
-            for (int done = 0; done < data.Length; done += StagingBytes)
-            {
-                int n = Math.Min(StagingBytes, data.Length - done);
-                data.Slice(done, n).CopyTo(new Span<byte>(st, n));
-                d.CopyToDeviceAsync(dst + (ulong)done, st, n, stream);
-                d.SynchronizeStream(stream); // the staging buffer is reused by the next chunk
-            }
-        }
+        fixed (byte* p = data) Transfer(write: true, (ulong)mem + (ulong)byteOffset, p, data.Length);
     }
 
     /// <inheritdoc/>
     public override void Read(nint mem, long byteOffset, Span<byte> data)
     {
-        if (data.IsEmpty) return;
+        fixed (byte* p = data) Transfer(write: false, (ulong)mem + (ulong)byteOffset, p, data.Length);
+    }
+
+    /// <summary>
+    /// One blocking transfer: small ones as a synchronous copy on the legacy default stream (which waits for work on
+    /// Ignis' streams, created blocking), larger ones in chunks through the pinned staging buffer on the current stream.
+    /// </summary>
+    void Transfer(bool write, ulong device, byte* host, int length)
+    {
+        if (length == 0) return;
         var d = Bound();
-        nint stream = Stream;
-        ulong src = (ulong)mem + (ulong)byteOffset;
-        if (!UsePinnedStaging || data.Length < StagingMin)
+        if (!UsePinnedStaging || length < StagingMin)
         {
-            d.CopyToHost(data, src);
+            if (write) d.CopyToDevice(device, new ReadOnlySpan<byte>(host, length));
+            else d.CopyToHost(new Span<byte>(host, length), device);
             return;
         }
+        nint stream = Stream;
         lock (transferGate)
         {
             Interlocked.Increment(ref StagedTransfers);
             byte* st = staging != null ? staging : staging = (byte*)d.HostAlloc(StagingBytes);
-            for (int done = 0; done < data.Length; done += StagingBytes)
+            for (int done = 0; done < length; done += StagingBytes)
             {
-                int n = Math.Min(StagingBytes, data.Length - done);
-                d.CopyToHostAsync(st, src + (ulong)done, n, stream);
-                d.SynchronizeStream(stream);
-                new ReadOnlySpan<byte>(st, n).CopyTo(data.Slice(done, n));
+                int n = Math.Min(StagingBytes, length - done);
+                if (write)
+                {
+                    Buffer.MemoryCopy(host + done, st, n, n);
+                    d.CopyToDeviceAsync(device + (ulong)done, st, n, stream);
+                }
+                else d.CopyToHostAsync(st, device + (ulong)done, n, stream);
+                d.SynchronizeStream(stream); // the staging buffer is reused by the next chunk
+                if (!write) Buffer.MemoryCopy(st, host + done, n, n);
             }
         }
     }

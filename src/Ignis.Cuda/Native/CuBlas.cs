@@ -43,13 +43,8 @@ internal sealed unsafe class CuBlas
     internal static IReadOnlyList<string> Exports => Names;
 
     /// <summary>Binds cuBLAS' entry points; null and the missing names when the library lacks some.</summary>
-    public static CuBlas? Bind(nint library, INativeHost host, out string? missing)
-    {
-        var f = new nint[Names.Length];
-        var absent = Names.Where((n, i) => !host.TryGetExport(library, n, out f[i])).ToArray();
-        missing = absent.Length == 0 ? null : string.Join(", ", absent);
-        return absent.Length == 0 ? new CuBlas(f) : null;
-    }
+    public static CuBlas? Bind(nint library, INativeHost host, out string? missing) =>
+        NativeExports.Bind(host, library, Names, out missing) is { } f ? new CuBlas(f) : null;
 
     internal static string StatusName(int status) => status switch
     {

@@ -46,13 +46,8 @@ internal sealed unsafe class CuDnn
     internal static IReadOnlyList<string> Exports => Names;
 
     /// <summary>Binds cuDNN's entry points; null and the missing names when the library lacks some.</summary>
-    public static CuDnn? Bind(nint library, INativeHost host, out string? missing)
-    {
-        var f = new nint[Names.Length];
-        var absent = Names.Where((n, i) => !host.TryGetExport(library, n, out f[i])).ToArray();
-        missing = absent.Length == 0 ? null : string.Join(", ", absent);
-        return absent.Length == 0 ? new CuDnn(f) : null;
-    }
+    public static CuDnn? Bind(nint library, INativeHost host, out string? missing) =>
+        NativeExports.Bind(host, library, Names, out missing) is { } f ? new CuDnn(f) : null;
 
     /// <summary>Algorithm searches run (heuristics or timing), once per problem (tests).</summary>
     internal int Searches;

@@ -36,13 +36,8 @@ internal sealed unsafe class CuDriver
     CuDriver(nint[] functions) => f = functions;
 
     /// <summary>Binds the entry points; null and the missing names when the library lacks some.</summary>
-    public static CuDriver? Bind(nint library, INativeHost host, out string? missing)
-    {
-        var f = new nint[Names.Length];
-        var absent = Names.Where((n, i) => !host.TryGetExport(library, n, out f[i])).ToArray();
-        missing = absent.Length == 0 ? null : string.Join(", ", absent);
-        return absent.Length == 0 ? new CuDriver(f) : null;
-    }
+    public static CuDriver? Bind(nint library, INativeHost host, out string? missing) =>
+        NativeExports.Bind(host, library, Names, out missing) is { } f ? new CuDriver(f) : null;
 
     void Check(int code, string call)
     {

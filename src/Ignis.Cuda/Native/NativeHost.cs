@@ -66,3 +66,16 @@ internal sealed class SystemHost : INativeHost
 
     public bool TryGetExport(nint handle, string name, out nint address) => NativeLibrary.TryGetExport(handle, name, out address);
 }
+
+/// <summary>Binding a library's entry points by name, all or nothing.</summary>
+internal static class NativeExports
+{
+    /// <summary>The addresses of <paramref name="names"/> in <paramref name="library"/>, or null and the missing names.</summary>
+    public static nint[]? Bind(INativeHost host, nint library, IReadOnlyList<string> names, out string? missing)
+    {
+        var f = new nint[names.Count];
+        var absent = names.Where((n, i) => !host.TryGetExport(library, n, out f[i])).ToArray();
+        missing = absent.Length == 0 ? null : string.Join(", ", absent);
+        return absent.Length == 0 ? f : null;
+    }
+}

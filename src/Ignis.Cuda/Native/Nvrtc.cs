@@ -66,15 +66,8 @@ internal sealed unsafe class Nvrtc
     ];
 
     /// <summary>Binds NVRTC's entry points from a loaded library; null and the missing names when some are absent.</summary>
-    public static Nvrtc? Bind(nint library, INativeHost host, out string? missing)
-    {
-        var f = new nint[Exports.Length];
-        var absent = new List<string>();
-        for (int i = 0; i < Exports.Length; i++)
-            if (!host.TryGetExport(library, Exports[i], out f[i])) absent.Add(Exports[i]);
-        missing = absent.Count == 0 ? null : string.Join(", ", absent);
-        return absent.Count == 0 ? new Nvrtc(f) : null;
-    }
+    public static Nvrtc? Bind(nint library, INativeHost host, out string? missing) =>
+        NativeExports.Bind(host, library, Exports, out missing) is { } f ? new Nvrtc(f) : null;
 
     /// <summary>NVRTC's (major, minor) version.</summary>
     public (int Major, int Minor) Version
