@@ -233,11 +233,14 @@ public class KilledWriterTests
             p.StandardInput.WriteLine("go");
             if (round % 2 == 1)
             {
-                // Aim at a save, scaled by how long the child's last one took (fixed aims missed every save on machines
-                // that save 36 MB in a few milliseconds): in its later two thirds, where the writers have the temp file open
-                // (they first convert every tensor to bytes, then write).
+                // Aim inside the write: wait until the writer's temp file appears (it exists from the start of the write
+                // until the rename; the first save of this child already removed any stale one), then kill at a random
+                // point of the next quarter of a save. Sleeping a share of the last save's duration instead sometimes
+                // missed every save in 24 rounds on a machine whose saves took a few milliseconds.
                 Assert.NotNull(Next("saving"));
-                Thread.Sleep(rng.Next(saveMs / 3, Math.Max(saveMs / 3 + 1, saveMs)));
+                var wait = System.Diagnostics.Stopwatch.StartNew();
+                while (Directory.GetFiles(dir, "*.ignis-tmp-*").Length == 0 && wait.ElapsedMilliseconds < 10_000) Thread.SpinWait(50);
+                Thread.Sleep(rng.Next(0, Math.Max(1, saveMs / 4)));
             }
             else
             {
