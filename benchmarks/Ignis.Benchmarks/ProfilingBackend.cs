@@ -84,7 +84,7 @@ internal sealed class ProfilingBackend(IBackend inner) : IBackend
     public void AvgPool2dBackward(TensorView gradOutput, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView gradInput) => Time("AvgPool2dBackward", () => inner.AvgPool2dBackward(gradOutput, g, countIncludePad, adaptive, gradInput));
     public void BatchNorm(TensorView input, TensorView? weight, TensorView? bias, TensorView? runningMean, TensorView? runningVar, bool training, double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd) =>
         Time("BatchNorm", () => inner.BatchNorm(input, weight, bias, runningMean, runningVar, training, momentum, eps, output, saveMean, saveInvStd));
-    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
-        Time("BatchNormBackward", () => inner.BatchNormBackward(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias));
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, double eps, TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
+        Time("BatchNormBackward", () => inner.BatchNormBackward(gradOutput, input, weight, saveMean, saveInvStd, training, eps, gradInput, gradWeight, gradBias));
     public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h) => Time("AdamStep", () => inner.AdamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq, h));
 }

@@ -253,14 +253,72 @@ internal sealed unsafe class CudaDevice : GpuDevice
     {
         if (dnn is null || !CudaBackend.CudnnEnabled || (shape.DType != DType.Float32 && shape.DType != DType.Float64)) return false;
         int size = shape.DType.ElementSize();
+        WithDnn((handle, stream) => dnn.Run(handle, stream, pass, shape, b.X + (nint)(b.XOffset * size), b.W + (nint)(b.WOffset * size), b.Y + (nint)(b.YOffset * size),
+            CudaBackend.CudnnBenchmark, CudaBackend.CudnnAllowTf32, Allocate, block => Free(block, finalizing: false)));
+        Interlocked.Increment(ref VendorConvs);
+        return true;
+    }
+
+    /// <summary>Batch norms cuDNN ran, forward and backward (tests).</summary>
+    internal long VendorBatchNorms;
+
+    /// <summary>The device address of a view's first element.</summary>
+    static nint At(TensorView v) => GpuStorage.Of(v.Storage).Mem + (nint)(v.Offset * v.DType.ElementSize());
+
+    static nint AtOrZero(TensorView? v) => v is null ? 0 : At(v);
+
+    /// <summary>Whether cuDNN takes a batch norm over [N, C, S] <paramref name="input"/> (PyTorch's conditions: float, eps, int sizes).</summary>
+    bool CudnnBatchNormSuits(TensorView input, double eps) =>
+        dnn is { HasBatchNorm: true } && CudaBackend.CudnnEnabled && CudaBackend.CudnnBatchNorm
+        && (input.DType == DType.Float32 || input.DType == DType.Float64) && eps >= CuDnn.BatchNormMinEpsilon && input.Numel < int.MaxValue;
+
+    /// <summary>Runs <paramref name="call"/> with the cuDNN handle on the current stream (one handle per device, calls serialised).</summary>
+    void WithDnn(Action<nint, nint> call)
+    {
         Bound();
         lock (dnnGate)
         {
-            if (dnnHandle == 0) dnnHandle = dnn.Create();
-            dnn.Run(dnnHandle, Stream, pass, shape, b.X + (nint)(b.XOffset * size), b.W + (nint)(b.WOffset * size), b.Y + (nint)(b.YOffset * size),
-                CudaBackend.CudnnBenchmark, CudaBackend.CudnnAllowTf32, Allocate, block => Free(block, finalizing: false));
+            if (dnnHandle == 0) dnnHandle = dnn!.Create();
+            call(dnnHandle, Stream);
         }
-        Interlocked.Increment(ref VendorConvs);
+    }
+
+    /// <inheritdoc/>
+    public override bool TryVendorBatchNorm(TensorView input, TensorView weight, TensorView bias, TensorView? runningMean, TensorView? runningVar,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd)
+    {
+        if (!CudnnBatchNormSuits(input, eps)) return false;
+        var (n, c, s) = ((int)input.Shape[0], (int)input.Shape[1], (int)input.Shape[2]);
+        WithDnn((handle, stream) => dnn!.BatchNormTraining(handle, stream, input.DType, n, c, s, At(input), At(output), At(weight), At(bias),
+            momentum, AtOrZero(runningMean), AtOrZero(runningVar), eps, At(saveMean), At(saveInvStd)));
+        GC.KeepAlive(input); GC.KeepAlive(weight); GC.KeepAlive(bias); GC.KeepAlive(runningMean); GC.KeepAlive(runningVar);
+        GC.KeepAlive(output); GC.KeepAlive(saveMean); GC.KeepAlive(saveInvStd);
+        Interlocked.Increment(ref VendorBatchNorms);
+        return true;
+    }
+
+    /// <inheritdoc/>
+    public override bool TryVendorBatchNormBackward(TensorView gradOutput, TensorView input, TensorView weight, TensorView saveMean, TensorView saveInvStd,
+        double eps, TensorView gradInput, TensorView? gradWeight, TensorView? gradBias)
+    {
+        if (!CudnnBatchNormSuits(input, eps)) return false;
+        var (n, c, s) = ((int)input.Shape[0], (int)input.Shape[1], (int)input.Shape[2]);
+        // cuDNN always writes the scale and bias gradients: unwanted ones go to a scratch block.
+        long channelBytes = (long)c * input.DType.ElementSize();
+        var scratch = gradWeight is null || gradBias is null ? Allocate(2 * channelBytes) : null;
+        try
+        {
+            nint dScale = gradWeight is null ? scratch!.Mem : At(gradWeight), dBias = gradBias is null ? scratch!.Mem + (nint)channelBytes : At(gradBias);
+            WithDnn((handle, stream) => dnn!.BatchNormBackward(handle, stream, input.DType, n, c, s, At(input), At(gradOutput), At(gradInput), At(weight),
+                dScale, dBias, eps, At(saveMean), At(saveInvStd)));
+        }
+        finally
+        {
+            if (scratch is not null) Free(scratch, finalizing: false);
+        }
+        GC.KeepAlive(gradOutput); GC.KeepAlive(input); GC.KeepAlive(weight); GC.KeepAlive(saveMean); GC.KeepAlive(saveInvStd);
+        GC.KeepAlive(gradInput); GC.KeepAlive(gradWeight); GC.KeepAlive(gradBias);
+        Interlocked.Increment(ref VendorBatchNorms);
         return true;
     }
 
@@ -269,8 +327,17 @@ internal sealed unsafe class CudaDevice : GpuDevice
     {
         Bound();
         long size = SegmentAllocator.Round(bytes);
-        return new GpuBuffer((nint)allocator.Allocate(bytes), size);
+        return new GpuBuffer((nint)allocator.Allocate(bytes, Stream), size);
     }
+
+    /// <summary>Marks a block as used by <paramref name="stream"/> too (<c>Tensor.record_stream</c>; see <see cref="SegmentAllocator"/>).</summary>
+    internal void RecordStream(nint mem, nint stream) => allocator.RecordStream((ulong)mem, stream);
+
+    /// <summary>A stream is being destroyed, its work done: its cached blocks become the default stream's.</summary>
+    internal void RetireStream(nint stream) => allocator.RetireStream(stream);
+
+    /// <summary>Freed blocks the allocator holds back for other streams (tests).</summary>
+    internal int PendingBlocks => allocator.PendingBlocks;
 
     /// <inheritdoc/>
     public override void Free(GpuBuffer block, bool finalizing)

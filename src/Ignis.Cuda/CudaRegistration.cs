@@ -35,8 +35,16 @@ public static class CudaBackend
     /// </summary>
     public static bool AllowTf32 { get; set; }
 
-    /// <summary>Whether convolutions use cuDNN when it is present (<c>torch.backends.cudnn.enabled</c>; true by default).</summary>
+    /// <summary>Whether convolutions and batch norm use cuDNN when it is present (<c>torch.backends.cudnn.enabled</c>; true by default).</summary>
     public static bool CudnnEnabled { get; set; } = true;
+
+    /// <summary>
+    /// Whether training-mode batch norm (float32/float64 with an affine weight and bias, eps ≥ 1e-5) runs cuDNN's
+    /// <c>cudnnBatchNormalizationForwardTraining</c>/<c>Backward</c>, as PyTorch does, rather than Ignis' own kernels
+    /// (true by default; <c>tools/gpucheck --compare-batchnorm</c> times both on a GPU). Evaluation-mode batch norm,
+    /// pooling and softmax always run Ignis' kernels — as PyTorch runs its own for them.
+    /// </summary>
+    public static bool CudnnBatchNorm { get; set; } = true;
 
     /// <summary>
     /// Whether cuDNN picks each convolution's algorithm by timing the candidates once per problem instead of by its

@@ -4,8 +4,9 @@ namespace Ignis.Cuda;
 /// A CUDA stream (<c>torch.cuda.Stream</c>): a queue of device work. Ops run on the calling thread's current stream —
 /// the innermost <see cref="Use"/> scope's (<c>with torch.cuda.stream(s):</c>), else the legacy default stream.
 /// Streams are created blocking (they synchronise with the default stream), so host reads, which run on the default
-/// stream, always see the work issued before them. A storage freed while another stream may still use it needs that
-/// stream synchronised first (PyTorch's <c>record_stream</c> is not implemented).
+/// stream, always see the work issued before them. Memory freed on one stream is reused only by allocations on that
+/// stream; a tensor that work on another stream also uses is marked with
+/// <see cref="CudaTensorExtensions.RecordStream"/> (<c>Tensor.record_stream</c>) so its memory waits for that work.
 /// </summary>
 public sealed class CudaStream : IDisposable
 {
@@ -95,6 +96,7 @@ public sealed class CudaStream : IDisposable
         if (handle == 0) return;
         var d = Owner.Bound();
         d.SynchronizeStream(handle);
+        Owner.RetireStream(handle);
         d.DestroyStream(handle);
         handle = 0;
     }

@@ -131,6 +131,10 @@ internal sealed partial class GpuBackend
         }
         long n = input.Shape[0], c = input.Shape[1], s = input.Numel / Math.Max(1, n * c);
         if (c == 0) return;
+        // Training with an affine weight and bias: the vendor's batch norm when the device has one (PyTorch uses cuDNN's).
+        if (training && weight is not null && bias is not null
+            && device.TryVendorBatchNorm(input, weight, bias, runningMean, runningVar, momentum, eps, output, saveMean, saveInvStd))
+            return;
         var accType = device.HasFp64 ? DType.Float64 : DType.Float32;
         using var coef = AllocateUninitialized(input.Device, accType, 2 * c);
         using var stats = AllocateUninitialized(input.Device, accType, 2 * c);
@@ -159,19 +163,22 @@ internal sealed partial class GpuBackend
     }
 
     /// <inheritdoc/>
-    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, double eps,
         TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias)
     {
         if (InFloat32([gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
-            v => BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]))) return;
+            v => BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, eps, v[5], v[6], v[7]))) return;
         if (!NnKernelsFor(input, out var device, out var t, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias))
         {
             Fallback("BatchNormBackward", [gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
-                v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]));
+                v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, eps, v[5], v[6], v[7]));
             return;
         }
         long n = input.Shape[0], c = input.Shape[1], s = input.Numel / Math.Max(1, n * c);
         if (c == 0) return;
+        if (training && weight is not null && gradInput is not null
+            && device.TryVendorBatchNormBackward(gradOutput, input, weight, saveMean, saveInvStd, eps, gradInput, gradWeight, gradBias))
+            return;
         using var coef = AllocateUninitialized(input.Device, device.HasFp64 ? DType.Float64 : DType.Float32, 3 * c);
         var args = new KernelArgs();
         args.Long(n); args.Long(c); args.Long(s);

@@ -85,6 +85,22 @@ internal abstract class GpuDevice
     /// </summary>
     public virtual bool TryVendorConv2d(ConvPass pass, ConvShape shape, ConvBuffers buffers) => false;
 
+    /// <summary>
+    /// Training-mode batch norm of contiguous [N, C, S] <paramref name="input"/> with the vendor's library (cuDNN) when the
+    /// device has one and it takes the problem: <paramref name="output"/>, the batch mean and inverse std into
+    /// <paramref name="saveMean"/>/<paramref name="saveInvStd"/>, and the running stats (when given) updated with
+    /// <paramref name="momentum"/> and the unbiased variance. False leaves it to the kernels.
+    /// </summary>
+    public virtual bool TryVendorBatchNorm(TensorView input, TensorView weight, TensorView bias, TensorView? runningMean, TensorView? runningVar,
+        double momentum, double eps, TensorView output, TensorView saveMean, TensorView saveInvStd) => false;
+
+    /// <summary>
+    /// The gradients of <see cref="TryVendorBatchNorm"/> from its saved mean and inverse std (<paramref name="gradWeight"/>
+    /// and <paramref name="gradBias"/> may be null when not wanted). False leaves it to the kernels.
+    /// </summary>
+    public virtual bool TryVendorBatchNormBackward(TensorView gradOutput, TensorView input, TensorView weight, TensorView saveMean, TensorView saveInvStd,
+        double eps, TensorView gradInput, TensorView? gradWeight, TensorView? gradBias) => false;
+
     /// <summary>A block of at least <paramref name="bytes"/> from the device's caching allocator.</summary>
     public abstract GpuBuffer Allocate(long bytes);
 

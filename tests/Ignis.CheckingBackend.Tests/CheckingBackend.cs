@@ -164,10 +164,10 @@ public sealed class CheckingBackend : IBackend
             v => cpu.BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!), relayout: []);
 
     /// <inheritdoc/>
-    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, double eps,
         TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
         Checked("BatchNormBackward", [gradOutput, input, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], [5, 6, 7],
-            v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]), relayout: []);
+            v => cpu.BatchNormBackward(v[0]!, v[1]!, v[2], v[3]!, v[4]!, training, eps, v[5], v[6], v[7]), relayout: []);
 
     /// <inheritdoc/>
     public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h) =>

@@ -29,7 +29,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         if (Directory.Exists(cacheFolder)) Directory.Delete(cacheFolder, recursive: true);
     }
 
-    static GpuBackend Backend(bool withBlas = false, bool withDnn = false)
+    static GpuBackend Backend(bool withBlas = false, bool withDnn = false, bool dnnBatchNorm = true)
     {
         var host = new FakeHost()
             .With("libcuda.so.1", LibrarySpec.Driver, file: false)
@@ -45,7 +45,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         if (withDnn)
         {
             host.With($"{Site}/cudnn/lib/libcudnn.so.9", LibrarySpec.Cudnn);
-            FakeDnn.Install(host, $"{Site}/cudnn/lib/libcudnn.so.9");
+            FakeDnn.Install(host, $"{Site}/cudnn/lib/libcudnn.so.9", dnnBatchNorm);
         }
         var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [Gpu]));
         Assert.Null(probe.Reason());
@@ -192,6 +192,26 @@ public sealed unsafe class CudaBackendTests : IDisposable
         long h = stream.Handle;
         stream.Dispose();
         Assert.Contains($"destroy stream {h}", FakeDriver.Calls);
+    }
+
+    [Fact]
+    public void Memory_belongs_to_the_current_stream_and_record_stream_holds_it_back_for_the_other()
+    {
+        var b = Backend();
+        var device = DeviceOf(b);
+        using var stream = new CudaStream(device);
+        using var side = new CudaStream(device);
+        Storage s;
+        using (stream.Use()) s = b.AllocateUninitialized(Cuda0, DType.Float32, 10);
+        CudaTensorExtensions.RecordStorage(s, side);
+        s.Dispose();
+        Assert.Equal(1, device.PendingBlocks); // the side stream may still read it
+        Assert.Contains(FakeDriver.Calls, c => c.StartsWith("record ", StringComparison.Ordinal) && c.EndsWith($" on {side.Handle}", StringComparison.Ordinal));
+        device.EmptyCache(); // waits for the side stream's event (the fake never reports it done)
+        Assert.Equal(0, device.PendingBlocks);
+        Assert.Contains(FakeDriver.Calls, c => c.StartsWith("sync event ", StringComparison.Ordinal));
+        var e = Assert.Throws<ArgumentException>(() => Torch.Zeros(2).RecordStream(side));
+        Assert.StartsWith("record_stream: the tensor is on cpu and the stream on cuda:0;", e.Message);
     }
 
     /// <summary>A [batch, rows, cols] view over <paramref name="data"/> with the given strides, on <paramref name="backend"/>'s device.</summary>
@@ -355,6 +375,82 @@ public sealed unsafe class CudaBackendTests : IDisposable
             var (ev, av) = (Values(cpu, e), Values(b, a));
             for (int i = 0; i < ev.Length; i++) Assert.True(Math.Abs(ev[i] - av[i]) <= 1e-5, $"{what}[{i}]: {av[i]} vs the CPU's {ev[i]}");
         }
+    }
+
+    [Theory]
+    [InlineData("float32")]
+    [InlineData("float64")]
+    public void Training_batch_norm_runs_cudnn_and_matches_the_cpu_with_running_stats_and_all_gradients(string type)
+    {
+        var b = Backend(withDnn: true);
+        var device = DeviceOf(b);
+        var cpu = BackendRegistry.Get(Device.Cpu);
+        var dtype = type == "float64" ? DType.Float64 : DType.Float32;
+        const long n = 3, c = 4, s = 5;
+        var rng = new Random(5);
+        Array Random(long count, double scale, double shift) => dtype == DType.Float64
+            ? Enumerable.Range(0, (int)count).Select(_ => rng.NextDouble() * scale + shift).ToArray()
+            : Enumerable.Range(0, (int)count).Select(_ => (float)(rng.NextDouble() * scale + shift)).ToArray();
+        var (xh, gh, bh, mh, vh, dyh) = (Random(n * c * s, 4, -1), Random(c, 1, 0.5), Random(c, 1, -0.5), Random(c, 0.2, 0), Random(c, 1, 0.5), Random(n * c * s, 2, -1));
+        TensorView On(IBackend on, Device d, Array data, params long[] shape) => TensorView.Contiguous(on.FromHost(d, data, dtype), shape);
+        TensorView Empty(IBackend on, Device d, params long[] shape) => TensorView.Contiguous(on.AllocateUninitialized(d, dtype, shape.Aggregate(1L, (p, q) => p * q)), shape);
+        TensorView[] Run(IBackend on, Device d)
+        {
+            var (x, w, bias, mean, var, dy) = (On(on, d, xh, n, c, s), On(on, d, gh, c), On(on, d, bh, c), On(on, d, mh, c), On(on, d, vh, c), On(on, d, dyh, n, c, s));
+            var (y, saveMean, saveInvStd, dx, dw) = (Empty(on, d, n, c, s), Empty(on, d, c), Empty(on, d, c), Empty(on, d, n, c, s), Empty(on, d, c));
+            on.BatchNorm(x, w, bias, mean, var, training: true, 0.1, 1e-5, y, saveMean, saveInvStd);
+            on.BatchNormBackward(dy, x, w, saveMean, saveInvStd, training: true, 1e-5, dx, dw, gradBias: null); // no bias gradient wanted
+            return [y, saveMean, saveInvStd, mean, var, dx, dw];
+        }
+        var expected = Run(cpu, Device.Cpu);
+        long allocated = b.GetMemoryStats(0).Allocated;
+        int launches = FakeDriver.Launches.Count;
+        var actual = Run(b, Cuda0);
+        Assert.Equal(2, device.VendorBatchNorms);
+        Assert.Equal(launches, FakeDriver.Launches.Count); // no Ignis kernel ran
+        Assert.Equal(["batch norm forward factor 0.1 eps 1E-05 running True", "batch norm backward eps 1E-05"], FakeDnn.Calls.Where(x => x.StartsWith("batch norm", StringComparison.Ordinal)).TakeLast(2));
+        Assert.True(b.GetMemoryStats(0).Allocated > allocated); // the outputs; the scratch for the unwanted bias gradient went back
+        string[] names = ["output", "saved mean", "saved inverse std", "running mean", "running var", "input gradient", "weight gradient"];
+        for (int k = 0; k < names.Length; k++)
+        {
+            var (ev, av) = (Values(cpu, expected[k]), Values(b, actual[k]));
+            for (int i = 0; i < ev.Length; i++) Assert.True(Math.Abs(ev[i] - av[i]) <= 1e-5 * Math.Max(1, Math.Abs(ev[i])), $"{names[k]}[{i}]: {av[i]} vs the CPU's {ev[i]}");
+        }
+    }
+
+    [Fact]
+    public void Batch_norm_stays_on_ignis_kernels_in_evaluation_without_affine_parameters_when_switched_off_or_without_cudnns_entry_points()
+    {
+        void Expect(GpuBackend b, bool vendor, Action<TensorView, TensorView?, TensorView, TensorView, TensorView, TensorView> run)
+        {
+            var t = (int n) => TensorView.Contiguous(b.FromHost(Cuda0, new float[n], DType.Float32), [n]);
+            var x = TensorView.Contiguous(b.FromHost(Cuda0, new float[24], DType.Float32), [2, 3, 4]);
+            var y = TensorView.Contiguous(b.AllocateUninitialized(Cuda0, DType.Float32, 24), [2, 3, 4]);
+            long before = DeviceOf(b).VendorBatchNorms;
+            run(x, t(3), t(3), t(3), y, t(3));
+            Assert.Equal(vendor ? before + 1 : before, DeviceOf(b).VendorBatchNorms);
+        }
+        var b = Backend(withDnn: true);
+        Expect(b, true, (x, w, m, v, y, s) => b.BatchNorm(x, w, w, m, v, training: true, 0.1, 1e-5, y, s, s));
+        Expect(b, false, (x, w, m, v, y, s) => b.BatchNorm(x, w, w, m, v, training: false, 0.1, 1e-5, y, s, s)); // PyTorch's inference runs its own too here
+        Expect(b, false, (x, w, m, v, y, s) => b.BatchNorm(x, null, null, m, v, training: true, 0.1, 1e-5, y, s, s)); // cuDNN needs a scale and bias
+        Expect(b, false, (x, w, m, v, y, s) => b.BatchNorm(x, w, w, m, v, training: true, 0.1, 1e-6, y, s, s)); // below CUDNN_BN_MIN_EPSILON
+        try
+        {
+            CudaBackend.CudnnBatchNorm = false;
+            Expect(b, false, (x, w, m, v, y, s) => b.BatchNorm(x, w, w, m, v, training: true, 0.1, 1e-5, y, s, s));
+        }
+        finally
+        {
+            CudaBackend.CudnnBatchNorm = true;
+        }
+        var old = Backend(withDnn: true, dnnBatchNorm: false);
+        Expect(old, false, (x, w, m, v, y, s) => old.BatchNorm(x, w, w, m, v, training: true, 0.1, 1e-5, y, s, s));
+        var g = new Conv2dGeometry(1, 1, 0, 0, 1, 1, 1);
+        var input = TensorView.Contiguous(old.FromHost(Cuda0, new float[2 * 3 * 3 * 3], DType.Float32), [2, 3, 3, 3]);
+        var weight = TensorView.Contiguous(old.FromHost(Cuda0, new float[4 * 3], DType.Float32), [4, 3, 1, 1]);
+        old.Conv2d(input, weight, null, g, TensorView.Contiguous(old.AllocateUninitialized(Cuda0, DType.Float32, 2 * 4 * 9), [2, 4, 3, 3]));
+        Assert.Equal(1, DeviceOf(old).VendorConvs); // convolutions still use cuDNN
     }
 
     [Fact]

@@ -7,7 +7,9 @@ namespace Ignis.Cuda.Tests;
 /// cuDNN's legacy convolution API made of unmanaged-callable methods over <see cref="FakeDriver"/>'s memory: descriptors
 /// are recorded, the algorithm search offers an unusable algorithm before a usable one, and the three passes compute
 /// what cuDNN documents (cross-correlation with padding, stride, dilation and groups on NCHW data, beta 0) by direct
-/// loops — so a descriptor built wrong gives wrong numbers. Every search and pass is recorded.
+/// loops — so a descriptor built wrong gives wrong numbers. Every search and pass is recorded. Batch norm (training
+/// forward and backward, spatial mode) computes what cuDNN documents, running variance unbiased; the library can be
+/// installed without it, as a cuDNN lacking those entry points.
 /// </summary>
 internal static unsafe class FakeDnn
 {
@@ -128,8 +130,73 @@ internal static unsafe class FakeDnn
         return Run("backward filter", algo, ws, bytes, Beta(t.Type, beta), t, (Filter)Descriptors[dwd], (Conv)Descriptors[cd], (Tensor4d)Descriptors[dyd], x, dw, dy, Into.W);
     }
 
-    /// <summary>Puts the fake cuDNN on <paramref name="host"/> as the library <paramref name="path"/>.</summary>
-    public static void Install(FakeHost host, string path)
+    static void Set(int type, nint p, long i, double v)
+    {
+        var at = FakeDriver.At((ulong)p + (ulong)(i * (type == 1 ? 8 : 4)));
+        if (type == 1) BitConverter.TryWriteBytes(at, v); else BitConverter.TryWriteBytes(at, (float)v);
+    }
+
+    /// <summary>The element indices of channel <paramref name="c"/> of a [N, C, H, W] descriptor.</summary>
+    static IEnumerable<long> Channel(Tensor4d t, int c)
+    {
+        for (int n = 0; n < t.N; n++)
+            for (int h = 0; h < t.H; h++)
+                for (int w = 0; w < t.W; w++) yield return (long)n * t.SN + (long)c * t.SC + (long)h * t.SH + (long)w * t.SW;
+    }
+
+    /// <summary>Checks the descriptors of a spatial batch norm: data [N, C, H, W], per-channel parameters [1, C, 1, 1].</summary>
+    static bool BatchNormShapes(int mode, nint xd, nint cd, out Tensor4d x)
+    {
+        x = (Tensor4d)Descriptors[xd];
+        var ch = (Tensor4d)Descriptors[cd];
+        return mode == 1 && ch is { N: 1, H: 1, W: 1 } && ch.C == x.C && ch.Type == x.Type;
+    }
+
+    [UnmanagedCallersOnly]
+    static int BatchNormTraining(nint h, int mode, void* alpha, void* beta, nint xd, nint x, nint yd, nint y, nint cd, nint scale, nint bias,
+        double factor, nint runningMean, nint runningVar, double eps, nint saveMean, nint saveInvStd)
+    {
+        Calls.Add($"batch norm forward factor {factor} eps {eps} running {runningMean != 0 && runningVar != 0}");
+        if (!BatchNormShapes(mode, xd, cd, out var t) || Beta(t.Type, beta) != 0) return 3;
+        int type = t.Type;
+        long m = (long)t.N * t.H * t.W;
+        for (int c = 0; c < t.C; c++)
+        {
+            double mean = Channel(t, c).Sum(i => Read(type, x, i)) / m;
+            double var = Channel(t, c).Sum(i => (Read(type, x, i) - mean) * (Read(type, x, i) - mean)) / m;
+            double inv = 1 / Math.Sqrt(var + eps);
+            foreach (long i in Channel(t, c)) Set(type, y, i, (Read(type, x, i) - mean) * inv * Read(type, scale, c) + Read(type, bias, c));
+            Set(type, saveMean, c, mean);
+            Set(type, saveInvStd, c, inv);
+            if (runningMean != 0) Set(type, runningMean, c, (1 - factor) * Read(type, runningMean, c) + factor * mean);
+            if (runningVar != 0) Set(type, runningVar, c, (1 - factor) * Read(type, runningVar, c) + factor * var * m / (m - 1));
+        }
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    static int BatchNormBackward(nint h, int mode, void* alphaData, void* betaData, void* alphaParam, void* betaParam, nint xd, nint x, nint dyd, nint dy,
+        nint dxd, nint dx, nint cd, nint scale, nint dScale, nint dBias, double eps, nint saveMean, nint saveInvStd)
+    {
+        Calls.Add($"batch norm backward eps {eps}");
+        if (!BatchNormShapes(mode, xd, cd, out var t) || Beta(t.Type, betaData) != 0 || Beta(t.Type, betaParam) != 0) return 3;
+        int type = t.Type;
+        long m = (long)t.N * t.H * t.W;
+        for (int c = 0; c < t.C; c++)
+        {
+            double mean = Read(type, saveMean, c), inv = Read(type, saveInvStd, c), g = Read(type, scale, c);
+            double sumDy = Channel(t, c).Sum(i => Read(type, dy, i));
+            double sumDyXhat = Channel(t, c).Sum(i => Read(type, dy, i) * (Read(type, x, i) - mean) * inv);
+            foreach (long i in Channel(t, c))
+                Set(type, dx, i, g * inv / m * (m * Read(type, dy, i) - sumDy - (Read(type, x, i) - mean) * inv * sumDyXhat));
+            Set(type, dScale, c, sumDyXhat);
+            Set(type, dBias, c, sumDy);
+        }
+        return 0;
+    }
+
+    /// <summary>Puts the fake cuDNN on <paramref name="host"/> as the library <paramref name="path"/> (without batch norm when <paramref name="batchNorm"/> is false).</summary>
+    public static void Install(FakeHost host, string path, bool batchNorm = true)
     {
         nint search = (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, int*, byte*, int>)&GetFwd;
         (string, nint)[] exports =
@@ -162,6 +229,15 @@ internal static unsafe class FakeDnn
             ("cudnnGetConvolutionBackwardFilterWorkspaceSize", (nint)(delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)&WorkspaceSize),
             ("cudnnConvolutionBackwardFilter", (nint)(delegate* unmanaged<nint, void*, nint, nint, nint, nint, nint, int, nint, nuint, void*, nint, nint, int>)&BackwardFilter),
         ];
+        if (batchNorm)
+            exports =
+            [
+                .. exports,
+                ("cudnnBatchNormalizationForwardTraining",
+                    (nint)(delegate* unmanaged<nint, int, void*, void*, nint, nint, nint, nint, nint, nint, nint, double, nint, nint, double, nint, nint, int>)&BatchNormTraining),
+                ("cudnnBatchNormalizationBackward",
+                    (nint)(delegate* unmanaged<nint, int, void*, void*, void*, void*, nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, double, nint, nint, int>)&BatchNormBackward),
+            ];
         host.Libraries[path] = [.. host.Libraries.GetValueOrDefault(path, []), .. exports.Select(e => e.Item1)];
         foreach (var (n, a) in exports) host.Addresses[n] = a;
     }

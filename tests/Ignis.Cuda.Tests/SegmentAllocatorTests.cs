@@ -33,6 +33,106 @@ public class SegmentAllocatorTests
             Assert.True(Segments.Remove(address), "freed a segment that was not allocated");
             Frees++;
         }
+
+        /// <summary>Events by handle: the stream each was recorded on and whether its work is done (tests complete them).</summary>
+        public readonly Dictionary<nint, (nint Stream, bool Done)> Events = [];
+        public readonly List<string> EventLog = [];
+        nint nextEvent = 0x9000;
+
+        public nint RecordEvent(nint stream)
+        {
+            nint e = nextEvent++;
+            Events[e] = (stream, false);
+            EventLog.Add($"record {e} on {stream}");
+            return e;
+        }
+
+        public bool EventDone(nint e) => Events[e].Done;
+
+        public void SynchronizeAndDestroyEvent(nint e)
+        {
+            EventLog.Add($"sync {e}");
+            DestroyEvent(e);
+        }
+
+        public void DestroyEvent(nint e)
+        {
+            Assert.True(Events.Remove(e), "destroyed an unknown event");
+            EventLog.Add($"destroy {e}");
+        }
+
+        /// <summary>The work recorded on <paramref name="stream"/> so far is done.</summary>
+        public void Complete(nint stream)
+        {
+            foreach (var (e, v) in Events.ToArray()) if (v.Stream == stream) Events[e] = (stream, true);
+        }
+    }
+
+    const nint S1 = 0x5001, S2 = 0x5002;
+
+    [Fact]
+    public void A_block_freed_on_one_stream_is_reused_by_that_stream_only()
+    {
+        var mem = new FakeMemory(1L << 32);
+        var a = new SegmentAllocator(mem, "cuda:0");
+        ulong x = a.Allocate(4096, S1);
+        a.Free(x);
+        ulong y = a.Allocate(4096, S2); // another stream's work is not ordered after x's last use: a segment of its own
+        Assert.Equal(2, mem.Allocs);
+        Assert.Contains(mem.Segments, s => y >= s.Key && y < s.Key + (ulong)s.Value && !(x >= s.Key && x < s.Key + (ulong)s.Value));
+        Assert.Equal(x, a.Allocate(4096, S1));
+        Assert.Equal(y + 4096, a.Allocate(100, S2)); // splits of S2's segment stay S2's
+        Assert.Equal(2, mem.Allocs);
+    }
+
+    [Fact]
+    public void A_block_recorded_on_another_stream_waits_for_that_streams_work_before_reuse()
+    {
+        var mem = new FakeMemory(1L << 32);
+        var a = new SegmentAllocator(mem, "cuda:0");
+        ulong x = a.Allocate(4096, S1);
+        a.RecordStream(x, S2);
+        a.RecordStream(x, S1); // its own stream: nothing to wait for
+        a.Free(x);
+        Assert.Equal(0, a.Stats.Allocated); // freed as far as memory_allocated goes, as in PyTorch
+        Assert.Equal(1, a.PendingBlocks);
+        Assert.Equal(["record 36864 on 20482"], mem.EventLog); // one event, on S2 only
+        ulong y = a.Allocate(4096, S1);
+        Assert.NotEqual(x, y); // S2 may still be reading x
+        a.Free(y);
+        mem.Complete(S2);
+        Assert.Equal(x, a.Allocate(4096, S1)); // S2 is done: x is back (and merged with y's block)
+        Assert.Equal(0, a.PendingBlocks);
+        Assert.Empty(mem.Events); // the event was destroyed
+        Assert.Throws<InvalidOperationException>(() => a.RecordStream(x + 512, S2)); // not the start of a block
+    }
+
+    [Fact]
+    public void Empty_cache_waits_for_held_back_blocks_and_returns_their_segments()
+    {
+        var mem = new FakeMemory(1L << 32);
+        var a = new SegmentAllocator(mem, "cuda:0");
+        ulong x = a.Allocate(3 << 20, S1);
+        a.RecordStream(x, S2);
+        a.Free(x);
+        a.EmptyCache();
+        Assert.Equal(["record 36864 on 20482", "sync 36864", "destroy 36864"], mem.EventLog);
+        Assert.Empty(mem.Segments);
+        Assert.Equal(0, a.PendingBlocks);
+    }
+
+    [Fact]
+    public void A_retired_streams_segments_serve_the_default_stream()
+    {
+        var mem = new FakeMemory(1L << 32);
+        var a = new SegmentAllocator(mem, "cuda:0");
+        ulong x = a.Allocate(4096, S1), kept = a.Allocate(4096, S1);
+        a.Free(x);
+        a.RetireStream(S1);
+        Assert.Equal(x, a.Allocate(4096)); // the default stream takes the free block
+        a.Free(kept);
+        Assert.Equal(kept, a.Allocate(4096)); // and the blocks that were live at retirement, once freed
+        Assert.Equal(1, mem.Allocs);
     }
 
     [Fact]
@@ -114,28 +214,45 @@ public class SegmentAllocatorTests
         var mem = new FakeMemory(1L << 34);
         var a = new SegmentAllocator(mem, "cuda:0");
         var rng = new Random(12);
-        var blocks = new Dictionary<ulong, long>();
+        var blocks = new Dictionary<ulong, (long Size, nint Stream)>();
+        // Blocks freed while another stream still used them: nothing may be placed over them until that stream is done.
+        var held = new List<(ulong At, long Size, nint Waits)>();
+        nint[] streams = [0, S1, S2];
         for (int step = 0; step < 5000; step++)
         {
+            if (rng.NextDouble() < 0.05)
+            {
+                nint done = streams[rng.Next(3)];
+                mem.Complete(done);
+                held.RemoveAll(h => h.Waits == done);
+            }
             if (blocks.Count > 0 && rng.NextDouble() < 0.45)
             {
                 var victim = blocks.Keys.ElementAt(rng.Next(blocks.Count));
+                if (rng.NextDouble() < 0.2)
+                {
+                    nint user = streams[rng.Next(3)];
+                    a.RecordStream(victim, user);
+                    if (user != blocks[victim].Stream) held.Add((victim, blocks[victim].Size, user));
+                }
                 a.Free(victim);
                 blocks.Remove(victim);
                 continue;
             }
             long size = rng.NextDouble() < 0.7 ? rng.Next(1, 1 << 20) : rng.Next(1 << 20, 24 << 20);
-            ulong at = a.Allocate(size);
-            blocks[at] = SegmentAllocator.Round(size);
-            // Every block lies inside one segment and overlaps no other block.
+            nint stream = streams[rng.Next(3)];
+            ulong at = a.Allocate(size, stream);
+            blocks[at] = (SegmentAllocator.Round(size), stream);
+            // Every block lies inside one segment and overlaps no other block, live or held back.
             Assert.Contains(mem.Segments, s => at >= s.Key && at + (ulong)size <= s.Key + (ulong)s.Value);
-            var sorted = blocks.OrderBy(kv => kv.Key).ToArray();
-            for (int i = 1; i < sorted.Length; i++) Assert.True(sorted[i - 1].Key + (ulong)sorted[i - 1].Value <= sorted[i].Key, "overlapping blocks");
-            Assert.True(a.Stats.Allocated >= blocks.Values.Sum());
+            var sorted = blocks.Select(kv => (At: kv.Key, kv.Value.Size)).Concat(held.Select(h => (h.At, h.Size))).OrderBy(b => b.At).ToArray();
+            for (int i = 1; i < sorted.Length; i++) Assert.True(sorted[i - 1].At + (ulong)sorted[i - 1].Size <= sorted[i].At, "overlapping blocks");
+            Assert.True(a.Stats.Allocated >= blocks.Values.Sum(b => b.Size));
         }
         foreach (var b in blocks.Keys) a.Free(b);
         Assert.Equal(0, a.Stats.Allocated);
         a.EmptyCache();
+        Assert.Empty(mem.Events);
         Assert.Equal(0, a.Stats.Reserved);
         Assert.Empty(mem.Segments);
     }

@@ -5,9 +5,11 @@ using Ignis.GpuCheck;
 using Ignis.OpenCL;
 
 // gpucheck [--device cuda:0|opencl:N] [--no-conformance] [--no-timing] [--models resnet18,mobilenet_v2]
-//          [--image-size 224] [--batch 64] [--warmup 3] [--steps 10] [--seed-benchmark] [--log FILE]
+//          [--image-size 224] [--batch 64] [--warmup 3] [--steps 10] [--seed-benchmark] [--compare-batchnorm] [--log FILE]
 // Prints the device, the conformance suite's result (exit code 1 when a case fails) and one line per timed model,
 // `step MODEL SIZE BATCH MEDIAN_MS MIN_MS`, the format tools/gpucheck/torch_steps.py prints for PyTorch.
+// --compare-batchnorm (CUDA) times each model again with batch norm on Ignis' kernels instead of cuDNN's and prints
+// `batchnorm MODEL cudnn MS ignis MS`, the measurement CudaBackend.CudnnBatchNorm's default should follow.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CudaBackend.Register();
 OpenCLBackend.Register();
@@ -61,6 +63,19 @@ if (!Flag("--no-timing"))
         {
             var row = StepTiming.Time(model, device, size, batch, warmup, steps, () => api.Synchronize(index));
             Console.WriteLine($"step {row.Model} {row.ImageSize} {row.Batch} {row.MedianMs:F2} {row.MinMs:F2} (Ignis on {device}, {row.Parameters} parameters, median of {steps} after {warmup} warm-up, last loss {row.LastLoss:F4})");
+            if (Flag("--compare-batchnorm") && device.Type == DeviceType.Cuda)
+            {
+                CudaBackend.CudnnBatchNorm = false;
+                try
+                {
+                    var own = StepTiming.Time(model, device, size, batch, warmup, steps, () => api.Synchronize(index));
+                    Console.WriteLine($"batchnorm {model} cudnn {row.MedianMs:F2} ignis {own.MedianMs:F2} (median ms per training step; faster: {(own.MedianMs < row.MedianMs ? "Ignis' kernels" : "cuDNN")})");
+                }
+                finally
+                {
+                    CudaBackend.CudnnBatchNorm = true;
+                }
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -14,6 +14,18 @@ internal interface IDeviceMemory
 
     /// <summary>The device's memory, for messages.</summary>
     long TotalBytes { get; }
+
+    /// <summary>A new event recorded on <paramref name="stream"/> (it completes when the stream's work so far is done).</summary>
+    nint RecordEvent(nint stream);
+
+    /// <summary>Whether the work before <paramref name="e"/> is done (<c>cuEventQuery</c>).</summary>
+    bool EventDone(nint e);
+
+    /// <summary>Waits for <paramref name="e"/> and destroys it.</summary>
+    void SynchronizeAndDestroyEvent(nint e);
+
+    /// <summary>Destroys a completed event.</summary>
+    void DestroyEvent(nint e);
 }
 
 /// <summary>
@@ -25,6 +37,13 @@ internal interface IDeviceMemory
 /// neighbours in its segment. Segments go back to the driver only when wholly free: on <see cref="EmptyCache"/> or when
 /// the driver refuses a new segment. Blocks of tensors the GC reclaimed arrive through <see cref="FreeFromFinalizer"/>
 /// (queued, no lock, no driver call); before reporting out-of-memory the allocator runs a collection so they return.
+/// <para>
+/// Streams, as PyTorch: a segment belongs to the stream that was current when it was obtained, and its blocks are reused
+/// only by allocations on that stream, whose work is ordered after the freed block's last use there. A block another
+/// stream used too (<see cref="RecordStream"/>, <c>Tensor.record_stream</c>) is held back when freed until an event
+/// recorded on each of those streams completes. A stream being destroyed (after its work finished) hands its segments to
+/// the default stream (<see cref="RetireStream"/>).
+/// </para>
 /// </summary>
 internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
 {
@@ -36,16 +55,23 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
         public long Size;
         public bool Allocated;
         public bool Small;
+        public nint Stream;
+        /// <summary>Other streams the block was used on (<see cref="RecordStream"/>); null when none.</summary>
+        public HashSet<nint>? StreamUses;
         public Block? Prev, Next;
     }
 
-    sealed class BySizeThenAddress : IComparer<Block>
+    /// <summary>Free blocks ordered by stream, then size, then address: a stream's best fit is one ordered-set lookup.</summary>
+    sealed class ByStreamSizeAddress : IComparer<Block>
     {
-        public int Compare(Block? a, Block? b) => a!.Size != b!.Size ? a.Size.CompareTo(b.Size) : a.Address.CompareTo(b.Address);
+        public int Compare(Block? a, Block? b) =>
+            a!.Stream != b!.Stream ? a.Stream.CompareTo(b.Stream) : a.Size != b.Size ? a.Size.CompareTo(b.Size) : a.Address.CompareTo(b.Address);
     }
 
-    readonly SortedSet<Block> smallFree = new(new BySizeThenAddress()), largeFree = new(new BySizeThenAddress());
+    readonly SortedSet<Block> smallFree = new(new ByStreamSizeAddress()), largeFree = new(new ByStreamSizeAddress());
     readonly Dictionary<ulong, Block> live = [];
+    /// <summary>Freed blocks waiting for events on the other streams that used them.</summary>
+    readonly List<(Block Block, nint[] Events)> pending = [];
     readonly ConcurrentQueue<ulong> finalized = new();
     readonly object gate = new();
     long allocated, reserved, peak, retries, segments;
@@ -75,14 +101,15 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
         lock (gate) peak = allocated;
     }
 
-    /// <summary>A device address of at least <paramref name="bytes"/> bytes.</summary>
-    public ulong Allocate(long bytes)
+    /// <summary>A device address of at least <paramref name="bytes"/> bytes for work on <paramref name="stream"/> (0: the default stream).</summary>
+    public ulong Allocate(long bytes, nint stream = 0)
     {
         long size = Round(bytes);
         lock (gate)
         {
             Drain();
-            var block = BestFit(size) ?? NewSegment(size);
+            ProcessEvents();
+            var block = BestFit(size, stream) ?? NewSegment(size, stream);
             if (block is null)
             {
                 // The driver has no room: take back what the GC can reclaim, then give idle segments back, then retry.
@@ -90,11 +117,12 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 Drain();
-                block = BestFit(size);
+                block = BestFit(size, stream);
                 if (block is null)
                 {
+                    SynchronizeEvents();
                     ReleaseCached();
-                    block = NewSegment(size) ?? throw new DeviceOutOfMemoryException(
+                    block = NewSegment(size, stream) ?? throw new DeviceOutOfMemoryException(
                         $"CUDA out of memory. Tried to allocate {Mib(size)} ({deviceName}; {Mib(memory.TotalBytes)} total capacity; " +
                         $"{Mib(allocated)} already allocated; {Mib(reserved)} reserved in total by Ignis). " +
                         "Free tensors with Dispose() or a dispose scope, or use a smaller batch.");
@@ -104,7 +132,7 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
             long rest = block.Size - size;
             if (block.Small ? rest >= MinBlock : rest > SmallSize)
             {
-                var tail = new Block { Address = block.Address + (ulong)size, Size = rest, Small = block.Small, Prev = block, Next = block.Next };
+                var tail = new Block { Address = block.Address + (ulong)size, Size = rest, Small = block.Small, Stream = block.Stream, Prev = block, Next = block.Next };
                 if (block.Next is not null) block.Next.Prev = tail;
                 block.Next = tail;
                 block.Size = size;
@@ -118,10 +146,53 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
         }
     }
 
-    /// <summary>Returns a block (a disposed tensor's storage); it is reusable at once.</summary>
+    /// <summary>
+    /// Returns a block (a disposed tensor's storage): reusable at once by its stream, or, when other streams used it,
+    /// once their work issued so far is done.
+    /// </summary>
     public void Free(ulong address)
     {
         lock (gate) FreeLocked(address);
+    }
+
+    /// <summary>
+    /// Marks the block at <paramref name="address"/> as used by work on <paramref name="stream"/> too
+    /// (<c>Tensor.record_stream</c>): when freed it is not reused until that stream's work issued by then is done.
+    /// </summary>
+    public void RecordStream(ulong address, nint stream)
+    {
+        lock (gate)
+        {
+            if (!live.TryGetValue(address, out var block))
+                throw new InvalidOperationException($"{deviceName}: address 0x{address:x} is not the start of an allocated block");
+            if (stream != block.Stream) (block.StreamUses ??= []).Add(stream);
+        }
+    }
+
+    /// <summary>
+    /// A stream is being destroyed, its work done: its segments, free or not, become the default stream's, so their
+    /// blocks are not stranded in a pool no allocation asks for.
+    /// </summary>
+    public void RetireStream(nint stream)
+    {
+        if (stream == 0) return;
+        lock (gate)
+        {
+            foreach (var pool in new[] { smallFree, largeFree })
+            {
+                var moved = pool.Where(b => b.Stream == stream).ToArray();
+                foreach (var b in moved) { pool.Remove(b); b.Stream = 0; pool.Add(b); }
+            }
+            foreach (var b in live.Values) if (b.Stream == stream) b.Stream = 0;
+            foreach (var (b, _) in pending) if (b.Stream == stream) b.Stream = 0;
+            foreach (var b in live.Values) b.StreamUses?.Remove(stream);
+        }
+    }
+
+    /// <summary>Freed blocks still waiting for other streams (tests).</summary>
+    public int PendingBlocks
+    {
+        get { lock (gate) return pending.Count; }
     }
 
     /// <summary>Queues a block from a finalizer: no lock, no driver call; the next allocation takes it back.</summary>
@@ -133,28 +204,29 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
         lock (gate)
         {
             Drain();
+            SynchronizeEvents();
             ReleaseCached();
         }
     }
 
     SortedSet<Block> Pool(bool small) => small ? smallFree : largeFree;
 
-    Block? BestFit(long size)
+    Block? BestFit(long size, nint stream)
     {
         var pool = Pool(size <= SmallSize);
-        var probe = new Block { Size = size, Address = 0 };
-        foreach (var b in pool.GetViewBetween(probe, new Block { Size = long.MaxValue, Address = ulong.MaxValue })) return b;
+        var probe = new Block { Stream = stream, Size = size, Address = 0 };
+        foreach (var b in pool.GetViewBetween(probe, new Block { Stream = stream, Size = long.MaxValue, Address = ulong.MaxValue })) return b;
         return null;
     }
 
-    Block? NewSegment(long size)
+    Block? NewSegment(long size, nint stream)
     {
         long bytes = SegmentSize(size);
         ulong address = memory.Alloc(bytes);
         if (address == 0) return null;
         reserved += bytes;
         segments++;
-        var block = new Block { Address = address, Size = bytes, Small = size <= SmallSize };
+        var block = new Block { Address = address, Size = bytes, Small = size <= SmallSize, Stream = stream };
         Pool(block.Small).Add(block);
         return block;
     }
@@ -164,6 +236,20 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
         if (!live.Remove(address, out var block))
             throw new InvalidOperationException($"{deviceName}: address 0x{address:x} is not an allocated block (freed twice?)");
         allocated -= block.Size;
+        if (block.StreamUses is { Count: > 0 } uses)
+        {
+            // Still allocated as far as its neighbours know: nothing merges with it until the other streams are done.
+            pending.Add((block, uses.Select(memory.RecordEvent).ToArray()));
+            block.StreamUses = null;
+            return;
+        }
+        Release(block);
+    }
+
+    /// <summary>Puts a block back in its pool, merged with free neighbours.</summary>
+    void Release(Block block)
+    {
+        block.StreamUses = null;
         block.Allocated = false;
         var pool = Pool(block.Small);
         if (block.Prev is { Allocated: false } prev)
@@ -187,6 +273,30 @@ internal sealed class SegmentAllocator(IDeviceMemory memory, string deviceName)
     void Drain()
     {
         while (finalized.TryDequeue(out var address)) FreeLocked(address);
+    }
+
+    /// <summary>Releases the held-back blocks whose streams have finished with them.</summary>
+    void ProcessEvents()
+    {
+        for (int i = pending.Count - 1; i >= 0; i--)
+        {
+            var (block, events) = pending[i];
+            if (!events.All(memory.EventDone)) continue;
+            foreach (var e in events) memory.DestroyEvent(e);
+            pending.RemoveAt(i);
+            Release(block);
+        }
+    }
+
+    /// <summary>Waits for every held-back block's streams and releases them (before segments go back to the driver).</summary>
+    void SynchronizeEvents()
+    {
+        foreach (var (block, events) in pending)
+        {
+            foreach (var e in events) memory.SynchronizeAndDestroyEvent(e);
+            Release(block);
+        }
+        pending.Clear();
     }
 
     void ReleaseCached()

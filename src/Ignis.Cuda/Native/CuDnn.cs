@@ -37,17 +37,29 @@ internal sealed unsafe class CuDnn
         "cudnnGetConvolutionBackwardFilterWorkspaceSize", "cudnnConvolutionBackwardFilter",
     ];
 
+    /// <summary>Batch norm's entry points (deprecated in cuDNN 9 but present; bound separately so their absence costs only batch norm).</summary>
+    static readonly string[] BatchNormNames = ["cudnnBatchNormalizationForwardTraining", "cudnnBatchNormalizationBackward"];
+
     readonly nint[] f;
+    readonly nint[]? bn;
     readonly ConcurrentDictionary<(ConvPass, ConvShape, bool Benchmark), (int Algo, long Workspace)> algorithms = new();
 
-    CuDnn(nint[] functions) => f = functions;
+    CuDnn(nint[] functions, nint[]? batchNorm) => (f, bn) = (functions, batchNorm);
 
-    /// <summary>The entry points bound (tests give a fake library these).</summary>
-    internal static IReadOnlyList<string> Exports => Names;
+    /// <summary>The entry points bound (tests give a fake library these): the convolutions', then batch norm's (optional).</summary>
+    internal static IReadOnlyList<string> Exports => [.. Names, .. BatchNormNames];
 
-    /// <summary>Binds cuDNN's entry points; null and the missing names when the library lacks some.</summary>
+    /// <summary>Binds cuDNN's entry points; null and the missing names when the library lacks some convolution entry point.</summary>
     public static CuDnn? Bind(nint library, INativeHost host, out string? missing) =>
-        NativeExports.Bind(host, library, Names, out missing) is { } f ? new CuDnn(f) : null;
+        NativeExports.Bind(host, library, Names, out missing) is { } f ? new CuDnn(f, NativeExports.Bind(host, library, BatchNormNames, out _)) : null;
+
+    /// <summary>Whether the library has the batch-norm entry points.</summary>
+    public bool HasBatchNorm => bn is not null;
+
+    /// <summary>cuDNN's smallest batch-norm epsilon (<c>CUDNN_BN_MIN_EPSILON</c>: 1e-5 before cuDNN 7.5, 0 since; the stricter one).</summary>
+    public const double BatchNormMinEpsilon = 1e-5;
+
+    const int BatchNormSpatial = 1; // CUDNN_BATCHNORM_SPATIAL: one mean/variance per channel over N×H×W
 
     /// <summary>Algorithm searches run (heuristics or timing), once per problem (tests).</summary>
     internal int Searches;
@@ -118,6 +130,87 @@ internal sealed unsafe class CuDnn
     void Tensor4d(nint desc, int type, int n, int c, int h, int w) =>
         Check(((delegate* unmanaged<nint, int, int, int, int, int, int, int, int, int, int>)f[5])(desc, type, n, c, h, w, c * h * w, h * w, w, 1), "cudnnSetTensor4dDescriptorEx");
 
+    /// <summary>The scaling factors cuDNN takes by pointer — α = 1, β = 0 — as double 1, double 0, float 1, float 0 (process lifetime).</summary>
+    static readonly nint Scalars = MakeScalars();
+
+    static nint MakeScalars()
+    {
+        var p = (byte*)NativeMemory.Alloc(24);
+        *(double*)p = 1; *(double*)(p + 8) = 0; *(float*)(p + 16) = 1; *(float*)(p + 20) = 0;
+        return (nint)p;
+    }
+
+    /// <summary>1 in the scalar type cuDNN uses for <paramref name="dtype"/> data (double for double, float otherwise).</summary>
+    static void* One(DType dtype) => (byte*)Scalars + (dtype == DType.Float64 ? 0 : 16);
+
+    /// <summary>0 in the scalar type cuDNN uses for <paramref name="dtype"/> data.</summary>
+    static void* Zero(DType dtype) => (byte*)Scalars + (dtype == DType.Float64 ? 8 : 20);
+
+    /// <summary>The descriptors of a batch norm over [N, C, S]: the data as NCHW (N, C, S, 1) and the per-channel (1, C, 1, 1) parameters.</summary>
+    readonly struct BatchNormDescriptors : IDisposable
+    {
+        readonly CuDnn dnn;
+        public readonly nint X, Channel;
+
+        public BatchNormDescriptors(CuDnn dnn, DType dtype, int n, int c, int s)
+        {
+            this.dnn = dnn;
+            nint x, channel;
+            dnn.Check(((delegate* unmanaged<nint*, int>)dnn.f[4])(&x), "cudnnCreateTensorDescriptor");
+            X = x;
+            dnn.Check(((delegate* unmanaged<nint*, int>)dnn.f[4])(&channel), "cudnnCreateTensorDescriptor");
+            Channel = channel;
+            int type = dtype == DType.Float64 ? DataDouble : DataFloat;
+            try
+            {
+                dnn.Tensor4d(X, type, n, c, s, 1);
+                dnn.Tensor4d(Channel, type, 1, c, 1, 1);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
+        {
+            ((delegate* unmanaged<nint, int>)dnn.f[6])(X);
+            ((delegate* unmanaged<nint, int>)dnn.f[6])(Channel);
+        }
+    }
+
+    /// <summary>
+    /// <c>cudnnBatchNormalizationForwardTraining</c> over [N, C, S] at device address <paramref name="x"/>: y, the batch
+    /// mean and inverse std (<paramref name="saveMean"/>, <paramref name="saveInvStd"/>) and, when the addresses are
+    /// not 0, the running mean and (unbiased) variance moved by <paramref name="momentum"/>.
+    /// </summary>
+    public void BatchNormTraining(nint handle, nint stream, DType dtype, int n, int c, int s, nint x, nint y, nint scale, nint bias,
+        double momentum, nint runningMean, nint runningVar, double eps, nint saveMean, nint saveInvStd)
+    {
+        SetStream(handle, stream);
+        using var d = new BatchNormDescriptors(this, dtype, n, c, s);
+        void* one = One(dtype), zero = Zero(dtype);
+        Check(((delegate* unmanaged<nint, int, void*, void*, nint, nint, nint, nint, nint, nint, nint, double, nint, nint, double, nint, nint, int>)bn![0])(
+            handle, BatchNormSpatial, one, zero, d.X, x, d.X, y, d.Channel, scale, bias, momentum, runningMean, runningVar, eps, saveMean, saveInvStd),
+            BatchNormNames[0]);
+    }
+
+    /// <summary>
+    /// <c>cudnnBatchNormalizationBackward</c> from the forward's saved mean and inverse std: dx, and the scale and bias
+    /// gradients (all three replace what their buffers held).
+    /// </summary>
+    public void BatchNormBackward(nint handle, nint stream, DType dtype, int n, int c, int s, nint x, nint dy, nint dx, nint scale,
+        nint dScale, nint dBias, double eps, nint saveMean, nint saveInvStd)
+    {
+        SetStream(handle, stream);
+        using var d = new BatchNormDescriptors(this, dtype, n, c, s);
+        void* one = One(dtype), zero = Zero(dtype);
+        Check(((delegate* unmanaged<nint, int, void*, void*, void*, void*, nint, nint, nint, nint, nint, nint, nint, nint, nint, nint, double, nint, nint, int>)bn![1])(
+            handle, BatchNormSpatial, one, zero, one, zero, d.X, x, d.X, dy, d.X, dx, d.Channel, scale, dScale, dBias, eps, saveMean, saveInvStd),
+            BatchNormNames[1]);
+    }
+
     /// <summary>cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t: algo, status, time, memory, … (48 bytes, the same layout for all three).</summary>
     [StructLayout(LayoutKind.Sequential)]
     struct AlgoPerf
@@ -183,9 +276,7 @@ internal sealed unsafe class CuDnn
         var workspace = workspaceBytes > 0 ? allocate(workspaceBytes) : null;
         try
         {
-            double one64 = 1, zero64 = 0;
-            float one32 = 1, zero32 = 0;
-            void* alpha = s.DType == DType.Float64 ? &one64 : &one32, beta = s.DType == DType.Float64 ? &zero64 : &zero32;
+            void* alpha = One(s.DType), beta = Zero(s.DType);
             var (a, b, c) = Order(pass, d);
             var (pa, pb, pc) = pass switch { ConvPass.Forward => (x, w, y), ConvPass.BackwardData => (w, y, x), _ => (x, y, w) };
             int call = pass switch { ConvPass.Forward => 18, ConvPass.BackwardData => 22, _ => 26 };

@@ -189,4 +189,21 @@ internal sealed class DriverMemory(CuDriver driver, long totalBytes) : Memory.ID
     public ulong Alloc(long bytes) => driver.TryAlloc(bytes);
     public void Free(ulong address) => driver.Free(address);
     public long TotalBytes => totalBytes;
+
+    public nint RecordEvent(nint stream)
+    {
+        nint e = driver.CreateEvent(timing: false);
+        driver.RecordEvent(e, stream);
+        return e;
+    }
+
+    public bool EventDone(nint e) => driver.QueryEvent(e);
+
+    public void SynchronizeAndDestroyEvent(nint e)
+    {
+        driver.SynchronizeEvent(e);
+        driver.DestroyEvent(e);
+    }
+
+    public void DestroyEvent(nint e) => driver.DestroyEvent(e);
 }

@@ -436,7 +436,10 @@ public interface IBackend
     /// </summary>
     bool TrySgdStep(TensorView param, TensorView grad, TensorView? momentumBuffer, SgdHyper h) => false;
 
-    /// <summary>Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null).</summary>
-    void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+    /// <summary>
+    /// Gradients of <see cref="BatchNorm"/> (any of the three outputs may be null). <paramref name="eps"/> is the
+    /// forward's (the saved inverse std already includes it; vendor libraries such as cuDNN require the same value).
+    /// </summary>
+    void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, double eps,
         TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias);
 }

@@ -46,7 +46,7 @@ public static partial class Torch
             var gx = input.RequiresGrad ? Ignis.Tensor.Output(input.shape, input.DType, input.Device) : null;
             var gw = weight is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;
             var gb = bias is { RequiresGrad: true } ? Ignis.Tensor.Empty([c], input.DType, input.Device) : null;
-            input.Backend.BatchNormBackward(gy3, x3, w, mean, invStd, training,
+            input.Backend.BatchNormBackward(gy3, x3, w, mean, invStd, training, eps,
                 gx?.AsStridedRaw(x3.shape, Ignis.Tensor.ContiguousStrides(x3.shape), 0), gw, gb);
             var list = new List<Ignis.Tensor?> { gx };
             if (weight is not null) list.Add(gw);

@@ -476,12 +476,12 @@ public sealed class CpuBackend : IBackend
             v => BatchNorm(v[0]!, v[1], v[2], v[3], v[4], training, momentum, eps, v[5]!, v[6]!, v[7]!), 3, 4, 5, 6, 7);
 
     /// <inheritdoc/>
-    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training,
+    public void BatchNormBackward(TensorView gradOutput, TensorView input, TensorView? weight, TensorView saveMean, TensorView saveInvStd, bool training, double eps,
         TensorView? gradInput, TensorView? gradWeight, TensorView? gradBias) =>
         Floating([input, gradOutput, weight, saveMean, saveInvStd, gradInput, gradWeight, gradBias], "batch_norm_backward",
             () => NormKernels.BatchNormBackward<float>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
             () => NormKernels.BatchNormBackward<double>(gradOutput, input, weight, saveMean, saveInvStd, training, gradInput, gradWeight, gradBias),
-            v => BatchNormBackward(v[1]!, v[0]!, v[2], v[3]!, v[4]!, training, v[5], v[6], v[7]), 5, 6, 7);
+            v => BatchNormBackward(v[1]!, v[0]!, v[2], v[3]!, v[4]!, training, eps, v[5], v[6], v[7]), 5, 6, 7);
 
     /// <inheritdoc/>
     public void AdamStep(TensorView param, TensorView grad, TensorView expAvg, TensorView expAvgSq, TensorView? maxExpAvgSq, AdamHyper h) =>
