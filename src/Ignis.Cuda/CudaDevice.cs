@@ -223,6 +223,27 @@ internal sealed unsafe class CudaDevice : GpuDevice
     /// <inheritdoc/>
     public override void Finish() => Bound().Synchronize();
 
+    /// <summary>Peer copies run (tests).</summary>
+    internal long PeerCopies;
+
+    /// <inheritdoc/>
+    public override bool CopiesFromPeer(GpuDevice source) => source is CudaDevice && source != this;
+
+    /// <inheritdoc/>
+    public override void CopyFromPeer(GpuDevice source, nint src, long srcOffset, nint dst, long dstOffset, long bytes)
+    {
+        if (bytes == 0) return;
+        var from = (CudaDevice)source;
+        // The source's work on its current stream (and, through the legacy stream, what came before) must be done:
+        // the two GPUs' streams are not ordered with each other.
+        from.Bound().SynchronizeStream(from.Stream);
+        var d = Bound();
+        nint stream = Stream;
+        d.CopyPeer((ulong)dst + (ulong)dstOffset, context, (ulong)src + (ulong)srcOffset, from.context, bytes, stream);
+        d.SynchronizeStream(stream); // complete before the caller frees or reuses the source
+        Interlocked.Increment(ref PeerCopies);
+    }
+
     /// <summary>GEMMs cuBLAS ran (tests).</summary>
     internal long VendorGemms;
 

@@ -81,11 +81,43 @@ internal sealed partial class GpuBackend
     /// <inheritdoc/>
     public void CopyAcrossDevices(TensorView src, TensorView dst)
     {
-        // Different devices of a backend do not share memory here: stage through the host.
+        GpuDevice from = DeviceOf(src), to = DeviceOf(dst);
+        if (to.CopiesFromPeer(from))
+        {
+            CopyFromPeer(from, to, src, dst);
+            return;
+        }
+        // Devices that cannot reach each other's memory: stage through the host.
         var host = ToHost(src);
         var staged = TensorView.Contiguous(FromHost(dst.Device, host, src.DType), src.Shape);
         Copy(staged, dst);
         staged.Storage.Dispose();
+    }
+
+    /// <summary>
+    /// A copy between two GPUs that reach each other's memory: the source made contiguous on its device, its bytes copied
+    /// device to device straight into <paramref name="dst"/> when that is contiguous with the same dtype (what
+    /// <c>to(device)</c> makes), else into a staging buffer on the destination that an ordinary copy then converts and
+    /// lays out.
+    /// </summary>
+    void CopyFromPeer(GpuDevice from, GpuDevice to, TensorView src, TensorView dst)
+    {
+        TensorView? compact = src.IsContiguous ? null : TensorView.Contiguous(AllocateUninitialized(src.Device, src.DType, src.Numel), src.Shape);
+        if (compact is not null) Copy(src, compact);
+        var source = compact ?? src;
+        bool direct = dst.IsContiguous && dst.DType == src.DType;
+        var target = direct ? dst : TensorView.Contiguous(AllocateUninitialized(dst.Device, src.DType, src.Numel), src.Shape);
+        try
+        {
+            int size = src.DType.ElementSize();
+            to.CopyFromPeer(from, GpuStorage.Of(source.Storage).Mem, source.Offset * size, GpuStorage.Of(target.Storage).Mem, target.Offset * size, src.Numel * size);
+            if (!direct) Copy(target, dst);
+        }
+        finally
+        {
+            compact?.Storage.Dispose();
+            if (!direct) target.Storage.Dispose();
+        }
     }
 
     /// <inheritdoc/>

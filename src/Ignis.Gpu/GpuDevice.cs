@@ -68,6 +68,16 @@ internal abstract class GpuDevice
     /// <summary>Device-side copy between buffers of this device.</summary>
     public abstract void CopyBuffer(nint src, long srcOffset, nint dst, long dstOffset, long bytes);
 
+    /// <summary>Whether <see cref="CopyFromPeer"/> can copy from <paramref name="source"/>'s memory (another GPU of the same API).</summary>
+    public virtual bool CopiesFromPeer(GpuDevice source) => false;
+
+    /// <summary>
+    /// Copies <paramref name="bytes"/> from <paramref name="source"/>'s buffer into this device's, device to device,
+    /// after the work issued on the source; the copy is complete when it returns (the source buffer may be freed).
+    /// </summary>
+    public virtual void CopyFromPeer(GpuDevice source, nint src, long srcOffset, nint dst, long dstOffset, long bytes) =>
+        throw new NotSupportedException($"{Device} cannot copy from {source.Device} directly");
+
     /// <summary>Blocks until all issued work is done (<c>torch.cuda.synchronize</c>).</summary>
     public abstract void Finish();
 

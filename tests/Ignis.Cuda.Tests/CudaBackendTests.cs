@@ -29,7 +29,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
         if (Directory.Exists(cacheFolder)) Directory.Delete(cacheFolder, recursive: true);
     }
 
-    static GpuBackend Backend(bool withBlas = false, bool withDnn = false, bool dnnBatchNorm = true)
+    static GpuBackend Backend(bool withBlas = false, bool withDnn = false, bool dnnBatchNorm = true, int gpus = 1)
     {
         var host = new FakeHost()
             .With("libcuda.so.1", LibrarySpec.Driver, file: false)
@@ -47,7 +47,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
             host.With($"{Site}/cudnn/lib/libcudnn.so.9", LibrarySpec.Cudnn);
             FakeDnn.Install(host, $"{Site}/cudnn/lib/libcudnn.so.9", dnnBatchNorm);
         }
-        var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [Gpu]));
+        var probe = CudaProbe.Run(host, (_, _) => new DriverInfo(13000, 1, null, [.. Enumerable.Range(0, gpus).Select(i => Gpu with { Index = i })]));
         Assert.Null(probe.Reason());
         return new GpuBackend(DeviceType.Cuda, () => CudaBackend.Discover(probe, host));
     }
@@ -212,6 +212,28 @@ public sealed unsafe class CudaBackendTests : IDisposable
         Assert.Contains(FakeDriver.Calls, c => c.StartsWith("sync event ", StringComparison.Ordinal));
         var e = Assert.Throws<ArgumentException>(() => Torch.Zeros(2).RecordStream(side));
         Assert.StartsWith("record_stream: the tensor is on cpu and the stream on cuda:0;", e.Message);
+    }
+
+    [Fact]
+    public void A_copy_between_two_gpus_goes_device_to_device_after_the_sources_work()
+    {
+        var b = Backend(gpus: 2);
+        var cuda1 = new Device(DeviceType.Cuda, 1);
+        var (gpu0, gpu1) = (DeviceOf(b), (CudaDevice)b.DeviceOf(cuda1));
+        float[] data = [1, 2, 3, 4, 5, 6];
+        var src = TensorView.Contiguous(b.FromHost(Cuda0, data, DType.Float32), [2, 3]);
+        var dst = TensorView.Contiguous(b.AllocateUninitialized(cuda1, DType.Float32, 6), [2, 3]);
+        int calls = FakeDriver.Calls.Count;
+        b.CopyAcrossDevices(src, dst);
+        Assert.Equal(1, gpu1.PeerCopies);
+        var log = FakeDriver.Calls.Skip(calls).ToList();
+        int peer = log.IndexOf("peer copy 24 from 0xc0 to 0xc1 on 0"); // straight into the destination: no staging
+        Assert.True(peer > 0, string.Join(" | ", log));
+        Assert.Contains("sync stream 0", log.Take(peer)); // the source's work first
+        Assert.Equal("sync stream 0", log[peer + 1]);     // complete before the source may be freed
+        Assert.Equal(data, b.ToHost(dst).Cast<float>());
+        Assert.Equal(0, gpu0.PeerCopies); // cuda:1 pulled it
+        Assert.False(gpu0.CopiesFromPeer(gpu0));
     }
 
     /// <summary>A [batch, rows, cols] view over <paramref name="data"/> with the given strides, on <paramref name="backend"/>'s device.</summary>

@@ -71,6 +71,14 @@ internal static unsafe class FakeDriver
     [UnmanagedCallersOnly]
     static int CopyDtoDAsync(ulong dst, ulong src, nuint n, nint stream) { At(src)[..(int)n].CopyTo(At(dst)); return 0; }
 
+    [UnmanagedCallersOnly]
+    static int CopyPeerAsync(ulong dst, nint dstContext, ulong src, nint srcContext, nuint n, nint stream)
+    {
+        Calls.Add($"peer copy {n} from 0x{srcContext:x} to 0x{dstContext:x} on {stream}");
+        At(src)[..(int)n].CopyTo(At(dst));
+        return 0;
+    }
+
     [UnmanagedCallersOnly] static int HostAlloc(void** p, nuint bytes, uint flags) { *p = NativeMemory.AllocZeroed(bytes); Calls.Add($"pinned {bytes}"); return 0; }
     [UnmanagedCallersOnly] static int FreeHost(void* p) { NativeMemory.Free(p); return 0; }
 
@@ -141,6 +149,7 @@ internal static unsafe class FakeDriver
             ("cuCtxSynchronize", (nint)(delegate* unmanaged<int>)&CtxSynchronize),
             ("cuGetErrorName", (nint)(delegate* unmanaged<int, byte**, int>)&GetErrorName),
             ("cuMemcpyDtoDAsync_v2", (nint)(delegate* unmanaged<ulong, ulong, nuint, nint, int>)&CopyDtoDAsync),
+            ("cuMemcpyPeerAsync", (nint)(delegate* unmanaged<ulong, nint, ulong, nint, nuint, nint, int>)&CopyPeerAsync),
             ("cuMemHostAlloc", (nint)(delegate* unmanaged<void**, nuint, uint, int>)&HostAlloc),
             ("cuMemFreeHost", (nint)(delegate* unmanaged<void*, int>)&FreeHost),
             ("cuStreamCreate", (nint)(delegate* unmanaged<nint*, uint, int>)&StreamCreate),

@@ -25,7 +25,7 @@ internal sealed unsafe class CuDriver
         "cuCtxSynchronize", "cuGetErrorName", "cuMemcpyDtoDAsync_v2", "cuMemHostAlloc", "cuMemFreeHost",
         "cuStreamCreate", "cuStreamDestroy_v2", "cuStreamSynchronize", "cuStreamWaitEvent", "cuEventCreate",
         "cuEventRecord", "cuEventSynchronize", "cuEventQuery", "cuEventElapsedTime", "cuEventDestroy_v2",
-        "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2",
+        "cuMemcpyHtoDAsync_v2", "cuMemcpyDtoHAsync_v2", "cuMemcpyPeerAsync",
     ];
 
     /// <summary>The entry points every driver since CUDA 4 exports (a fake driver in tests provides them too).</summary>
@@ -98,6 +98,13 @@ internal sealed unsafe class CuDriver
     /// <summary>Device-to-device copy, ordered on <paramref name="stream"/> (0: the legacy default stream).</summary>
     public void CopyOnDevice(ulong dst, ulong src, long bytes, nint stream = 0) =>
         Check(((delegate* unmanaged<ulong, ulong, nuint, nint, int>)f[13])(dst, src, (nuint)bytes, stream), "cuMemcpyDtoDAsync_v2");
+
+    /// <summary>
+    /// Copy between the memory of two GPUs (contexts), ordered on <paramref name="stream"/> of the destination's context:
+    /// direct over NVLink/PCIe where the GPUs can reach each other, staged by the driver otherwise.
+    /// </summary>
+    public void CopyPeer(ulong dst, nint dstContext, ulong src, nint srcContext, long bytes, nint stream) =>
+        Check(((delegate* unmanaged<ulong, nint, ulong, nint, nuint, nint, int>)f[28])(dst, dstContext, src, srcContext, (nuint)bytes, stream), "cuMemcpyPeerAsync");
 
     /// <summary>Page-locked host memory the GPU reads and writes by DMA (cuMemHostAlloc, portable across contexts).</summary>
     public void* HostAlloc(long bytes)
