@@ -50,21 +50,44 @@ internal sealed partial class GpuBackend
         GC.KeepAlive(input); GC.KeepAlive(output); GC.KeepAlive(indices);
     }
 
+    /// <summary>Tests: run the GPU formulation of the pooling gradients on a CPU device too.</summary>
+    internal static bool ForceGatherPooling;
+
+    /// <summary>
+    /// Pooling gradients one work-item per input element gathering from the windows that hold it (GPUs: N·C·H·W
+    /// work-items), or one per plane scattering in order (CPU devices, whose vectorisers favour the long serial loop).
+    /// Both add in ascending output order, so their sums are the same bits.
+    /// </summary>
+    static bool GatherPoolingGradients(GpuDevice device) => !device.IsCpu || ForceGatherPooling;
+
     /// <inheritdoc/>
-    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput)
+    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, Pool2dGeometry g, TensorView gradInput)
     {
-        if (InFloat32([gradOutput, indices, gradInput], [2], v => MaxPool2dBackward(v[0]!, v[1]!, v[2]!))) return;
+        if (InFloat32([gradOutput, indices, gradInput], [2], v => MaxPool2dBackward(v[0]!, v[1]!, g, v[2]!))) return;
         if (!NnKernelsFor(gradInput, out var device, out var t, gradOutput) || indices.DType != DType.Int64 || !indices.IsContiguous)
         {
-            Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, v[2]!));
+            Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, g, v[2]!));
             return;
         }
-        long planes = gradInput.Shape[0] * gradInput.Shape[1];
         var args = new KernelArgs();
-        args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
-        args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
-        args.Long(gradInput.Shape[2] * gradInput.Shape[3]); args.Long(gradOutput.Shape[2] * gradOutput.Shape[3]);
-        device.Launch(NnKernel(device, t, "maxpool_bw"), args, [planes]);
+        if (GatherPoolingGradients(device))
+        {
+            long total = gradInput.Numel;
+            args.Long(total); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
+            args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+            args.Long(gradInput.Shape[2]); args.Long(gradInput.Shape[3]); args.Long(gradOutput.Shape[2]); args.Long(gradOutput.Shape[3]);
+            args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+            args.Int(g.DilationH); args.Int(g.DilationW);
+            device.Launch(NnKernel(device, t, "maxpool_bw_gather"), args, [total]);
+        }
+        else
+        {
+            long planes = gradInput.Shape[0] * gradInput.Shape[1];
+            args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
+            args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+            args.Long(gradInput.Shape[2] * gradInput.Shape[3]); args.Long(gradOutput.Shape[2] * gradOutput.Shape[3]);
+            device.Launch(NnKernel(device, t, "maxpool_bw"), args, [planes]);
+        }
         GC.KeepAlive(gradOutput); GC.KeepAlive(indices); GC.KeepAlive(gradInput);
     }
 
@@ -101,11 +124,12 @@ internal sealed partial class GpuBackend
             Fallback("AvgPool2dBackward", [gradOutput, gradInput], [1], v => cpu.AvgPool2dBackward(v[0]!, g, countIncludePad, adaptive, v[1]!));
             return;
         }
-        long planes = gradInput.Shape[0] * gradInput.Shape[1];
+        bool gather = GatherPoolingGradients(device);
+        long items = gather ? gradInput.Numel : gradInput.Shape[0] * gradInput.Shape[1];
         var args = new KernelArgs();
-        args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+        args.Long(items); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
         PoolArgs(args, gradInput, gradOutput, g, countIncludePad, adaptive);
-        device.Launch(NnKernel(device, t, "avgpool_bw"), args, [planes]);
+        device.Launch(NnKernel(device, t, gather ? "avgpool_bw_gather" : "avgpool_bw"), args, [items]);
         GC.KeepAlive(gradOutput); GC.KeepAlive(gradInput);
     }
 

@@ -3,8 +3,9 @@ namespace Ignis.Kernels;
 /// <summary>
 /// The deep-learning unit kernels for float32/float64 (float16/bfloat16 take the host path): max/avg/adaptive pooling
 /// and their gradients, batch-norm statistics, normalisation and gradients, and the fused Adam/AdamW step. Each follows
-/// the CPU kernel's formula; the pooling gradients run one work-item per plane in the CPU's order (deterministic, no
-/// atomics), batch-norm statistics one work-group per channel accumulating in <c>ACC</c> (float64 where the device has it,
+/// the CPU kernel's formula; the pooling gradients run one work-item per plane in the CPU's order on CPU devices, and on
+/// GPUs one work-item per input element that gathers the outputs whose windows hold it (PyTorch's CUDA formulation), in
+/// the same ascending output order — so both give the CPU's sums bit for bit, without atomics — batch-norm statistics one work-group per channel accumulating in <c>ACC</c> (float64 where the device has it,
 /// as the CPU).
 /// </summary>
 internal static class NnKernels
@@ -85,6 +86,23 @@ internal static class NnKernels
             for (long k = 0; k < ohw; k++) { long idx = ix[oi + p * ohw + k]; if (idx >= 0) g[idx] += gy[ogy + p * ohw + k]; }
         }
 
+        // Per input element: the output windows that can hold it, ascending (the order maxpool_bw adds them in), and of
+        // those the ones whose argmax it is.
+        __kernel void maxpool_bw_gather(long total, __global const T* gy, long ogy, __global const long* ix, long oi, __global T* gx, long ogx,
+            long h, long w, long oh, long ow, int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw)
+        {
+            long e = get_global_id(0); if (e >= total) return;
+            long b = e % w, a = (e / w) % h, p = e / (h * w), idx = a * w + b;
+            long ni = a + ph - (long)(kh - 1) * dh, nj = b + pw - (long)(kw - 1) * dw;
+            long i0 = ni <= 0 ? 0 : (ni + sh - 1) / sh, j0 = nj <= 0 ? 0 : (nj + sw - 1) / sw;
+            long i1 = min((a + ph) / sh, oh - 1), j1 = min((b + pw) / sw, ow - 1);
+            __global const T* g = gy + ogy + p * oh * ow;
+            __global const long* at = ix + oi + p * oh * ow;
+            T s = 0;
+            for (long i = i0; i <= i1; i++) for (long j = j0; j <= j1; j++) if (at[i * ow + j] == idx) s += g[i * ow + j];
+            gx[ogx + e] = s;
+        }
+
         __kernel void avgpool(long total, __global const T* x, long ox, __global T* y, long oy, long h, long w, long oh, long ow,
             int kh, int kw, int sh, int sw, int ph, int pw, int countIncludePad, int adaptive)
         {
@@ -110,6 +128,31 @@ internal static class NnKernels
                 T v = gy[ogy + p * oh * ow + i * ow + j] / (T)div;
                 for (long a = h0; a < h1; a++) for (long b = w0; b < w1; b++) g[a * w + b] += v;
             }
+        }
+
+        // Per input element: the output windows around it, ascending (avgpool_bw's order), each checked with window().
+        __kernel void avgpool_bw_gather(long total, __global const T* gy, long ogy, __global T* gx, long ogx, long h, long w, long oh, long ow,
+            int kh, int kw, int sh, int sw, int ph, int pw, int countIncludePad, int adaptive)
+        {
+            long e = get_global_id(0); if (e >= total) return;
+            long b = e % w, a = (e / w) % h, p = e / (h * w);
+            long i0, i1, j0, j1;
+            if (adaptive) {
+                i0 = a * oh / h; i1 = min(((a + 1) * oh + h - 1) / h, oh - 1);
+                j0 = b * ow / w; j1 = min(((b + 1) * ow + w - 1) / w, ow - 1);
+            } else {
+                long ni = a + ph - kh + 1, nj = b + pw - kw + 1;
+                i0 = ni <= 0 ? 0 : (ni + sh - 1) / sh; j0 = nj <= 0 ? 0 : (nj + sw - 1) / sw;
+                i1 = min((a + ph) / sh, oh - 1); j1 = min((b + pw) / sw, ow - 1);
+            }
+            __global const T* g = gy + ogy + p * oh * ow;
+            T s = 0;
+            for (long i = i0; i <= i1; i++) for (long j = j0; j <= j1; j++) {
+                long h0, h1, w0, w1, div;
+                window(adaptive, i, j, h, w, oh, ow, kh, kw, sh, sw, ph, pw, countIncludePad, &h0, &h1, &w0, &w1, &div);
+                if (h0 <= a && a < h1 && w0 <= b && b < w1) s += g[i * ow + j] / (T)div;
+            }
+            gx[ogx + e] = s;
         }
 
         // Training: one work-group per channel sums the channel (mean, then squared deviations) into stats[2c], stats[2c+1].

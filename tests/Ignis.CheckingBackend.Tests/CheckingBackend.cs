@@ -146,8 +146,8 @@ public sealed class CheckingBackend : IBackend
         Checked("MaxPool2d", [input, output, indices], [1, 2], v => cpu.MaxPool2d(v[0]!, g, v[1]!, v[2]!), relayout: []);
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput) =>
-        Checked("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, v[2]!), relayout: []);
+    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, Pool2dGeometry g, TensorView gradInput) =>
+        Checked("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, g, v[2]!), relayout: []);
 
     /// <inheritdoc/>
     public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output) =>

@@ -473,7 +473,7 @@ public class DTypeTests
         yield return ("Conv2dBackwardInput", () => be.Conv2dBackwardInput(In(dt, 18, 1, 3, 4, 4), In(dt, 16, 3, 2, 3, 3), Conv, Zeros(dt, 1, 2, 4, 4)));
         yield return ("Conv2dBackwardWeight", () => be.Conv2dBackwardWeight(In(dt, 18, 1, 3, 4, 4), In(dt, 15, 1, 2, 4, 4), Conv, Zeros(dt, 3, 2, 3, 3)));
         yield return ("MaxPool2d", () => be.MaxPool2d(In(dt, 19, 1, 2, 4, 4), Pool, Zeros(dt, 1, 2, 2, 2), Zeros(DType.Int64, 1, 2, 2, 2)));
-        yield return ("MaxPool2dBackward", () => be.MaxPool2dBackward(In(dt, 20, 1, 2, 2, 2), PoolIndices(), Zeros(dt, 1, 2, 4, 4)));
+        yield return ("MaxPool2dBackward", () => be.MaxPool2dBackward(In(dt, 20, 1, 2, 2, 2), PoolIndices(), Pool, Zeros(dt, 1, 2, 4, 4)));
         foreach (bool adaptive in new[] { false, true })
         {
             yield return ($"AvgPool2d(adaptive: {adaptive})", () => be.AvgPool2d(In(dt, 21, 1, 2, 4, 4), Pool, true, adaptive, Zeros(dt, 1, 2, 2, 2)));

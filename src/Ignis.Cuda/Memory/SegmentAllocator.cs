@@ -3,7 +3,10 @@ using Ignis.Backends;
 
 namespace Ignis.Cuda.Memory;
 
-/// <summary>Raw device memory as the driver hands it out (<c>cuMemAlloc</c>/<c>cuMemFree</c>); a fake in tests.</summary>
+/// <summary>
+/// Raw device memory as the driver hands it out (<c>cuMemAlloc</c>/<c>cuMemFree</c>), and the events that tell the
+/// allocator when another stream is done with a freed block; a fake in tests.
+/// </summary>
 internal interface IDeviceMemory
 {
     /// <summary>A device address of <paramref name="bytes"/> bytes, or 0 when the device is out of memory.</summary>

@@ -405,8 +405,11 @@ public interface IBackend
     /// <summary>Max pooling over contiguous NCHW planes; indices are flat positions within each input plane.</summary>
     void MaxPool2d(TensorView input, Pool2dGeometry g, TensorView output, TensorView indices);
 
-    /// <summary>Scatters output gradients to the recorded argmax positions (gradInput is zero-filled first).</summary>
-    void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput);
+    /// <summary>
+    /// Scatters output gradients to the recorded argmax positions (gradInput is zero-filled first). <paramref name="g"/> is
+    /// the forward's geometry (the indices lie inside its windows; a GPU gathers by it instead of scattering).
+    /// </summary>
+    void MaxPool2dBackward(TensorView gradOutput, TensorView indices, Pool2dGeometry g, TensorView gradInput);
 
     /// <summary>Average pooling (PyTorch's padding and divisor rules); adaptive when <paramref name="adaptive"/> is set.</summary>
     void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output);

@@ -45,7 +45,7 @@ public static partial class Torch
         {
             var gx = Ignis.Tensor.Output(x.shape, x.DType, x.Device);
             using var gyc = gy.ContiguousTemporary();
-            x.Backend.MaxPool2dBackward(gyc.Tensor.AsStridedRaw(y.shape, y.strides, gyc.Tensor.offset), idx, gx);
+            x.Backend.MaxPool2dBackward(gyc.Tensor.AsStridedRaw(y.shape, y.strides, gyc.Tensor.offset), idx, g, gx);
             return [Unbatch(gx, unbatched)];
         }, PoolAttributes(g), saved: [input, idx]);
         return (r, Unbatch(idx, unbatched));

@@ -453,9 +453,9 @@ public sealed class CpuBackend : IBackend
             v => MaxPool2d(v[0]!, g, v[1]!, v[2]!), 1);
 
     /// <inheritdoc/>
-    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, TensorView gradInput) =>
+    public void MaxPool2dBackward(TensorView gradOutput, TensorView indices, Pool2dGeometry g, TensorView gradInput) =>
         Floating([gradOutput, indices, gradInput], "max_pool2d_backward", () => PoolKernels.MaxBackward<float>(gradOutput, indices, gradInput), () => PoolKernels.MaxBackward<double>(gradOutput, indices, gradInput),
-            v => MaxPool2dBackward(v[0]!, v[1]!, v[2]!), 2);
+            v => MaxPool2dBackward(v[0]!, v[1]!, g, v[2]!), 2);
 
     /// <inheritdoc/>
     public void AvgPool2d(TensorView input, Pool2dGeometry g, bool countIncludePad, bool adaptive, TensorView output) =>
