@@ -30,8 +30,8 @@ internal sealed partial class GpuBackend
         var types = inputs.Select(v => KernelType.Of(v.DType)).ToArray();
         var dt = KernelType.Of(dst.DType);
         if (NeedsFp64(device, [dt, .. types], scalarType)) return false;
-        string source = Elementwise.Source(dt, types, expr, scalarType, scalarOperand, errorWord);
-        var kernel = device.Kernel(source, "ew");
+        string program = string.Join('\u001f', "ew", dt.DType.Kind, string.Join(',', types.Select(x => x.DType.Kind)), scalarType, scalarOperand, errorWord, expr);
+        var kernel = Kernel(device, program, "ew", () => Elementwise.Source(dt, types, expr, scalarType, scalarOperand, errorWord));
         var args = new KernelArgs();
         args.Long(dst.Numel);
         args.Int(rank);

@@ -13,7 +13,7 @@ internal sealed partial class GpuBackend
     }
 
     /// <summary>C[z] (+)= Σ_s A[z·S+s]·B[z·S+s] for z &lt; batches ([M,K]·[K,N]; C's column stride is 1).</summary>
-    static void Gemm(GpuDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
+    void Gemm(GpuDevice device, KernelType t, long batches, long sum, long m, long n, long k, Operand a, Operand b, Operand c, bool accumulate)
     {
         if (batches == 0 || m == 0 || n == 0) return;
         if (device.TryVendorGemm(t.DType, batches, sum, m, n, k, a.OnDevice, b.OnDevice, c.OnDevice, accumulate)) return;
@@ -26,11 +26,11 @@ internal sealed partial class GpuBackend
         args.Buffer(c.Storage); args.Long(c.Offset); args.Long(c.BatchStride); args.Long(c.Stride1);
         if (device.IsCpu)
         {
-            device.Launch(device.Kernel(GemmSimple.Source(t), "gemm"), args, [n, m, batches]);
+            device.Launch(Kernel(device, $"gemm-simple {t.DType.Kind}", "gemm", () => GemmSimple.Source(t)), args, [n, m, batches]);
             return;
         }
         long groupsN = (n + Kernels.Gemm.Tile - 1) / Kernels.Gemm.Tile, groupsM = (m + Kernels.Gemm.Tile - 1) / Kernels.Gemm.Tile;
-        device.Launch(device.Kernel(Kernels.Gemm.Source(t), "gemm"), args,
+        device.Launch(Kernel(device, $"gemm {t.DType.Kind}", "gemm", () => Kernels.Gemm.Source(t)), args,
             [groupsN * Kernels.Gemm.Threads, groupsM * Kernels.Gemm.Threads, batches], [Kernels.Gemm.Threads, Kernels.Gemm.Threads, 1]);
     }
 
@@ -67,7 +67,7 @@ internal sealed partial class GpuBackend
         args.Long(total); args.Buffer(x.Storage); args.Long(x.Offset + n0 * c * h * w); args.Long(cg); args.Long(h); args.Long(w); args.Long(cstart); args.Long(c);
         args.Buffer(col);
         WindowArgs(args, g, kh, kw, oh, ow);
-        device.Launch(device.Kernel(ConvKernels.Source(t), "im2col"), args, [total]);
+        device.Launch(Kernel(device, $"conv {t.DType.Kind}", "im2col", () => ConvKernels.Source(t)), args, [total]);
     }
 
     /// <summary>The kernel window, stride, padding, dilation and output size, as im2col and col2im take them.</summary>
@@ -84,7 +84,7 @@ internal sealed partial class GpuBackend
     /// Launches a depthwise kernel: (total, a, b, out, GEOM), or with <paramref name="first"/> (the weight gradient's image
     /// count) in place of total; <paramref name="image"/> gives the input's H×W.
     /// </summary>
-    static void DepthwiseLaunch(GpuDevice device, KernelType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
+    void DepthwiseLaunch(GpuDevice device, KernelType t, string kernel, long total, TensorView a, TensorView b, TensorView output, long c, long m,
         TensorView image, Conv2dGeometry g, long kh, long kw, long oh, long ow, int local = 0, long first = -1)
     {
         var args = new KernelArgs();
@@ -94,7 +94,7 @@ internal sealed partial class GpuBackend
         args.Buffer(output.Storage); args.Long(output.Offset);
         args.Long(c); args.Long(m); args.Long(image.Shape[2]); args.Long(image.Shape[3]);
         WindowArgs(args, g, kh, kw, oh, ow);
-        var k = device.Kernel(ConvKernels.Depthwise(t), kernel);
+        var k = Kernel(device, $"depthwise {t.DType.Kind}", kernel, () => ConvKernels.Depthwise(t));
         if (local > 0) device.Launch(k, args, [total], [local]);
         else device.Launch(k, args, [total]);
     }
@@ -189,7 +189,7 @@ internal sealed partial class GpuBackend
                 args.Long(total); args.Buffer(col); args.Buffer(gradInput.Storage); args.Long(gradInput.Offset + n0 * c * h * w);
                 args.Long(cg); args.Long(h); args.Long(w); args.Long(grp * cg); args.Long(c);
                 WindowArgs(args, g, kh, kw, oh, ow);
-                device.Launch(device.Kernel(ConvKernels.Source(t), "col2im"), args, [total]);
+                device.Launch(Kernel(device, $"conv {t.DType.Kind}", "col2im", () => ConvKernels.Source(t)), args, [total]);
             }
         }
         GC.KeepAlive(gradOutput); GC.KeepAlive(weight); GC.KeepAlive(gradInput);

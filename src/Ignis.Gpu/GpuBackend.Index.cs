@@ -35,7 +35,7 @@ internal sealed partial class GpuBackend
         args.Buffer(index.Storage); args.Long(index.Offset); args.Long8(si);
         args.Buffer(dst.Storage); args.Long(dst.Offset); args.Long8(sd);
         args.Buffer(device.ErrorWord);
-        device.Launch(device.Kernel(IndexKernels.Gather(x.DType), "gather"), args, [index.Numel]);
+        device.Launch(Kernel(device, $"gather {x.DType.Kind}", "gather", () => IndexKernels.Gather(x.DType)), args, [index.Numel]);
         ThrowOnBadIndex(device, index, dim, size);
         GC.KeepAlive(x); GC.KeepAlive(index); GC.KeepAlive(dst);
         return true;
@@ -64,7 +64,7 @@ internal sealed partial class GpuBackend
         args.Buffer(index.Storage); args.Long(index.Offset); args.Long8(si);
         args.Buffer(src.Storage); args.Long(src.Offset); args.Long8(ss);
         args.Buffer(device.ErrorWord);
-        device.Launch(device.Kernel(IndexKernels.Scatter(t, add), "scatter"), args, [index.Numel / len]);
+        device.Launch(Kernel(device, $"scatter {t.DType.Kind} {add}", "scatter", () => IndexKernels.Scatter(t, add)), args, [index.Numel / len]);
         ThrowOnBadIndex(device, index, dim, size);
         GC.KeepAlive(dst); GC.KeepAlive(index); GC.KeepAlive(src);
         return true;

@@ -18,7 +18,7 @@ internal sealed partial class GpuBackend
         return true;
     }
 
-    nint NnKernel(GpuDevice device, KernelType t, string name) => device.Kernel(NnKernels.Source(t, device.HasFp64), name);
+    nint NnKernel(GpuDevice device, KernelType t, string name) => Kernel(device, $"nn {t.DType.Kind}", name, () => NnKernels.Source(t, device.HasFp64));
 
     void AccScalar(KernelArgs args, GpuDevice device, double v)
     {
@@ -257,7 +257,7 @@ internal sealed partial class GpuBackend
         foreach (bool b in new[] { momentumBuffer is not null, h.FirstStep, h.Maximize, h.Nesterov, h.WeightDecay != 0 }) args.Int(b ? 1 : 0);
         // Scalars rounded to the dtype as the tensor ops round them.
         foreach (double v in new[] { h.WeightDecay, h.Momentum, 1 - h.Dampening, -h.Lr }) TScalar(args, t, v);
-        device.Launch(device.Kernel(NnKernels.Sgd(t), "sgd"), args, [total]);
+        device.Launch(Kernel(device, $"sgd {t.DType.Kind}", "sgd", () => NnKernels.Sgd(t)), args, [total]);
         GC.KeepAlive(param); GC.KeepAlive(grad); GC.KeepAlive(momentumBuffer);
         return true;
     }

@@ -65,7 +65,7 @@ internal sealed partial class GpuBackend
         if (dst.DType == DType.Float64) { args.Double(p0); args.Double(p1); }
         else { args.Float((float)p0); args.Float((float)p1); }
         int per = RandomKernels.PerBlock(dst.DType);
-        device.Launch(device.Kernel(RandomKernels.Fill(t, (int)distribution), "philox_fill"), args, [(dst.Numel + per - 1) / per]);
+        device.Launch(Kernel(device, $"philox {t.DType.Kind} {distribution}", "philox_fill", () => RandomKernels.Fill(t, (int)distribution)), args, [(dst.Numel + per - 1) / per]);
         GC.KeepAlive(dst);
     }
 }

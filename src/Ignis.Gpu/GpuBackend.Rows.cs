@@ -21,7 +21,7 @@ internal sealed partial class GpuBackend
         var dt = KernelType.Of(dst.DType);
         bool fp64 = device.HasFp64 && op == ReduceOp.Var;
         if (NeedsFp64(device, [xt, dt], null)) return false;
-        var kernel = device.Kernel(RowKernels.Reduce(op, xt, dt, fp64, indices is not null), "reduce");
+        var kernel = Kernel(device, $"reduce {op} {xt.DType.Kind} {dt.DType.Kind} {fp64} {indices is not null}", "reduce", () => RowKernels.Reduce(op, xt, dt, fp64, indices is not null));
         var args = new KernelArgs();
         args.Long(k);
         args.Buffer(x.Storage); args.Long(x.Offset);
@@ -45,7 +45,7 @@ internal sealed partial class GpuBackend
         args.Long(k);
         args.Buffer(x.Storage); args.Long(x.Offset);
         args.Buffer(dst.Storage); args.Long(dst.Offset);
-        device.Launch(device.Kernel(RowKernels.Softmax(t, log), "softmax"), args, [rows * RowKernels.Group], [RowKernels.Group]);
+        device.Launch(Kernel(device, $"softmax {t.DType.Kind} {log}", "softmax", () => RowKernels.Softmax(t, log)), args, [rows * RowKernels.Group], [RowKernels.Group]);
         GC.KeepAlive(x); GC.KeepAlive(dst);
         return true;
     }
@@ -63,7 +63,7 @@ internal sealed partial class GpuBackend
         args.Buffer(y.Storage); args.Long(y.Offset);
         args.Buffer(gy.Storage); args.Long(gy.Offset);
         args.Buffer(dst.Storage); args.Long(dst.Offset);
-        device.Launch(device.Kernel(RowKernels.SoftmaxBackward(t, log), "softmax_bw"), args, [rows * RowKernels.Group], [RowKernels.Group]);
+        device.Launch(Kernel(device, $"softmax-bw {t.DType.Kind} {log}", "softmax_bw", () => RowKernels.SoftmaxBackward(t, log)), args, [rows * RowKernels.Group], [RowKernels.Group]);
         GC.KeepAlive(y); GC.KeepAlive(gy); GC.KeepAlive(dst);
         return true;
     }
@@ -80,7 +80,7 @@ internal sealed partial class GpuBackend
         args.Long(rows); args.Long(k);
         args.Buffer(x.Storage); args.Long(x.Offset);
         args.Buffer(dst.Storage); args.Long(dst.Offset);
-        device.Launch(device.Kernel(RowKernels.Cumsum(t, device.HasFp64), "cumsum"), args, [rows]);
+        device.Launch(Kernel(device, $"cumsum {t.DType.Kind}", "cumsum", () => RowKernels.Cumsum(t, device.HasFp64)), args, [rows]);
         GC.KeepAlive(x); GC.KeepAlive(dst);
         return true;
     }
@@ -101,7 +101,7 @@ internal sealed partial class GpuBackend
         args.Buffer(x.Storage); args.Long(x.Offset);
         args.Buffer(values.Storage); args.Long(values.Offset);
         args.Buffer(indices.Storage); args.Long(indices.Offset);
-        device.Launch(device.Kernel(SortKernels.RankSort(t), "rank_sort"), args, [rows * n]);
+        device.Launch(Kernel(device, $"rank-sort {t.DType.Kind}", "rank_sort", () => SortKernels.RankSort(t)), args, [rows * n]);
         GC.KeepAlive(x); GC.KeepAlive(values); GC.KeepAlive(indices);
         return true;
     }
