@@ -275,7 +275,7 @@ internal sealed unsafe class CudaDevice : GpuDevice
         if (dnn is null || !CudaBackend.CudnnEnabled || (shape.DType != DType.Float32 && shape.DType != DType.Float64)) return false;
         int size = shape.DType.ElementSize();
         WithDnn((handle, stream) => dnn.Run(handle, stream, pass, shape, b.X + (nint)(b.XOffset * size), b.W + (nint)(b.WOffset * size), b.Y + (nint)(b.YOffset * size),
-            CudaBackend.CudnnBenchmark, CudaBackend.CudnnAllowTf32, Allocate, block => Free(block, finalizing: false)));
+            CudaBackend.CudnnBenchmark, CudaBackend.CudnnDeterministic, CudaBackend.CudnnAllowTf32, Allocate, block => Free(block, finalizing: false)));
         Interlocked.Increment(ref VendorConvs);
         return true;
     }

@@ -53,6 +53,13 @@ public static class CudaBackend
     public static bool CudnnBenchmark { get; set; }
 
     /// <summary>
+    /// Whether convolutions use only algorithms cuDNN reports as deterministic (bit-identical results run to run;
+    /// <c>torch.backends.cudnn.deterministic</c>; false by default). A problem no deterministic algorithm serves fails
+    /// with a <see cref="Native.CudnnException"/> rather than silently running a nondeterministic one.
+    /// </summary>
+    public static bool CudnnDeterministic { get; set; }
+
+    /// <summary>
     /// Whether float32 convolutions may use TF32 tensor cores in cuDNN (<c>torch.backends.cudnn.allow_tf32</c>; true by
     /// default, as in PyTorch).
     /// </summary>

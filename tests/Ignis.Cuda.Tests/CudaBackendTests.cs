@@ -476,7 +476,7 @@ public sealed unsafe class CudaBackendTests : IDisposable
     }
 
     [Fact]
-    public void The_algorithm_is_searched_once_per_problem_by_heuristics_or_in_benchmark_mode_by_timing()
+    public void The_algorithm_is_searched_once_per_problem_by_heuristics_or_in_benchmark_mode_by_timing_and_can_be_held_to_deterministic_ones()
     {
         var b = Backend(withDnn: true);
         var x = TensorView.Contiguous(b.FromHost(Cuda0, new float[2 * 3 * 5 * 5], DType.Float32), [2, 3, 5, 5]);
@@ -495,12 +495,17 @@ public sealed unsafe class CudaBackendTests : IDisposable
             b.Conv2d(x, w, null, g, y);
             Assert.Single(FakeDnn.Calls.Skip(before), c => c == "find forward");
             Assert.EndsWith($"math {CuDnn.FmaMath}", FakeDnn.Calls[^1]); // float32 without TF32
+            CudaBackend.CudnnDeterministic = true; // searched again: the usable nondeterministic algorithm 1 is passed over
+            b.Conv2d(x, w, null, g, y);
+            Assert.Equal(2, FakeDnn.Calls.Skip(before).Count(c => c == "find forward"));
+            Assert.StartsWith("forward algo 2 workspace 0 ", FakeDnn.Calls[^1]);
             CudaBackend.CudnnEnabled = false;
             b.Conv2d(x, w, null, g, y);
             Assert.Equal("gemm", FakeDriver.Launches[^1].Kernel); // im2col and the GEMM template
         }
         finally
         {
+            CudaBackend.CudnnDeterministic = false;
             CudaBackend.CudnnBenchmark = false;
             CudaBackend.CudnnAllowTf32 = true;
             CudaBackend.CudnnEnabled = true;

@@ -44,13 +44,20 @@ internal static unsafe class FakeDnn
     [UnmanagedCallersOnly] static int SetGroups(nint d, int groups) { ((Conv)Descriptors[d]).Groups = groups; return 0; }
     [UnmanagedCallersOnly] static int SetMath(nint d, int math) { ((Conv)Descriptors[d]).Math = math; return 0; }
 
-    /// <summary>The perf structs of a search: algorithm 5 (status 3, not supported) before algorithm 1 (usable).</summary>
+    /// <summary>
+    /// The perf structs of a search (48 bytes each: algo, status, time, memory, determinism, …): algorithm 5 (status 3,
+    /// not supported), then algorithm 1 (usable, nondeterministic), then algorithm 2 (usable, deterministic).
+    /// </summary>
     static int Search(string name, int requested, int* returned, byte* perf)
     {
         Calls.Add(name);
-        *returned = Math.Min(requested, 2);
-        *(int*)perf = 5; *(int*)(perf + 4) = 3;
-        *(int*)(perf + 48) = 1; *(int*)(perf + 52) = 0;
+        *returned = Math.Min(requested, 3);
+        (int Algo, int Status, int Deterministic)[] entries = [(5, 3, 0), (1, 0, 0), (2, 0, 1)];
+        for (int i = 0; i < *returned; i++)
+        {
+            byte* e = perf + 48 * i;
+            *(int*)e = entries[i].Algo; *(int*)(e + 4) = entries[i].Status; *(int*)(e + 24) = entries[i].Deterministic;
+        }
         return 0;
     }
 
@@ -62,7 +69,7 @@ internal static unsafe class FakeDnn
     [UnmanagedCallersOnly] static int FindBwdFilter(nint h, nint a, nint b, nint c, nint d, int n, int* r, byte* p) => Search("find backward filter", n, r, p);
 
     [UnmanagedCallersOnly]
-    static int WorkspaceSize(nint h, nint a, nint b, nint c, nint d, int algo, nuint* bytes) { *bytes = algo == 1 ? 4096u : 0u; return algo == 1 ? 0 : 3; }
+    static int WorkspaceSize(nint h, nint a, nint b, nint c, nint d, int algo, nuint* bytes) { *bytes = algo == 1 ? 4096u : 0u; return algo is 1 or 2 ? 0 : 3; }
 
     /// <summary>Which buffer a pass writes.</summary>
     enum Into { Y, X, W }
@@ -79,7 +86,7 @@ internal static unsafe class FakeDnn
     static int Run(string name, int algo, nint workspace, nuint bytes, double beta, Tensor4d x, Filter w, Conv c, Tensor4d y, nint px, nint pw, nint py, Into into)
     {
         Calls.Add($"{name} algo {algo} workspace {(workspace != 0 ? bytes : 0)} beta {beta} groups {c.Groups} math {c.Math}");
-        if (algo != 1 || (bytes > 0 && workspace == 0) || beta != 0) return 3;
+        if (algo is not (1 or 2) || (bytes > 0 && workspace == 0) || beta != 0) return 3;
         int type = x.Type;
         var (target, count) = into switch { Into.Y => (py, (long)y.N * y.C * y.H * y.W), Into.X => (px, (long)x.N * x.C * x.H * x.W), _ => (pw, (long)w.K * w.C * w.H * w.W) };
         for (long i = 0; i < count; i++) Add(type, target, i, -Read(type, target, i)); // beta 0

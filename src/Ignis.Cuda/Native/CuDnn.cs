@@ -42,7 +42,7 @@ internal sealed unsafe class CuDnn
 
     readonly nint[] f;
     readonly nint[]? bn;
-    readonly ConcurrentDictionary<(ConvPass, ConvShape, bool Benchmark), (int Algo, long Workspace)> algorithms = new();
+    readonly ConcurrentDictionary<(ConvPass, ConvShape, bool Benchmark, bool Deterministic), (int Algo, long Workspace)> algorithms = new();
 
     CuDnn(nint[] functions, nint[]? batchNorm) => (f, bn) = (functions, batchNorm);
 
@@ -223,12 +223,15 @@ internal sealed unsafe class CuDnn
 
     const int MaxAlgos = 8;
 
+    /// <summary>CUDNN_DETERMINISTIC in an algorithm's perf struct.</summary>
+    const int Deterministic = 1;
+
     /// <summary>
     /// The algorithm for a problem and its workspace size: the first cuDNN reports usable (its heuristics, or its timings
-    /// in benchmark mode), searched once per problem.
+    /// in benchmark mode) — and deterministic, when asked — searched once per problem.
     /// </summary>
-    (int Algo, long Workspace) Algorithm(nint handle, ConvPass pass, ConvShape s, Descriptors d, bool benchmark) =>
-        algorithms.GetOrAdd((pass, s, benchmark), _ =>
+    (int Algo, long Workspace) Algorithm(nint handle, ConvPass pass, ConvShape s, Descriptors d, bool benchmark, bool deterministic) =>
+        algorithms.GetOrAdd((pass, s, benchmark, deterministic), _ =>
         {
             Interlocked.Increment(ref Searches);
             var perf = stackalloc AlgoPerf[MaxAlgos];
@@ -247,12 +250,14 @@ internal sealed unsafe class CuDnn
                 Names[search]);
             for (int i = 0; i < count; i++)
             {
-                if (perf[i].Status != 0) continue;
+                if (perf[i].Status != 0 || (deterministic && perf[i].Determinism != Deterministic)) continue;
                 nuint bytes;
                 Check(((delegate* unmanaged<nint, nint, nint, nint, nint, int, nuint*, int>)f[sizeOf])(handle, a, b, d.Conv, c, perf[i].Algo, &bytes), Names[sizeOf]);
                 return (perf[i].Algo, (long)bytes);
             }
-            throw new CudnnException(Names[search], 9, "no convolution algorithm is usable for this problem");
+            throw new CudnnException(Names[search], 9, deterministic
+                ? "no deterministic convolution algorithm is usable for this problem (CudaBackend.CudnnDeterministic is set)"
+                : "no convolution algorithm is usable for this problem");
         });
 
     static (nint A, nint B, nint C) Order(ConvPass pass, Descriptors d) => pass switch
@@ -267,12 +272,12 @@ internal sealed unsafe class CuDnn
     /// <paramref name="y"/>: forward y = x ⋆ w, backward data x = y ⋆ᵀ w, backward filter w = x ⋆ y (beta 0: the result
     /// replaces what was there). The workspace comes from and goes back to the device's allocator.
     /// </summary>
-    public void Run(nint handle, nint stream, ConvPass pass, ConvShape s, nint x, nint w, nint y, bool benchmark, bool allowTf32,
+    public void Run(nint handle, nint stream, ConvPass pass, ConvShape s, nint x, nint w, nint y, bool benchmark, bool deterministic, bool allowTf32,
         Func<long, GpuBuffer> allocate, Action<GpuBuffer> free)
     {
         SetStream(handle, stream);
         using var d = Describe(s, allowTf32);
-        var (algo, workspaceBytes) = Algorithm(handle, pass, s, d, benchmark);
+        var (algo, workspaceBytes) = Algorithm(handle, pass, s, d, benchmark, deterministic);
         var workspace = workspaceBytes > 0 ? allocate(workspaceBytes) : null;
         try
         {
