@@ -43,11 +43,17 @@ internal sealed partial class GpuBackend
         var args = new KernelArgs();
         args.Long(total); args.Buffer(input.Storage); args.Long(input.Offset); args.Buffer(output.Storage); args.Long(output.Offset);
         args.Buffer(indices.Storage); args.Long(indices.Offset);
-        args.Long(input.Shape[2]); args.Long(input.Shape[3]); args.Long(output.Shape[2]); args.Long(output.Shape[3]);
-        args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
-        args.Int(g.DilationH); args.Int(g.DilationW);
+        MaxPoolArgs(args, input, output, g);
         device.Launch(NnKernel(device, t, "maxpool"), args, [total]);
         GC.KeepAlive(input); GC.KeepAlive(output); GC.KeepAlive(indices);
+    }
+
+    /// <summary>A max pooling's plane sizes (input H, W, output H, W) and window geometry, as the max-pool kernels take them.</summary>
+    static void MaxPoolArgs(KernelArgs args, TensorView big, TensorView small, Pool2dGeometry g)
+    {
+        args.Long(big.Shape[2]); args.Long(big.Shape[3]); args.Long(small.Shape[2]); args.Long(small.Shape[3]);
+        args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
+        args.Int(g.DilationH); args.Int(g.DilationW);
     }
 
     /// <summary>Tests: run the GPU formulation of the pooling gradients on a CPU device too.</summary>
@@ -69,25 +75,14 @@ internal sealed partial class GpuBackend
             Fallback("MaxPool2dBackward", [gradOutput, indices, gradInput], [2], v => cpu.MaxPool2dBackward(v[0]!, v[1]!, g, v[2]!));
             return;
         }
+        bool gather = GatherPoolingGradients(device);
+        long items = gather ? gradInput.Numel : gradInput.Shape[0] * gradInput.Shape[1];
         var args = new KernelArgs();
-        if (GatherPoolingGradients(device))
-        {
-            long total = gradInput.Numel;
-            args.Long(total); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
-            args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
-            args.Long(gradInput.Shape[2]); args.Long(gradInput.Shape[3]); args.Long(gradOutput.Shape[2]); args.Long(gradOutput.Shape[3]);
-            args.Int(g.KernelH); args.Int(g.KernelW); args.Int(g.StrideH); args.Int(g.StrideW); args.Int(g.PadH); args.Int(g.PadW);
-            args.Int(g.DilationH); args.Int(g.DilationW);
-            device.Launch(NnKernel(device, t, "maxpool_bw_gather"), args, [total]);
-        }
-        else
-        {
-            long planes = gradInput.Shape[0] * gradInput.Shape[1];
-            args.Long(planes); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
-            args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
-            args.Long(gradInput.Shape[2] * gradInput.Shape[3]); args.Long(gradOutput.Shape[2] * gradOutput.Shape[3]);
-            device.Launch(NnKernel(device, t, "maxpool_bw"), args, [planes]);
-        }
+        args.Long(items); args.Buffer(gradOutput.Storage); args.Long(gradOutput.Offset); args.Buffer(indices.Storage); args.Long(indices.Offset);
+        args.Buffer(gradInput.Storage); args.Long(gradInput.Offset);
+        if (gather) MaxPoolArgs(args, gradInput, gradOutput, g);
+        else { args.Long(gradInput.Shape[2] * gradInput.Shape[3]); args.Long(gradOutput.Shape[2] * gradOutput.Shape[3]); }
+        device.Launch(NnKernel(device, t, gather ? "maxpool_bw_gather" : "maxpool_bw"), args, [items]);
         GC.KeepAlive(gradOutput); GC.KeepAlive(indices); GC.KeepAlive(gradInput);
     }
 
